@@ -1,0 +1,73 @@
+/*
+ * dns - asynchronous DNS with c-ares under libevent.  The only file that
+ * includes <ares.h>.
+ *
+ * One resolver (struct dns) per process, driven by the event loop: the
+ * c-ares socket-state callback adds/removes one libevent event per socket
+ * (allocated per socket, no fixed table) and one timer drives
+ * ares_process_fd(ARES_SOCKET_BAD, ARES_SOCKET_BAD), re-armed from
+ * ares_timeout() after every c-ares call.
+ *
+ * Servers come from /etc/resolv.conf, or from a comma-separated
+ * "ADDR[:PORT]" list (IPv6 as "[ADDR]:PORT").  timeout_ms bounds one
+ * query attempt; c-ares retries a few times; callers add their own overall
+ * deadline and may cancel.
+ *
+ * dns_txt() asks for the TXT records of an absolute name (the trailing dot
+ * is added here, so search domains never apply), follows CNAMEs (c-ares
+ * does), and joins the character-strings of each record without
+ * separators.  dns_addr() asks for A and AAAA at once and answers once
+ * with every address (text form) of both.  Results:
+ *   DNS_OK        records found (n >= 1)
+ *   DNS_NODATA    NXDOMAIN or no records of the type: "nothing published"
+ *   DNS_TEMPFAIL  SERVFAIL, REFUSED, timeout, malformed answer, ...: try later
+ * Answers are bounded: at most DNS_MAX_RRS records, each joined record at
+ * most DNS_MAX_TXT bytes (longer ones are passed truncated to the caller
+ * flagged as such -- see dns_txt_cb -- so the caller can reject them).
+ *
+ * Callbacks are never called after dns_cancel() or from inside dns_txt()
+ * / dns_addr() themselves (they are deferred to the loop if c-ares
+ * answers synchronously).  dns_free() cancels everything outstanding
+ * without calling callbacks.
+ */
+#ifndef MTASTSD_DNS_H
+#define MTASTSD_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sts_txt.h"
+
+struct event_base;
+struct dns;
+struct dns_query;
+
+#define DNS_MAX_RRS 64
+#define DNS_MAX_TXT 4096
+#define DNS_MAX_ADDRS 32
+
+enum dns_status {
+    DNS_OK = 0,
+    DNS_NODATA,
+    DNS_TEMPFAIL,
+};
+
+/* rrs[i].len > DNS_MAX_TXT never happens: oversize records come truncated
+ * with oversize set, which the caller must treat as an invalid record. */
+typedef void (*dns_txt_cb)(void *arg, enum dns_status st, const struct sts_txt_rr *rrs, size_t n,
+                           bool oversize, const char *detail);
+/* addrs: NUL-terminated text addresses ("192.0.2.1", "2001:db8::1"). */
+typedef void (*dns_addr_cb)(void *arg, enum dns_status st, const char *const *addrs, size_t n,
+                            const char *detail);
+
+struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
+                    size_t errsz);
+void dns_free(struct dns *d);
+
+struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
+struct dns_query *dns_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg);
+void dns_cancel(struct dns_query *q);
+
+const char *dns_status_name(enum dns_status st);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * domain - Postfix lookup keys to policy domains; hostname and mx-pattern
+ * validation (DESIGN section 3).
+ *
+ * domain_normalize_key() turns the key Postfix sends into the policy
+ * domain: trim surrounding whitespace, lowercase, strip one trailing dot,
+ * map "[host]", "[host]:port" and "host:port" to host, convert UTF-8
+ * (U-labels) to A-labels, and check the result is a valid hostname.  The
+ * result says why a key has no policy domain:
+ *
+ *   DOMAIN_KEY_OK            out holds the policy domain (A-labels, lowercase)
+ *   DOMAIN_KEY_PARENT_PROBE  key starts with '.': Postfix's parent-domain probe
+ *   DOMAIN_KEY_IP_LITERAL    IPv4/IPv6 literal, bracketed or not
+ *   DOMAIN_KEY_INVALID       anything else that is not a hostname
+ *
+ * A hostname here is 1-253 octets, at least two labels (a single-label
+ * name has no "mta-sts.<domain>" policy host worth asking about), labels
+ * of 1-63 letters/digits/hyphens not starting or ending with a hyphen.
+ * Underscores are rejected.  Every non-OK kind maps to "NOTFOUND " in the
+ * reply; the kinds exist so that logs and tests can tell them apart.
+ *
+ * domain_mx_pattern() validates one policy "mx" value ("host" or
+ * "*.host", RFC 8461 section 3.2/4.1), lowercases it and converts U-labels
+ * to A-labels.  It writes two forms: `pattern` as it should appear in
+ * mx_host_pattern ("*.example.net"), and `match` in Postfix's match= form
+ * ("*.example.net" -> ".example.net"; "mx.example.net" unchanged).  IP
+ * literals, spaces, '=', ':', '{', '}', control bytes, "*" alone, "*.tld"
+ * with a single label after it, and any other non-hostname are rejected.
+ *
+ * Pure: no I/O; uses libidn2 for IDNA conversion only.
+ */
+#ifndef MTASTSD_DOMAIN_H
+#define MTASTSD_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DOMAIN_MAX 253                /* longest hostname, without trailing dot */
+#define DOMAIN_BUFSZ (DOMAIN_MAX + 1) /* buffer for a hostname and its NUL */
+#define DOMAIN_KEY_MAX 1024           /* longer keys are rejected outright */
+
+enum domain_key_kind {
+    DOMAIN_KEY_OK = 0,
+    DOMAIN_KEY_PARENT_PROBE,
+    DOMAIN_KEY_IP_LITERAL,
+    DOMAIN_KEY_INVALID,
+};
+
+enum domain_key_kind domain_normalize_key(const char *key, size_t len, char out[DOMAIN_BUFSZ]);
+
+/* Valid LDH hostname in A-label form, lowercase or not (see above). */
+bool domain_is_hostname(const char *s, size_t len);
+
+/* Valid IPv4 or IPv6 address text (no brackets). */
+bool domain_is_ip_literal(const char *s, size_t len);
+
+/* Buffers for domain_mx_pattern(): "*." + hostname + NUL. */
+#define DOMAIN_PATTERN_BUFSZ (DOMAIN_MAX + 3)
+
+bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_BUFSZ],
+                       char match[DOMAIN_PATTERN_BUFSZ]);
+
+const char *domain_key_kind_name(enum domain_key_kind k);
+
+#endif

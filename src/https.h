@@ -1,0 +1,73 @@
+/*
+ * https - policy fetches with libcurl multi under libevent.  The only file
+ * that includes <curl/curl.h>.
+ *
+ * https_get() fetches https://<host>/.well-known/mta-sts.txt from the
+ * addresses the caller resolved (CURLOPT_RESOLVE, so all DNS goes through
+ * c-ares), with every rule of RFC 8461 section 3.3: HTTPS only
+ * (CURLOPT_PROTOCOLS_STR "https"), certificate and host name verified
+ * against ca_file or the system store, TLS >= 1.2, no redirects (a 3xx is
+ * a failure), status 200 only, no HTTP caching headers honoured, media
+ * type text/plain (parameters ignored), body capped at max_body while
+ * reading, connect and total timeouts, no proxy unless configured (the
+ * environment is ignored), "User-Agent: mtastsd/<version>".
+ *
+ * The multi handle is driven the multi-event.c way: a socket callback
+ * with per-socket state via curl_multi_assign, one timer, and
+ * curl_multi_info_read drained after every action.  Callbacks are never
+ * called from inside https_get() or after https_cancel().
+ *
+ * Every failure is classified (enum https_status) with a short detail
+ * string for the log.
+ */
+#ifndef MTASTSD_HTTPS_H
+#define MTASTSD_HTTPS_H
+
+#include <stddef.h>
+
+struct event_base;
+struct https;
+struct https_req;
+
+enum https_status {
+    HTTPS_OK = 0,
+    HTTPS_ERR_CONNECT,    /* refused, reset, unreachable */
+    HTTPS_ERR_TLS,        /* handshake failed (protocol, version, ...) */
+    HTTPS_ERR_CERT,       /* certificate untrusted, expired or wrong name */
+    HTTPS_ERR_REDIRECT,   /* 3xx */
+    HTTPS_ERR_STATUS,     /* any other non-200 */
+    HTTPS_ERR_MEDIA_TYPE, /* not text/plain */
+    HTTPS_ERR_TOO_LARGE,  /* body above max_body */
+    HTTPS_ERR_TIMEOUT,    /* connect or total timeout */
+    HTTPS_ERR_OTHER,
+};
+
+struct https_config {
+    const char *ca_file;     /* NULL or "" = system store */
+    const char *proxy;       /* NULL or "" = none */
+    long connect_timeout_ms;
+    long timeout_ms;
+    size_t max_body;         /* STS_POLICY_MAX */
+};
+
+/* body is valid only during the callback; NULL unless HTTPS_OK. */
+typedef void (*https_cb)(void *arg, enum https_status st, long http_code, const char *body,
+                         size_t len, const char *detail);
+
+struct https *https_new(struct event_base *base, const struct https_config *cfg, char *err,
+                        size_t errsz);
+void https_free(struct https *h);
+/* Change timeouts/CA/proxy for later requests (SIGHUP). */
+void https_reconfigure(struct https *h, const struct https_config *cfg);
+
+/* host is "mta-sts.<domain>"; addrs are text addresses from dns_addr(); port 443
+ * unless https_set_port() changed it (tests only). */
+struct https_req *https_get(struct https *h, const char *host, const char *const *addrs,
+                            size_t naddrs, https_cb cb, void *arg);
+void https_cancel(struct https_req *r);
+/* Number of transfers in flight (for stats and leak checks). */
+size_t https_active(const struct https *h);
+
+const char *https_status_name(enum https_status st);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * log - operator-facing logging.
+ *
+ * log_open() chooses the sink: stderr (foreground, "-f") or syslog with
+ * facility mail (daemon mode).  Levels are error, warning, info and debug;
+ * messages above the configured level are dropped before formatting.
+ * log_*_errno() variants append ": <strerror(errno)>" for system-call
+ * failures; the plain variants do not.  Every format is printf-checked.
+ *
+ * Log lines are for operators: name the domain or peer, say what happened
+ * and what mtastsd did about it.  Text that comes from the network is
+ * passed through log_sanitize() (or printed with %.*s of a validated
+ * buffer) so that a hostile peer cannot forge log lines.
+ */
+#ifndef MTASTSD_LOG_H
+#define MTASTSD_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum log_level {
+    LOG_LEVEL_ERROR = 0,
+    LOG_LEVEL_WARNING = 1,
+    LOG_LEVEL_INFO = 2,
+    LOG_LEVEL_DEBUG = 3,
+};
+
+#define LOG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+/* Start logging to stderr (use_stderr) or syslog(LOG_MAIL) under ident. */
+void log_open(const char *ident, bool use_stderr);
+void log_close(void);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+bool log_enabled(enum log_level level);
+
+/* "error" / "warning" / "info" / "debug" <-> level; false if unknown. */
+bool log_level_parse(const char *name, enum log_level *out);
+const char *log_level_name(enum log_level level);
+
+void log_msg(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
+void log_msg_errno(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+#define log_error(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
+#define log_info(...)    log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (log_enabled(LOG_LEVEL_DEBUG))                                                          \
+            log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);                                                 \
+    } while (0)
+#define log_error_errno(...)   log_msg_errno(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warning_errno(...) log_msg_errno(LOG_LEVEL_WARNING, __VA_ARGS__)
+
+/*
+ * Copy at most len bytes of untrusted text into out (size outsz, always
+ * NUL-terminated), replacing bytes outside printable ASCII with '?' and
+ * truncating with "..." when it does not fit.  Returns out.
+ */
+char *log_sanitize(const char *in, size_t len, char *out, size_t outsz);
+
+#endif

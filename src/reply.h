@@ -1,0 +1,50 @@
+/*
+ * reply - socketmap reply texts for both profiles (DESIGN sections 2-3).
+ *
+ * Map names select the profile: "mtasts" (classic, every Postfix >= 3.4)
+ * and "mtasts-tlsrpt" (adds the Postfix >= 3.10 TLSRPT attributes).
+ *
+ * reply_secure() renders the answer for a policy that is enforced:
+ *   classic: "OK secure match=<m1>:<m2>... servername=hostname"
+ *   tlsrpt:  the classic text plus " policy_type=sts policy_domain=<domain>",
+ *            one " mx_host_pattern=<mx>" per mx and one
+ *            " { policy_string = <line> }" per policy line.
+ * Every pattern and the domain are re-validated here (domain_is_hostname /
+ * the mx pattern rules), and every policy line is checked to contain no
+ * byte that could end the attribute or the brace group (CTLs, '{', '}');
+ * if anything fails, nothing is rendered and the function returns 0, so
+ * policy text can never add or change a Postfix attribute.  A reply that
+ * would exceed outsz (and REPLY_MAX) also returns 0.  Otherwise it returns
+ * the reply length (without NUL; out is NUL-terminated).
+ *
+ * reply_notfound(), reply_temp(), reply_perm() render the other replies;
+ * reasons are sanitised to printable ASCII and truncated.
+ *
+ * Pure: no I/O.
+ */
+#ifndef MTASTSD_REPLY_H
+#define MTASTSD_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sts_policy.h"
+
+#define REPLY_MAX 100000 /* Postfix's socketmap reply limit */
+
+enum reply_profile {
+    REPLY_PROFILE_CLASSIC = 0, /* map "mtasts" */
+    REPLY_PROFILE_TLSRPT,      /* map "mtasts-tlsrpt" */
+};
+
+/* Map name -> profile; false for an unknown map name. */
+bool reply_profile_from_map(const char *name, size_t len, enum reply_profile *out);
+const char *reply_profile_map(enum reply_profile prof);
+
+size_t reply_secure(char *out, size_t outsz, enum reply_profile prof, const char *domain,
+                    const struct sts_policy *p);
+size_t reply_notfound(char *out, size_t outsz);
+size_t reply_temp(char *out, size_t outsz, const char *reason);
+size_t reply_perm(char *out, size_t outsz, const char *reason);
+
+#endif
