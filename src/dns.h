@@ -63,6 +63,8 @@ typedef void (*dns_addr_cb)(void *arg, enum dns_status st, const char *const *ad
 struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
                     size_t errsz);
 void dns_free(struct dns *d);
+/* New servers/timeout for later queries (SIGHUP); false + err if invalid. */
+bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *err, size_t errsz);
 
 struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
 struct dns_query *dns_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg);

@@ -23,6 +23,7 @@
 #ifndef MTASTSD_HTTPS_H
 #define MTASTSD_HTTPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -54,6 +55,10 @@ struct https_config {
 typedef void (*https_cb)(void *arg, enum https_status st, long http_code, const char *body,
                          size_t len, const char *detail);
 
+/* Process-wide library set-up, once, before any other thread or fork. */
+bool https_global_init(char *err, size_t errsz);
+void https_global_cleanup(void);
+
 struct https *https_new(struct event_base *base, const struct https_config *cfg, char *err,
                         size_t errsz);
 void https_free(struct https *h);
@@ -65,6 +70,8 @@ void https_reconfigure(struct https *h, const struct https_config *cfg);
 struct https_req *https_get(struct https *h, const char *host, const char *const *addrs,
                             size_t naddrs, https_cb cb, void *arg);
 void https_cancel(struct https_req *r);
+/* Connect to PORT instead of 443 for later requests (tests only). */
+void https_set_port(struct https *h, int port);
 /* Number of transfers in flight (for stats and leak checks). */
 size_t https_active(const struct https *h);
 

@@ -1,9 +1,33 @@
 # src/: the daemon and the control tool.
 sbin_PROGRAMS += mtastsd
+bin_PROGRAMS += mtastsd-ctl
 
-mtastsd_SOURCES = $(PURE_SOURCES) \
-	src/main.c
-mtastsd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS) \
-	$(OPENSSL_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS)
-mtastsd_LDADD = $(LIBEVENT_LIBS) $(CARES_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS) $(LMDB_LIBS) \
-	$(IDN2_LIBS)
+# Adapters (each the only file that includes its library), core state
+# machines, front ends and process plumbing.
+DAEMON_SOURCES = \
+	src/dns.c src/dns.h \
+	src/https.c src/https.h \
+	src/cache.c src/cache.h \
+	src/listener.c src/listener.h \
+	src/fetch.c src/fetch.h \
+	src/lookup.c src/lookup.h \
+	src/refresh.c src/refresh.h \
+	src/stats.c src/stats.h \
+	src/smap.c src/smap.h \
+	src/control.c src/control.h \
+	src/daemon.c src/daemon.h
+
+DAEMON_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS) $(JANSSON_CFLAGS)
+DAEMON_LIBS = $(LIBEVENT_LIBS) $(CARES_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS) $(LMDB_LIBS) \
+	$(IDN2_LIBS) $(JANSSON_LIBS)
+
+mtastsd_SOURCES = $(PURE_SOURCES) $(DAEMON_SOURCES) src/main.c
+mtastsd_CFLAGS = $(DAEMON_CFLAGS)
+mtastsd_LDADD = $(DAEMON_LIBS)
+
+# mtastsd-ctl talks to the control socket only; it never opens the cache.
+mtastsd_ctl_SOURCES = src/mtastsd-ctl.c src/xalloc.c src/xalloc.h src/log.c src/log.h \
+	src/domain.c src/domain.h src/config.c src/config.h
+mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS)
+mtastsd_ctl_LDADD = $(JANSSON_LIBS) $(IDN2_LIBS)

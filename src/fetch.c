@@ -1,0 +1,674 @@
+/*
+ * fetch - one job per policy domain, many waiters (see fetch.h).
+ *
+ * Job state machine (fetch_job_enter_state logs "old -> new" at debug):
+ *
+ *   QUEUED --slot--> TXT --VN_FETCH--> ADDR --addresses--> HTTPS --> DONE
+ *                     |                  |                     |
+ *                     +--keep/backoff/negative/tempfail--------+--> DONE
+ *
+ * Every exit goes through fetch_job_finish(), which records the outcome
+ * in the cache (where there is one to record), counts and logs it once,
+ * answers each waiter once, frees the job and starts the next queued
+ * one.  The job's deadline timer covers all of its states.
+ *
+ * Jobs live in a hash table keyed by domain (so concurrent queries share
+ * one job) and, while waiting for a slot, in a FIFO queue.
+ *
+ * Limits: max_fetches jobs run at once; the queue is bounded by the
+ * callers (one pending query per socketmap connection, refresh keeps a
+ * fraction of max_fetches in flight).
+ */
+#include "autoconfig.h"
+
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "dns.h"
+#include "domain.h"
+#include "fetch.h"
+#include "https.h"
+#include "log.h"
+#include "stats.h"
+#include "sts_policy.h"
+#include "sts_txt.h"
+#include "xalloc.h"
+
+enum fetch_job_state {
+    FETCH_JOB_QUEUED = 0,
+    FETCH_JOB_TXT,
+    FETCH_JOB_ADDR,
+    FETCH_JOB_HTTPS,
+    FETCH_JOB_DONE,
+};
+
+struct fetch_waiter {
+    struct fetch_job *job;
+    fetch_cb cb;
+    void *arg;
+    struct fetch_waiter *prev, *next;
+};
+
+struct fetch_job {
+    struct fetch *f;
+    char domain[DOMAIN_BUFSZ];
+    enum fetch_job_state state;
+    bool refresh;
+    int64_t started_ms;
+    struct event *deadline;
+    struct dns_query *dq;
+    struct https_req *hr;
+    enum verdict_txt txt;
+    char id[STS_ID_MAX + 1];
+    bool entry_loaded;
+    struct entry e;
+    struct fetch_waiter *waiters;
+    struct fetch_job *hnext; /* hash chain */
+    struct fetch_job *qnext; /* queue */
+};
+
+struct fetch {
+    struct event_base *base;
+    struct dns *dns;
+    struct https *https;
+    struct cache *cache;
+    struct fetch_params p;
+    struct fetch_job **buckets;
+    size_t nbuckets;
+    size_t njobs;
+    size_t active;
+    size_t queued;
+    struct fetch_job *qhead, *qtail;
+};
+
+static const char *const fetch_class_names[FETCH_CLASS__COUNT] = {
+    [FETCH_OK] = "ok",
+    [FETCH_UNCHANGED] = "unchanged",
+    [FETCH_NO_RECORD] = "no-record",
+    [FETCH_DNS_TEMPFAIL] = "dns-tempfail",
+    [FETCH_BACKOFF] = "backoff",
+    [FETCH_NO_ADDRESS] = "no-address",
+    [FETCH_CONNECT] = "connect",
+    [FETCH_TLS] = "tls",
+    [FETCH_CERT] = "certificate",
+    [FETCH_REDIRECT] = "redirect",
+    [FETCH_HTTP_STATUS] = "http-status",
+    [FETCH_MEDIA_TYPE] = "media-type",
+    [FETCH_TOO_LARGE] = "too-large",
+    [FETCH_TIMEOUT] = "timeout",
+    [FETCH_PARSE] = "policy-invalid",
+    [FETCH_INTERNAL] = "internal",
+};
+
+static const char *const fetch_job_state_names[] = {
+    [FETCH_JOB_QUEUED] = "queued", [FETCH_JOB_TXT] = "txt",   [FETCH_JOB_ADDR] = "addr",
+    [FETCH_JOB_HTTPS] = "https",   [FETCH_JOB_DONE] = "done",
+};
+
+const char *fetch_class_name(enum fetch_class c)
+{
+    if ((unsigned)c < FETCH_CLASS__COUNT && fetch_class_names[c] != NULL)
+        return fetch_class_names[c];
+    return "unknown";
+}
+
+static int64_t fetch_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t fetch_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* ---- job table ---------------------------------------------------------- */
+
+static struct fetch_job *fetch_table_find(const struct fetch *f, const char *domain)
+{
+    struct fetch_job *j = f->buckets[fetch_hash(domain) & (f->nbuckets - 1)];
+    for (; j != NULL; j = j->hnext)
+        if (strcmp(j->domain, domain) == 0)
+            return j;
+    return NULL;
+}
+
+static void fetch_table_grow(struct fetch *f)
+{
+    size_t n = f->nbuckets * 2;
+    struct fetch_job **b = xcalloc(n, sizeof(*b));
+    for (size_t i = 0; i < f->nbuckets; i++) {
+        struct fetch_job *j = f->buckets[i];
+        while (j != NULL) {
+            struct fetch_job *next = j->hnext;
+            size_t k = fetch_hash(j->domain) & (n - 1);
+            j->hnext = b[k];
+            b[k] = j;
+            j = next;
+        }
+    }
+    free(f->buckets);
+    f->buckets = b;
+    f->nbuckets = n;
+}
+
+static void fetch_table_add(struct fetch *f, struct fetch_job *j)
+{
+    if (f->njobs >= f->nbuckets)
+        fetch_table_grow(f);
+    size_t k = fetch_hash(j->domain) & (f->nbuckets - 1);
+    j->hnext = f->buckets[k];
+    f->buckets[k] = j;
+    f->njobs++;
+}
+
+static void fetch_table_remove(struct fetch *f, struct fetch_job *j)
+{
+    struct fetch_job **pp = &f->buckets[fetch_hash(j->domain) & (f->nbuckets - 1)];
+    for (; *pp != NULL; pp = &(*pp)->hnext) {
+        if (*pp == j) {
+            *pp = j->hnext;
+            f->njobs--;
+            return;
+        }
+    }
+}
+
+/* ---- state machine ------------------------------------------------------ */
+
+static void fetch_job_enter_state(struct fetch_job *j, enum fetch_job_state s)
+{
+    log_debug("fetch %s: %s -> %s", j->domain, fetch_job_state_names[j->state],
+              fetch_job_state_names[s]);
+    j->state = s;
+}
+
+static void fetch_job_start(struct fetch_job *j);
+static void fetch_start_queued(struct fetch *f);
+
+static void fetch_job_load_entry(struct fetch_job *j)
+{
+    if (j->entry_loaded)
+        return;
+    entry_init(&j->e);
+    enum cache_status cs = cache_get(j->f->cache, j->domain, &j->e);
+    if (cs != CACHE_OK)
+        entry_init(&j->e);
+    j->entry_loaded = true;
+}
+
+static void fetch_job_free(struct fetch_job *j)
+{
+    if (j->deadline != NULL)
+        event_free(j->deadline);
+    if (j->dq != NULL)
+        dns_cancel(j->dq);
+    if (j->hr != NULL)
+        https_cancel(j->hr);
+    if (j->entry_loaded)
+        entry_clear(&j->e);
+    free(j);
+}
+
+static bool fetch_store(struct fetch_job *j)
+{
+    if (cache_put(j->f->cache, j->domain, &j->e) != CACHE_OK) {
+        log_error("fetch %s: cannot write the cache; the result is not kept", j->domain);
+        return false;
+    }
+    return true;
+}
+
+static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const char *detail)
+{
+    double secs = (double)(fetch_now_ms() - j->started_ms) / 1000.0;
+    const struct sts_policy *p = j->e.policy;
+    const char *kind = j->refresh ? "refresh" : "fetch";
+    int64_t now = time(NULL);
+    bool valid = verdict_policy_valid(&j->e, now);
+
+    if (cls == FETCH_OK) {
+        log_info("%s %s: %s id=%s mode=%s max_age=%" PRIu32 " mx=%zu (%.3f s)", kind, j->domain,
+                 fetch_class_name(cls), j->e.id, sts_mode_name(p->mode), p->max_age, p->n_mx, secs);
+    } else if (cls == FETCH_UNCHANGED || cls == FETCH_NO_RECORD) {
+        if (valid)
+            log_info("%s %s: %s id=%s; cached policy mode=%s kept until %" PRId64 " (%.3f s)",
+                     kind, j->domain, fetch_class_name(cls), j->id[0] ? j->id : "-",
+                     sts_mode_name(p->mode), j->e.expires_at, secs);
+        else
+            log_info("%s %s: %s: no policy (%.3f s)", kind, j->domain, fetch_class_name(cls), secs);
+    } else {
+        const char *lvl_detail = detail != NULL ? detail : "";
+        if (valid)
+            log_warning("%s %s: %s%s%s id=%s; cached policy id=%s mode=%s stays until %" PRId64
+                        " (%.3f s)",
+                        kind, j->domain, fetch_class_name(cls), *lvl_detail ? ": " : "",
+                        lvl_detail, j->id[0] ? j->id : "-", j->e.id, sts_mode_name(p->mode),
+                        j->e.expires_at, secs);
+        else
+            log_info("%s %s: %s%s%s id=%s; no policy in force (%.3f s)", kind, j->domain,
+                     fetch_class_name(cls), *lvl_detail ? ": " : "", lvl_detail,
+                     j->id[0] ? j->id : "-", secs);
+    }
+}
+
+static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns_tempfail,
+                             const char *detail)
+{
+    struct fetch *f = j->f;
+
+    fetch_job_load_entry(j);
+    if (j->dq != NULL) {
+        dns_cancel(j->dq);
+        j->dq = NULL;
+    }
+    if (j->hr != NULL) {
+        https_cancel(j->hr);
+        j->hr = NULL;
+    }
+    if (j->deadline != NULL) {
+        event_free(j->deadline);
+        j->deadline = NULL;
+    }
+    fetch_job_enter_state(j, FETCH_JOB_DONE);
+    fetch_table_remove(f, j);
+    f->active--;
+
+    stats.fetches[cls]++;
+    if (j->refresh) {
+        if (cls == FETCH_OK || cls == FETCH_UNCHANGED)
+            stats.refresh_ok++;
+        else if (cls != FETCH_BACKOFF)
+            stats.refresh_failed++;
+    }
+    fetch_log_outcome(j, cls, detail);
+
+    struct fetch_result r = {.entry = &j->e, .cls = cls, .dns_tempfail = dns_tempfail};
+    while (j->waiters != NULL) {
+        struct fetch_waiter *w = j->waiters;
+        j->waiters = w->next;
+        if (j->waiters != NULL)
+            j->waiters->prev = NULL;
+        w->job = NULL;
+        fetch_cb cb = w->cb;
+        void *arg = w->arg;
+        free(w);
+        cb(arg, &r);
+    }
+    fetch_job_free(j);
+    fetch_start_queued(f);
+}
+
+/* A fetch for the published id failed: record it, keep any valid policy. */
+static void fetch_job_fail(struct fetch_job *j, enum fetch_class cls, bool dns_tempfail,
+                           const char *detail)
+{
+    int64_t now = time(NULL);
+    fetch_job_load_entry(j);
+    snprintf(j->e.fail_id, sizeof(j->e.fail_id), "%s", j->id);
+    j->e.fail_at = now;
+    j->e.fail_class = (uint16_t)cls;
+    if (j->e.fail_count < UINT16_MAX)
+        j->e.fail_count++;
+    if (j->refresh && j->e.fail_count >= 2 && j->e.policy != NULL &&
+        j->e.policy->mode != STS_MODE_NONE && verdict_policy_valid(&j->e, now))
+        log_warning("refresh %s: %u refreshes in a row failed (last: %s); the cached policy "
+                    "expires at %" PRId64,
+                    j->domain, (unsigned)j->e.fail_count, fetch_class_name(cls), j->e.expires_at);
+    if (!fetch_store(j))
+        cls = FETCH_INTERNAL;
+    fetch_job_finish(j, cls, dns_tempfail, detail);
+}
+
+static void fetch_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch_job *j = arg;
+    (void)fd;
+    (void)what;
+    if (j->state == FETCH_JOB_TXT) {
+        fetch_job_finish(j, FETCH_DNS_TEMPFAIL, true, "TXT lookup did not finish in time");
+        return;
+    }
+    fetch_job_fail(j, FETCH_TIMEOUT, false, "job deadline reached");
+}
+
+static enum fetch_class fetch_class_from_https(enum https_status st)
+{
+    switch (st) {
+    case HTTPS_OK:
+        return FETCH_OK;
+    case HTTPS_ERR_CONNECT:
+        return FETCH_CONNECT;
+    case HTTPS_ERR_TLS:
+        return FETCH_TLS;
+    case HTTPS_ERR_CERT:
+        return FETCH_CERT;
+    case HTTPS_ERR_REDIRECT:
+        return FETCH_REDIRECT;
+    case HTTPS_ERR_STATUS:
+        return FETCH_HTTP_STATUS;
+    case HTTPS_ERR_MEDIA_TYPE:
+        return FETCH_MEDIA_TYPE;
+    case HTTPS_ERR_TOO_LARGE:
+        return FETCH_TOO_LARGE;
+    case HTTPS_ERR_TIMEOUT:
+        return FETCH_TIMEOUT;
+    case HTTPS_ERR_OTHER:
+    default:
+        return FETCH_CONNECT;
+    }
+}
+
+static void fetch_on_https(void *arg, enum https_status st, long http_code, const char *body,
+                           size_t len, const char *detail)
+{
+    struct fetch_job *j = arg;
+    j->hr = NULL;
+    if (st != HTTPS_OK) {
+        char buf[160];
+        if (st == HTTPS_ERR_STATUS || st == HTTPS_ERR_REDIRECT)
+            snprintf(buf, sizeof(buf), "HTTP %ld%s%s", http_code, detail ? ", " : "",
+                     detail ? detail : "");
+        else
+            snprintf(buf, sizeof(buf), "%s", detail ? detail : https_status_name(st));
+        fetch_job_fail(j, fetch_class_from_https(st), false, buf);
+        return;
+    }
+
+    char err[200];
+    struct sts_policy *p = NULL;
+    enum sts_policy_status ps = sts_policy_parse(body, len, &p, err, sizeof(err));
+    if (ps != STS_POLICY_OK) {
+        fetch_job_fail(j, FETCH_PARSE, false, err);
+        return;
+    }
+
+    /* A valid policy: it replaces the cached one only now. */
+    int64_t now = time(NULL);
+    fetch_job_load_entry(j);
+    struct entry *e = &j->e;
+    if (j->id[0] != '\0')
+        snprintf(e->id, sizeof(e->id), "%s", j->id);
+    uint32_t max_age = p->max_age;
+    entry_set_policy(e, p);
+    e->fetched_at = now;
+    e->expires_at = now + (int64_t)max_age;
+    e->checked_at = now;
+    e->refresh_at = verdict_refresh_at(now, max_age, j->f->p.verdict.refresh_interval,
+                                       fetch_hash(j->domain) ^ (uint32_t)now);
+    e->negative_until = 0;
+    e->fail_id[0] = '\0';
+    e->fail_at = 0;
+    e->fail_class = 0;
+    e->fail_count = 0;
+    enum fetch_class cls = fetch_store(j) ? FETCH_OK : FETCH_INTERNAL;
+    fetch_job_finish(j, cls, false, NULL);
+}
+
+static void fetch_on_addr(void *arg, enum dns_status st, const char *const *addrs, size_t n,
+                          const char *detail)
+{
+    struct fetch_job *j = arg;
+    j->dq = NULL;
+    if (st != DNS_OK || n == 0) {
+        char buf[DOMAIN_BUFSZ + 64];
+        snprintf(buf, sizeof(buf), "mta-sts.%s: %s%s%s", j->domain, dns_status_name(st),
+                 detail ? ", " : "", detail ? detail : "");
+        fetch_job_fail(j, FETCH_NO_ADDRESS, st == DNS_TEMPFAIL, buf);
+        return;
+    }
+    char host[DOMAIN_BUFSZ + 8];
+    snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
+    fetch_job_enter_state(j, FETCH_JOB_HTTPS);
+    j->hr = https_get(j->f->https, host, addrs, n, fetch_on_https, j);
+    if (j->hr == NULL)
+        fetch_job_fail(j, FETCH_INTERNAL, false, "cannot start the HTTPS request");
+}
+
+static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr *rrs, size_t n,
+                         bool oversize, const char *detail)
+{
+    struct fetch_job *j = arg;
+    struct fetch *f = j->f;
+    int64_t now = time(NULL);
+    const char *why = NULL;
+
+    j->dq = NULL;
+    switch (st) {
+    case DNS_TEMPFAIL:
+        j->txt = VTXT_TEMPFAIL;
+        why = detail;
+        break;
+    case DNS_NODATA:
+        j->txt = VTXT_NONE;
+        why = "no _mta-sts TXT record";
+        break;
+    case DNS_OK: {
+        struct sts_txt t;
+        enum sts_txt_status ts = oversize ? STS_TXT_INVALID : sts_txt_select(rrs, n, &t);
+        if (ts == STS_TXT_OK) {
+            j->txt = VTXT_ID;
+            snprintf(j->id, sizeof(j->id), "%s", t.id);
+        } else {
+            j->txt = VTXT_NONE;
+            why = oversize ? "TXT record too long" : sts_txt_strerror(ts);
+        }
+        break;
+    }
+    }
+
+    fetch_job_load_entry(j);
+    enum verdict_next next = verdict_after_txt(&j->e, j->txt, j->txt == VTXT_ID ? j->id : NULL,
+                                               j->refresh, now, &f->p.verdict);
+    log_debug("fetch %s: txt %s id=%s -> %s", j->domain,
+              j->txt == VTXT_ID ? "ok" : (j->txt == VTXT_NONE ? "none" : "tempfail"),
+              j->id[0] ? j->id : "-", verdict_next_name(next));
+
+    switch (next) {
+    case VN_FETCH: {
+        char host[DOMAIN_BUFSZ + 8];
+        snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
+        fetch_job_enter_state(j, FETCH_JOB_ADDR);
+        j->dq = dns_addr(f->dns, host, fetch_on_addr, j);
+        if (j->dq == NULL)
+            fetch_job_fail(j, FETCH_INTERNAL, false, "cannot start the address lookup");
+        return;
+    }
+    case VN_KEEP: {
+        /* A valid policy stays in force; note that DNS was asked. */
+        j->e.checked_at = now;
+        enum fetch_class cls = j->txt == VTXT_ID     ? FETCH_UNCHANGED
+                               : j->txt == VTXT_NONE ? FETCH_NO_RECORD
+                                                     : FETCH_DNS_TEMPFAIL;
+        if (!fetch_store(j))
+            cls = FETCH_INTERNAL;
+        fetch_job_finish(j, cls, j->txt == VTXT_TEMPFAIL, why);
+        return;
+    }
+    case VN_BACKOFF:
+        fetch_job_finish(j, FETCH_BACKOFF, false, "this id failed to fetch recently");
+        return;
+    case VN_NEGATIVE: {
+        j->e.checked_at = now;
+        j->e.negative_until = now + f->p.verdict.negative_ttl;
+        enum fetch_class cls = fetch_store(j) ? FETCH_NO_RECORD : FETCH_INTERNAL;
+        fetch_job_finish(j, cls, false, why);
+        return;
+    }
+    case VN_TEMPFAIL:
+    default:
+        fetch_job_finish(j, FETCH_DNS_TEMPFAIL, true, why);
+        return;
+    }
+}
+
+static void fetch_job_start(struct fetch_job *j)
+{
+    struct fetch *f = j->f;
+    char name[DOMAIN_BUFSZ + 16];
+
+    f->active++;
+    j->started_ms = fetch_now_ms();
+    /* TXT + address lookups (each with c-ares retries) + the HTTPS total. */
+    struct timeval tv = {.tv_sec = (time_t)(2 * f->p.dns_timeout * 2 + f->p.https_timeout + 2),
+                         .tv_usec = 0};
+    j->deadline = evtimer_new(f->base, fetch_on_deadline, j);
+    event_add(j->deadline, &tv);
+    snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
+    fetch_job_enter_state(j, FETCH_JOB_TXT);
+    j->dq = dns_txt(f->dns, name, fetch_on_txt, j);
+    if (j->dq == NULL) {
+        /* Never answer waiters from inside fetch_request(): let the
+         * deadline fire on the next loop turn instead. */
+        struct timeval now_tv = {0, 0};
+        log_error("fetch %s: cannot start the TXT lookup", j->domain);
+        event_add(j->deadline, &now_tv);
+    }
+}
+
+static void fetch_start_queued(struct fetch *f)
+{
+    while (f->qhead != NULL && f->active < f->p.max_fetches) {
+        struct fetch_job *j = f->qhead;
+        f->qhead = j->qnext;
+        if (f->qhead == NULL)
+            f->qtail = NULL;
+        j->qnext = NULL;
+        f->queued--;
+        fetch_job_start(j);
+    }
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+struct fetch *fetch_new(struct event_base *base, struct dns *dns, struct https *https,
+                        struct cache *cache, const struct fetch_params *p)
+{
+    struct fetch *f = xcalloc(1, sizeof(*f));
+    f->base = base;
+    f->dns = dns;
+    f->https = https;
+    f->cache = cache;
+    f->p = *p;
+    if (f->p.max_fetches == 0)
+        f->p.max_fetches = 1;
+    f->nbuckets = 64;
+    f->buckets = xcalloc(f->nbuckets, sizeof(*f->buckets));
+    return f;
+}
+
+void fetch_reconfigure(struct fetch *f, const struct fetch_params *p)
+{
+    f->p = *p;
+    if (f->p.max_fetches == 0)
+        f->p.max_fetches = 1;
+    fetch_start_queued(f);
+}
+
+void fetch_free(struct fetch *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->nbuckets; i++) {
+        struct fetch_job *j = f->buckets[i];
+        while (j != NULL) {
+            struct fetch_job *next = j->hnext;
+            while (j->waiters != NULL) {
+                struct fetch_waiter *w = j->waiters;
+                j->waiters = w->next;
+                free(w);
+            }
+            fetch_job_free(j);
+            j = next;
+        }
+    }
+    free(f->buckets);
+    free(f);
+}
+
+struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool refresh, fetch_cb cb,
+                                   void *arg)
+{
+    struct fetch_job *j = fetch_table_find(f, domain);
+    bool start_now = false;
+    if (j == NULL) {
+        j = xcalloc(1, sizeof(*j));
+        j->f = f;
+        snprintf(j->domain, sizeof(j->domain), "%s", domain);
+        j->refresh = refresh;
+        j->state = FETCH_JOB_QUEUED;
+        fetch_table_add(f, j);
+        if (f->active < f->p.max_fetches) {
+            start_now = true; /* after the waiter is registered */
+        } else {
+            if (f->qtail != NULL)
+                f->qtail->qnext = j;
+            else
+                f->qhead = j;
+            f->qtail = j;
+            f->queued++;
+            log_debug("fetch %s: queued (%zu running, %zu queued)", domain, f->active, f->queued);
+        }
+    } else if (refresh && !j->refresh && j->state <= FETCH_JOB_TXT) {
+        /* A refresh joining a plain revalidation upgrades it. */
+        j->refresh = true;
+    }
+
+    struct fetch_waiter *w = NULL;
+    if (cb != NULL) {
+        w = xcalloc(1, sizeof(*w));
+        w->job = j;
+        w->cb = cb;
+        w->arg = arg;
+        w->next = j->waiters;
+        if (j->waiters != NULL)
+            j->waiters->prev = w;
+        j->waiters = w;
+    }
+    if (start_now)
+        fetch_job_start(j);
+    return w;
+}
+
+void fetch_waiter_cancel(struct fetch_waiter *w)
+{
+    if (w == NULL)
+        return;
+    struct fetch_job *j = w->job;
+    if (j != NULL) {
+        if (w->prev != NULL)
+            w->prev->next = w->next;
+        else
+            j->waiters = w->next;
+        if (w->next != NULL)
+            w->next->prev = w->prev;
+    }
+    free(w);
+}
+
+size_t fetch_active(const struct fetch *f)
+{
+    return f->active;
+}
+
+size_t fetch_queued(const struct fetch *f)
+{
+    return f->queued;
+}
+
+bool fetch_in_progress(const struct fetch *f, const char *domain)
+{
+    return fetch_table_find(f, domain) != NULL;
+}

@@ -1,0 +1,96 @@
+/*
+ * fetch - one job per policy domain: TXT -> address -> HTTPS -> parse ->
+ * store, shared by every query that waits for it (DESIGN sections 1, 4, 5;
+ * STYLE practices 4 and 5).
+ *
+ * fetch_request() starts the domain's job, or joins the one in flight.  A
+ * waiter (cb != NULL) is called exactly once when the job ends, unless it
+ * leaves first with fetch_waiter_cancel() (a client that disconnected, or
+ * a query whose wait budget ended); the job goes on regardless and stores
+ * its result for later queries.  Jobs without waiters (background
+ * revalidation, proactive refresh) are started with cb == NULL.
+ *
+ * At most max_fetches jobs run at once; more are queued (FIFO) and start
+ * as others finish.  Every job has its own deadline (dns + https timeouts
+ * plus slack); a job past it ends with FETCH_TIMEOUT whatever it waits on.
+ *
+ * The job's decisions are verdict_after_txt()'s; this module only carries
+ * them out and records the outcome in the cache: a new valid policy
+ * replaces the old one only after it parsed and validated; a failed fetch
+ * records fail_id/fail_at/fail_class (and fail_count for refreshes) while
+ * the old valid policy stays; "no policy" stores a negative entry.  One
+ * log line per fetch outcome: domain, class, id, mode, max_age, duration.
+ *
+ * Waiter callbacks get the resulting entry (valid only during the call)
+ * and whether DNS failed temporarily (for dns_error = defer).
+ */
+#ifndef MTASTSD_FETCH_H
+#define MTASTSD_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "verdict.h"
+
+struct event_base;
+struct dns;
+struct https;
+struct cache;
+struct fetch;
+struct fetch_waiter;
+
+enum fetch_class {
+    FETCH_OK = 0,         /* new policy fetched and stored */
+    FETCH_UNCHANGED,      /* TXT id unchanged: cached policy kept */
+    FETCH_NO_RECORD,      /* no valid _mta-sts record: no policy */
+    FETCH_DNS_TEMPFAIL,   /* TXT lookup failed temporarily */
+    FETCH_BACKOFF,        /* this id failed < 5 min ago: not fetched */
+    FETCH_NO_ADDRESS,     /* mta-sts.<domain> has no address */
+    FETCH_CONNECT,
+    FETCH_TLS,
+    FETCH_CERT,
+    FETCH_REDIRECT,
+    FETCH_HTTP_STATUS,
+    FETCH_MEDIA_TYPE,
+    FETCH_TOO_LARGE,
+    FETCH_TIMEOUT,
+    FETCH_PARSE,          /* body is not a valid policy */
+    FETCH_INTERNAL,       /* cache write failed, ... */
+    FETCH_CLASS__COUNT,
+};
+
+struct fetch_params {
+    struct verdict_params verdict;
+    unsigned max_fetches;
+    int64_t dns_timeout;   /* seconds */
+    int64_t https_timeout; /* seconds (total) */
+};
+
+struct fetch_result {
+    const struct entry *entry; /* state after the job; never NULL */
+    enum fetch_class cls;
+    bool dns_tempfail;         /* TXT (or address) lookup failed temporarily */
+};
+
+typedef void (*fetch_cb)(void *arg, const struct fetch_result *r);
+
+struct fetch *fetch_new(struct event_base *base, struct dns *dns, struct https *https,
+                        struct cache *cache, const struct fetch_params *p);
+/* Ends every job; waiters are NOT called. */
+void fetch_free(struct fetch *f);
+void fetch_reconfigure(struct fetch *f, const struct fetch_params *p);
+
+struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool refresh, fetch_cb cb,
+                                   void *arg);
+void fetch_waiter_cancel(struct fetch_waiter *w);
+
+size_t fetch_active(const struct fetch *f); /* jobs running */
+size_t fetch_queued(const struct fetch *f); /* jobs waiting for a slot */
+/* True if a job for the domain exists (running or queued). */
+bool fetch_in_progress(const struct fetch *f, const char *domain);
+
+const char *fetch_class_name(enum fetch_class c);
+
+#endif

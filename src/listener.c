@@ -1,0 +1,405 @@
+/*
+ * listener - listening sockets for the socketmap service (see listener.h).
+ *
+ * Each socket has one persistent EV_READ event.  On readiness up to
+ * LISTENER_ACCEPT_BURST connections are accepted (accept4 with
+ * SOCK_NONBLOCK | SOCK_CLOEXEC) and handed to the callback.  Pausing
+ * removes the events so the kernel backlog holds further clients; fd
+ * exhaustion (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses too and arms a
+ * one-second retry timer, logging at most one warning per minute.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define LISTENER_MAX 32
+#define LISTENER_BACKLOG 1024
+#define LISTENER_ACCEPT_BURST 64
+
+struct listener_sock {
+    int fd;
+    char *unix_path; /* to unlink on close; NULL for inet and systemd sockets */
+    struct event *ev;
+    struct listener *l;
+};
+
+struct listener {
+    struct event_base *base;
+    struct listener_sock socks[LISTENER_MAX];
+    size_t n;
+    listener_accept_cb cb;
+    void *arg;
+    bool started;
+    bool paused;
+    struct event *retry;
+    time_t last_exhausted_log;
+};
+
+static void listener_err(char *err, size_t errsz, const char *fmt, const char *what, int e)
+{
+    snprintf(err, errsz, fmt, what, strerror(e));
+}
+
+int listener_unix_socket(const char *path, unsigned mode, char *err, size_t errsz)
+{
+    struct sockaddr_un sun;
+    struct stat st;
+
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        snprintf(err, errsz, "unix socket path too long: %s", path);
+        return -1;
+    }
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            snprintf(err, errsz, "%s exists and is not a socket; refusing to replace it", path);
+            return -1;
+        }
+        /* Is somebody serving there?  Then do not steal the path. */
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (probe >= 0) {
+            int rc = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
+            close(probe);
+            if (rc == 0) {
+                snprintf(err, errsz, "another server is already listening on %s", path);
+                return -1;
+            }
+        }
+        if (unlink(path) != 0 && errno != ENOENT) {
+            listener_err(err, errsz, "cannot remove stale socket %s: %s", path, errno);
+            return -1;
+        }
+    }
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        listener_err(err, errsz, "socket(%s): %s", path, errno);
+        return -1;
+    }
+    mode_t old = umask(0177); /* the socket is born 0600, then opened up */
+    int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+    int bind_errno = errno;
+    umask(old);
+    if (rc != 0) {
+        listener_err(err, errsz, "bind(%s): %s", path, bind_errno);
+        close(fd);
+        return -1;
+    }
+    if (chmod(path, (mode_t)mode) != 0) {
+        listener_err(err, errsz, "chmod(%s): %s", path, errno);
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    if (listen(fd, LISTENER_BACKLOG) != 0) {
+        listener_err(err, errsz, "listen(%s): %s", path, errno);
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
+}
+
+static bool listener_chown(const char *path, const struct listener_unix_perms *perms, char *err,
+                           size_t errsz)
+{
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    if (perms == NULL)
+        return true;
+    if (perms->owner != NULL && perms->owner[0] != '\0') {
+        struct passwd *pw = getpwnam(perms->owner);
+        if (pw == NULL) {
+            snprintf(err, errsz, "socket_owner: unknown user '%s'", perms->owner);
+            return false;
+        }
+        uid = pw->pw_uid;
+    }
+    if (perms->group != NULL && perms->group[0] != '\0') {
+        struct group *gr = getgrnam(perms->group);
+        if (gr == NULL) {
+            snprintf(err, errsz, "socket_group: unknown group '%s'", perms->group);
+            return false;
+        }
+        gid = gr->gr_gid;
+    }
+    if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0) {
+        listener_err(err, errsz, "chown(%s): %s", path, errno);
+        return false;
+    }
+    return true;
+}
+
+static int listener_inet_socket(const char *spec, char *err, size_t errsz)
+{
+    /* spec is "ADDR:PORT" or "[ADDR]:PORT" */
+    char host[256];
+    const char *port;
+    if (spec[0] == '[') {
+        const char *end = strchr(spec, ']');
+        if (end == NULL || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host)) {
+            snprintf(err, errsz, "bad inet listener '%s' (expected inet:[ADDR]:PORT)", spec);
+            return -1;
+        }
+        memcpy(host, spec + 1, (size_t)(end - spec - 1));
+        host[end - spec - 1] = '\0';
+        port = end + 2;
+    } else {
+        const char *colon = strrchr(spec, ':');
+        if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
+            snprintf(err, errsz, "bad inet listener '%s' (expected inet:ADDR:PORT)", spec);
+            return -1;
+        }
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = '\0';
+        port = colon + 1;
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, errsz, "bad inet listener '%s': %s", spec, gai_strerror(gai));
+        return -1;
+    }
+    int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        listener_err(err, errsz, "socket(%s): %s", spec, errno);
+        freeaddrinfo(res);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (res->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+        listener_err(err, errsz, "bind(%s): %s", spec, errno);
+        close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    if (listen(fd, LISTENER_BACKLOG) != 0) {
+        listener_err(err, errsz, "listen(%s): %s", spec, errno);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static struct listener *listener_alloc(struct event_base *base)
+{
+    struct listener *l = xcalloc(1, sizeof(*l));
+    l->base = base;
+    return l;
+}
+
+static void listener_add(struct listener *l, int fd, const char *unix_path)
+{
+    struct listener_sock *s = &l->socks[l->n++];
+    s->fd = fd;
+    s->unix_path = unix_path ? xstrdup(unix_path) : NULL;
+    s->l = l;
+}
+
+struct listener *listener_open(struct event_base *base, const char *listen_spec,
+                               const struct listener_unix_perms *perms, char *err, size_t errsz)
+{
+    struct listener *l = listener_alloc(base);
+    char *copy = xstrdup(listen_spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+        if (l->n >= LISTENER_MAX) {
+            snprintf(err, errsz, "too many listeners (at most %d)", LISTENER_MAX);
+            goto fail;
+        }
+        int fd;
+        if (strncmp(tok, "unix:", 5) == 0) {
+            fd = listener_unix_socket(tok + 5, perms ? perms->mode : 0666, err, errsz);
+            if (fd < 0)
+                goto fail;
+            listener_add(l, fd, tok + 5);
+            if (!listener_chown(tok + 5, perms, err, errsz))
+                goto fail;
+        } else if (strncmp(tok, "inet:", 5) == 0) {
+            fd = listener_inet_socket(tok + 5, err, errsz);
+            if (fd < 0)
+                goto fail;
+            listener_add(l, fd, NULL);
+        } else {
+            snprintf(err, errsz, "bad listener '%s' (expected unix:PATH or inet:ADDR:PORT)", tok);
+            goto fail;
+        }
+    }
+    free(copy);
+    if (l->n == 0) {
+        snprintf(err, errsz, "no listener configured");
+        listener_close(l);
+        return NULL;
+    }
+    return l;
+fail:
+    free(copy);
+    listener_close(l);
+    return NULL;
+}
+
+struct listener *listener_open_systemd(struct event_base *base, char *err, size_t errsz)
+{
+    const char *pid = getenv("LISTEN_PID");
+    const char *fds = getenv("LISTEN_FDS");
+    err[0] = '\0';
+    if (pid == NULL || fds == NULL)
+        return NULL;
+    char *end;
+    long p = strtol(pid, &end, 10);
+    if (*end != '\0' || p != (long)getpid())
+        return NULL;
+    long n = strtol(fds, &end, 10);
+    if (*end != '\0' || n <= 0 || n > LISTENER_MAX) {
+        snprintf(err, errsz, "LISTEN_FDS='%s' is not usable", fds);
+        return NULL;
+    }
+    struct listener *l = listener_alloc(base);
+    for (int fd = 3; fd < 3 + n; fd++) {
+        int type = 0, acc = 0;
+        socklen_t len = sizeof(type);
+        socklen_t alen = sizeof(acc);
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM ||
+            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) != 0 || !acc) {
+            snprintf(err, errsz, "systemd passed fd %d that is not a listening stream socket",
+                     fd);
+            listener_close(l);
+            return NULL;
+        }
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        listener_add(l, fd, NULL);
+    }
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return l;
+}
+
+static void listener_exhausted(struct listener *l, int e)
+{
+    time_t now = time(NULL);
+    if (now - l->last_exhausted_log >= 60) {
+        l->last_exhausted_log = now;
+        log_warning("accept: %s; pausing new connections for 1 s", strerror(e));
+    }
+    listener_pause(l);
+    struct timeval tv = {1, 0};
+    event_add(l->retry, &tv);
+}
+
+static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
+{
+    struct listener_sock *s = arg;
+    struct listener *l = s->l;
+    (void)what;
+    for (int i = 0; i < LISTENER_ACCEPT_BURST && !l->paused; i++) {
+        int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                listener_exhausted(l, errno);
+                return;
+            }
+            log_warning_errno("accept");
+            return;
+        }
+        l->cb(l->arg, c);
+    }
+}
+
+static void listener_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    listener_resume(arg);
+}
+
+void listener_start(struct listener *l, listener_accept_cb cb, void *arg)
+{
+    l->cb = cb;
+    l->arg = arg;
+    l->retry = evtimer_new(l->base, listener_on_retry, l);
+    for (size_t i = 0; i < l->n; i++) {
+        l->socks[i].ev =
+            event_new(l->base, l->socks[i].fd, EV_READ | EV_PERSIST, listener_on_accept, &l->socks[i]);
+        event_add(l->socks[i].ev, NULL);
+    }
+    l->started = true;
+    l->paused = false;
+}
+
+void listener_pause(struct listener *l)
+{
+    if (l == NULL || !l->started || l->paused)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        event_del(l->socks[i].ev);
+    l->paused = true;
+    log_debug("listener: accepting paused");
+}
+
+void listener_resume(struct listener *l)
+{
+    if (l == NULL || !l->started || !l->paused)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        event_add(l->socks[i].ev, NULL);
+    l->paused = false;
+    log_debug("listener: accepting resumed");
+}
+
+void listener_close(struct listener *l)
+{
+    if (l == NULL)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->socks[i].ev != NULL)
+            event_free(l->socks[i].ev);
+        close(l->socks[i].fd);
+        if (l->socks[i].unix_path != NULL) {
+            unlink(l->socks[i].unix_path);
+            free(l->socks[i].unix_path);
+        }
+    }
+    if (l->retry != NULL)
+        event_free(l->retry);
+    free(l);
+}
+
+size_t listener_count(const struct listener *l)
+{
+    return l ? l->n : 0;
+}

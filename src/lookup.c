@@ -1,0 +1,247 @@
+/*
+ * lookup - one socketmap query from key to reply (see lookup.h).
+ *
+ * The fast path (every cache hit and every key without a policy domain)
+ * answers synchronously into the caller's buffer and allocates nothing
+ * but the decoded cache entry.  The slow path allocates a
+ * struct lookup_query that waits for the domain's fetch job with a timer
+ * for query_timeout; whichever comes first answers, the other is
+ * cancelled.  Pending queries are kept in a list so lookup_free() can
+ * release them.
+ *
+ * Verdicts (DESIGN section 3): a valid policy in mode enforce (or testing
+ * with strict_testing) -> "OK secure match=..."; testing, none, no
+ * policy, or a key without policy domain -> "NOTFOUND "; DNS failure with
+ * nothing cached and dns_error = defer -> "TEMP"; unreadable cache ->
+ * "TEMP" and an error log line.
+ */
+#include "autoconfig.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cache.h"
+#include "domain.h"
+#include "entry.h"
+#include "fetch.h"
+#include "log.h"
+#include "lookup.h"
+#include "reply.h"
+#include "stats.h"
+#include "verdict.h"
+#include "xalloc.h"
+
+struct lookup_query {
+    struct lookup *l;
+    enum reply_profile prof;
+    char domain[DOMAIN_BUFSZ];
+    struct fetch_waiter *w;
+    struct event *timer;
+    lookup_cb cb;
+    void *arg;
+    struct lookup_query *prev, *next;
+};
+
+struct lookup {
+    struct event_base *base;
+    struct cache *cache;
+    struct fetch *fetch;
+    struct lookup_params p;
+    struct lookup_query *pending;
+    size_t npending;
+};
+
+struct lookup *lookup_new(struct event_base *base, struct cache *cache, struct fetch *fetch,
+                          const struct lookup_params *p)
+{
+    struct lookup *l = xcalloc(1, sizeof(*l));
+    l->base = base;
+    l->cache = cache;
+    l->fetch = fetch;
+    l->p = *p;
+    return l;
+}
+
+void lookup_reconfigure(struct lookup *l, const struct lookup_params *p)
+{
+    l->p = *p;
+}
+
+static void lookup_query_free(struct lookup_query *q)
+{
+    struct lookup *l = q->l;
+    if (q->prev != NULL)
+        q->prev->next = q->next;
+    else
+        l->pending = q->next;
+    if (q->next != NULL)
+        q->next->prev = q->prev;
+    l->npending--;
+    if (q->w != NULL)
+        fetch_waiter_cancel(q->w);
+    if (q->timer != NULL)
+        event_free(q->timer);
+    free(q);
+}
+
+void lookup_free(struct lookup *l)
+{
+    if (l == NULL)
+        return;
+    while (l->pending != NULL)
+        lookup_query_free(l->pending);
+    free(l);
+}
+
+size_t lookup_pending(const struct lookup *l)
+{
+    return l->npending;
+}
+
+static size_t lookup_count(size_t n, enum stats_verdict v)
+{
+    stats.verdicts[v]++;
+    return n;
+}
+
+static size_t lookup_notfound(char *out, size_t outsz)
+{
+    return lookup_count(reply_notfound(out, outsz), STATS_VERDICT_NOTFOUND);
+}
+
+/*
+ * The reply for what is known about a domain: its entry (may be NULL or
+ * hold no valid policy) and whether DNS failed with nothing cached.
+ */
+static size_t lookup_render(const struct lookup *l, enum reply_profile prof, const char *domain,
+                            const struct entry *e, bool dns_tempfail, int64_t now, char *out,
+                            size_t outsz)
+{
+    if (e != NULL && verdict_policy_valid(e, now)) {
+        const struct sts_policy *p = e->policy;
+        bool enforce = p->mode == STS_MODE_ENFORCE ||
+                       (p->mode == STS_MODE_TESTING && l->p.strict_testing);
+        if (!enforce)
+            return lookup_notfound(out, outsz);
+        size_t n = reply_secure(out, outsz, prof, domain, p);
+        if (n == 0) {
+            /* Cannot happen for a policy that passed sts_policy_parse();
+             * never send something we did not validate. */
+            log_error("lookup %s: the cached policy cannot be rendered safely; answering "
+                      "NOTFOUND",
+                      domain);
+            return lookup_notfound(out, outsz);
+        }
+        return lookup_count(n, STATS_VERDICT_SECURE);
+    }
+    if (dns_tempfail && l->p.dns_error == CONFIG_DNS_ERROR_DEFER)
+        return lookup_count(reply_temp(out, outsz, "MTA-STS DNS lookup failed"),
+                            STATS_VERDICT_TEMP);
+    return lookup_notfound(out, outsz);
+}
+
+static void lookup_on_fetch(void *arg, const struct fetch_result *r)
+{
+    struct lookup_query *q = arg;
+    char reply[REPLY_MAX + 1];
+
+    q->w = NULL; /* delivered: the waiter is gone */
+    size_t n = lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail, time(NULL),
+                             reply, sizeof(reply));
+    lookup_cb cb = q->cb;
+    void *cbarg = q->arg;
+    lookup_query_free(q);
+    cb(cbarg, reply, n);
+}
+
+static void lookup_on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    struct lookup_query *q = arg;
+    char reply[64];
+    (void)fd;
+    (void)what;
+
+    stats.query_timeouts++;
+    log_info("lookup %s: no answer within query_timeout; answering as without a policy while "
+             "the fetch goes on",
+             q->domain);
+    size_t n = lookup_notfound(reply, sizeof(reply));
+    lookup_cb cb = q->cb;
+    void *cbarg = q->arg;
+    lookup_query_free(q);
+    cb(cbarg, reply, n);
+}
+
+struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, const char *key,
+                                  size_t keylen, char *reply, size_t replysz, size_t *len,
+                                  lookup_cb cb, void *arg)
+{
+    char domain[DOMAIN_BUFSZ];
+    int64_t now = time(NULL);
+
+    stats.queries++;
+    enum domain_key_kind kind = domain_normalize_key(key, keylen, domain);
+    if (kind != DOMAIN_KEY_OK) {
+        if (log_enabled(LOG_LEVEL_DEBUG)) {
+            char safe[80];
+            log_debug("lookup '%s': %s, no policy domain",
+                      log_sanitize(key, keylen, safe, sizeof(safe)), domain_key_kind_name(kind));
+        }
+        *len = lookup_notfound(reply, replysz);
+        return NULL;
+    }
+
+    struct entry e;
+    entry_init(&e);
+    enum cache_status cs = cache_get(l->cache, domain, &e);
+    if (cs == CACHE_ERROR) {
+        log_error("lookup %s: the cache cannot be read; answering TEMP", domain);
+        *len = lookup_count(reply_temp(reply, replysz, "mtastsd cache unavailable"),
+                            STATS_VERDICT_TEMP);
+        return NULL;
+    }
+    const struct entry *ep = cs == CACHE_OK ? &e : NULL;
+    enum verdict_query v = verdict_query(ep, now, &l->p.verdict);
+    switch (v) {
+    case VQ_SERVE_REVALIDATE:
+        fetch_request(l->fetch, domain, verdict_refresh_due(ep, now), NULL, NULL);
+        /* fall through */
+    case VQ_SERVE:
+    case VQ_NEGATIVE:
+        stats.cache_hits++;
+        *len = lookup_render(l, prof, domain, ep, false, now, reply, replysz);
+        entry_clear(&e);
+        return NULL;
+    case VQ_RESOLVE:
+    default:
+        break;
+    }
+    entry_clear(&e);
+
+    stats.cache_misses++;
+    struct lookup_query *q = xcalloc(1, sizeof(*q));
+    q->l = l;
+    q->prof = prof;
+    snprintf(q->domain, sizeof(q->domain), "%s", domain);
+    q->cb = cb;
+    q->arg = arg;
+    q->next = l->pending;
+    if (l->pending != NULL)
+        l->pending->prev = q;
+    l->pending = q;
+    l->npending++;
+    q->timer = evtimer_new(l->base, lookup_on_timeout, q);
+    struct timeval tv = {.tv_sec = (time_t)l->p.query_timeout, .tv_usec = 0};
+    event_add(q->timer, &tv);
+    q->w = fetch_request(l->fetch, domain, false, lookup_on_fetch, q);
+    return q;
+}
+
+void lookup_cancel(struct lookup_query *q)
+{
+    if (q != NULL)
+        lookup_query_free(q);
+}

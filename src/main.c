@@ -1,0 +1,411 @@
+/*
+ * main - mtastsd: command line, start-up order, signals, reload, shutdown.
+ *
+ * mtastsd [-f] [-c FILE] [-o key=value]... [-n] [-V] [-h]
+ *
+ * Start-up order matters: configuration (refuse to start on any error),
+ * logging, detach (before any library state exists, so LMDB never
+ * crosses a fork), bind the sockets (possibly privileged), pidfile, drop
+ * privileges, then open the cache (files owned by the service user) and
+ * start the resolver, HTTPS client, fetch jobs, lookup, socketmap and
+ * refresh, and tell systemd READY=1.
+ *
+ * SIGHUP re-reads the same file with the same -o overrides into a new
+ * configuration; it is swapped in only if valid (the old one stays
+ * otherwise, with the reason logged).  Keys that cannot change without a
+ * restart are named in a warning.  SIGTERM and SIGINT stop accepting,
+ * close every connection, end the jobs and exit 0.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+#include "dns.h"
+#include "fetch.h"
+#include "https.h"
+#include "listener.h"
+#include "log.h"
+#include "lookup.h"
+#include "refresh.h"
+#include "smap.h"
+#include "stats.h"
+#include "xalloc.h"
+
+struct mtastsd {
+    struct event_base *base;
+    struct config *cfg;
+    const char *config_path;
+    bool config_missing_ok;
+    char **overrides;
+    int noverrides;
+    struct listener *listener;
+    struct control *control;
+    struct cache *cache;
+    struct dns *dns;
+    struct https *https;
+    struct fetch *fetch;
+    struct lookup *lookup;
+    struct smap *smap;
+    struct refresh *refresh;
+    struct event *sig_hup, *sig_term, *sig_int;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: mtastsd [-f] [-c FILE] [-o key=value]... [-n] [-V]\n"
+                 "  -f            stay in the foreground and log to stderr\n"
+                 "  -c FILE       configuration file (default " CONFIG_DEFAULT_FILE ")\n"
+                 "  -o key=value  override one configuration key (repeatable)\n"
+                 "  -n            print the effective configuration and exit\n"
+                 "  -V            print the version and exit\n");
+}
+
+static struct config *load_config(struct mtastsd *d, char *err, size_t errsz)
+{
+    struct config *c = config_new();
+    if (!config_load_file(c, d->config_path, d->config_missing_ok, err, errsz)) {
+        config_free(c);
+        return NULL;
+    }
+    for (int i = 0; i < d->noverrides; i++) {
+        char e2[512];
+        if (!config_set_option(c, d->overrides[i], e2, sizeof(e2))) {
+            snprintf(err, errsz, "-o %s: %s", d->overrides[i], e2);
+            config_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static void fill_https_config(const struct config *c, struct https_config *hc)
+{
+    memset(hc, 0, sizeof(*hc));
+    hc->ca_file = c->ca_file;
+    hc->proxy = c->https_proxy;
+    hc->connect_timeout_ms = (long)c->https_connect_timeout * 1000;
+    hc->timeout_ms = (long)c->https_timeout * 1000;
+    hc->max_body = STS_POLICY_MAX;
+}
+
+static void fill_verdict_params(const struct config *c, struct verdict_params *vp)
+{
+    verdict_params_default(vp);
+    vp->negative_ttl = c->negative_ttl;
+    vp->recheck_interval = c->recheck_interval;
+    vp->refresh_interval = c->refresh_interval;
+}
+
+static void fill_fetch_params(const struct config *c, struct fetch_params *fp)
+{
+    memset(fp, 0, sizeof(*fp));
+    fill_verdict_params(c, &fp->verdict);
+    fp->max_fetches = c->max_fetches;
+    fp->dns_timeout = c->dns_timeout;
+    fp->https_timeout = c->https_timeout;
+}
+
+static void fill_lookup_params(const struct config *c, struct lookup_params *lp)
+{
+    memset(lp, 0, sizeof(*lp));
+    lp->query_timeout = c->query_timeout;
+    lp->strict_testing = c->strict_testing;
+    lp->dns_error = c->dns_error;
+    fill_verdict_params(c, &lp->verdict);
+}
+
+static void fill_smap_params(const struct config *c, struct smap_params *sp)
+{
+    memset(sp, 0, sizeof(*sp));
+    sp->max_connections = c->max_connections;
+    sp->idle_timeout = c->idle_timeout;
+}
+
+static bool str_changed(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+static void reload(struct mtastsd *d)
+{
+    char err[1024];
+    daemon_notify("RELOADING=1");
+    struct config *nc = load_config(d, err, sizeof(err));
+    if (nc == NULL) {
+        log_error("reload: %s; keeping the running configuration", err);
+        daemon_notify("READY=1\nSTATUS=reload failed; running configuration kept");
+        return;
+    }
+    struct config *oc = d->cfg;
+    if (str_changed(oc->listen, nc->listen) || oc->socket_mode != nc->socket_mode ||
+        str_changed(oc->socket_owner, nc->socket_owner) ||
+        str_changed(oc->socket_group, nc->socket_group) ||
+        str_changed(oc->control_socket, nc->control_socket) ||
+        str_changed(oc->state_dir, nc->state_dir) || oc->cache_max_size != nc->cache_max_size ||
+        str_changed(oc->user, nc->user) || str_changed(oc->group, nc->group) ||
+        str_changed(oc->pidfile, nc->pidfile))
+        log_warning("reload: listen, socket, control_socket, state_dir, cache_max_size, user, "
+                    "group and pidfile changes take effect only after a restart");
+    if (str_changed(oc->dns_servers, nc->dns_servers) || oc->dns_timeout != nc->dns_timeout) {
+        if (!dns_reconfigure(d->dns, nc->dns_servers, (int)(nc->dns_timeout * 1000), err,
+                             sizeof(err)))
+            log_error("reload: dns_servers: %s; keeping the previous servers", err);
+    }
+    log_set_level(nc->log_level);
+    struct https_config hc;
+    fill_https_config(nc, &hc);
+    https_reconfigure(d->https, &hc);
+    struct fetch_params fp;
+    fill_fetch_params(nc, &fp);
+    fetch_reconfigure(d->fetch, &fp);
+    struct lookup_params lp;
+    fill_lookup_params(nc, &lp);
+    lookup_reconfigure(d->lookup, &lp);
+    struct smap_params sp;
+    fill_smap_params(nc, &sp);
+    smap_reconfigure(d->smap, &sp);
+    refresh_reconfigure(d->refresh, &fp.verdict, nc->max_fetches);
+    d->cfg = nc;
+    config_free(oc);
+    log_info("reload: configuration from %s applied", d->config_path);
+    daemon_notify("READY=1\nSTATUS=configuration reloaded");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct mtastsd *d = arg;
+    (void)what;
+    if (sig == SIGHUP) {
+        reload(d);
+        return;
+    }
+    log_info("received %s; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    daemon_notify("STOPPING=1");
+    event_base_loopbreak(d->base);
+}
+
+static bool ensure_dir(const char *path, char *err, size_t errsz)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errsz, "%s is not a directory", path);
+            return false;
+        }
+        return true;
+    }
+    if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+        snprintf(err, errsz, "cannot create %s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static int run(struct mtastsd *d, bool foreground)
+{
+    char err[1024];
+    struct config *c = d->cfg;
+
+    if (!foreground && !daemon_detach(err, sizeof(err))) {
+        log_error("cannot detach: %s", err);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (!https_global_init(err, sizeof(err))) {
+        log_error("%s", err);
+        return 1;
+    }
+    d->base = event_base_new();
+    if (d->base == NULL) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+
+    d->listener = listener_open_systemd(d->base, err, sizeof(err));
+    if (d->listener == NULL && err[0] != '\0') {
+        log_error("socket activation: %s", err);
+        return 1;
+    }
+    if (d->listener == NULL) {
+        struct listener_unix_perms perms = {
+            .mode = c->socket_mode, .owner = c->socket_owner, .group = c->socket_group};
+        d->listener = listener_open(d->base, c->listen, &perms, err, sizeof(err));
+        if (d->listener == NULL) {
+            log_error("listen: %s", err);
+            return 1;
+        }
+    }
+    d->control = control_open(d->base, c, err, sizeof(err));
+    if (d->control == NULL && err[0] != '\0') {
+        log_error("control socket: %s", err);
+        return 1;
+    }
+    if (c->pidfile[0] != '\0' && !daemon_pidfile_write(c->pidfile, err, sizeof(err))) {
+        log_error("pidfile: %s", err);
+        return 1;
+    }
+    if (!ensure_dir(c->state_dir, err, sizeof(err))) {
+        log_error("state_dir: %s", err);
+        return 1;
+    }
+    if (c->user[0] != '\0') {
+        long uid, gid;
+        if (!daemon_lookup_ids(c->user, c->group, &uid, &gid, err, sizeof(err))) {
+            log_error("user: %s", err);
+            return 1;
+        }
+        if (geteuid() == 0 && chown(c->state_dir, (uid_t)uid, (gid_t)gid) != 0)
+            log_warning_errno("chown %s", c->state_dir);
+    }
+    if (!daemon_drop_privileges(c->user, c->group, err, sizeof(err))) {
+        log_error("cannot drop privileges: %s", err);
+        return 1;
+    }
+
+    d->cache = cache_open(c->state_dir, c->cache_max_size, err, sizeof(err));
+    if (d->cache == NULL) {
+        log_error("cache: %s", err);
+        return 1;
+    }
+    d->dns = dns_new(d->base, c->dns_servers, (int)(c->dns_timeout * 1000), err, sizeof(err));
+    if (d->dns == NULL) {
+        log_error("dns: %s", err);
+        return 1;
+    }
+    struct https_config hc;
+    fill_https_config(c, &hc);
+    d->https = https_new(d->base, &hc, err, sizeof(err));
+    if (d->https == NULL) {
+        log_error("https: %s", err);
+        return 1;
+    }
+    struct fetch_params fp;
+    fill_fetch_params(c, &fp);
+    d->fetch = fetch_new(d->base, d->dns, d->https, d->cache, &fp);
+    struct lookup_params lp;
+    fill_lookup_params(c, &lp);
+    d->lookup = lookup_new(d->base, d->cache, d->fetch, &lp);
+    struct smap_params sp;
+    fill_smap_params(c, &sp);
+    d->smap = smap_new(d->base, d->lookup, &sp);
+    smap_set_listener(d->smap, d->listener);
+    listener_start(d->listener, smap_accept, d->smap);
+    d->refresh = refresh_new(d->base, d->cache, d->fetch, &fp.verdict, c->max_fetches);
+    if (d->control != NULL) {
+        struct control_deps deps = {.cache = d->cache,
+                                    .fetch = d->fetch,
+                                    .smap = d->smap,
+                                    .lookup = d->lookup,
+                                    .reload = (void (*)(void *))reload,
+                                    .reload_arg = d};
+        control_start(d->control, &deps);
+    }
+
+    d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+    d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+    event_add(d->sig_hup, NULL);
+    event_add(d->sig_term, NULL);
+    event_add(d->sig_int, NULL);
+
+    stats.started = time(NULL);
+    log_info("mtastsd %s ready: listening on %s, %zu cached entries in %s", PACKAGE_VERSION,
+             c->listen, cache_count(d->cache), c->state_dir);
+    daemon_notify("READY=1\nSTATUS=serving");
+
+    event_base_dispatch(d->base);
+
+    refresh_free(d->refresh);
+    smap_free(d->smap);
+    listener_close(d->listener);
+    control_close(d->control);
+    lookup_free(d->lookup);
+    fetch_free(d->fetch);
+    https_free(d->https);
+    dns_free(d->dns);
+    cache_close(d->cache);
+    event_free(d->sig_hup);
+    event_free(d->sig_term);
+    event_free(d->sig_int);
+    event_base_free(d->base);
+    https_global_cleanup();
+    daemon_pidfile_remove(d->cfg->pidfile);
+    log_info("mtastsd stopped");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct mtastsd d;
+    bool foreground = false, print_only = false;
+    int opt;
+    char err[1024];
+
+    memset(&d, 0, sizeof(d));
+    d.config_path = CONFIG_DEFAULT_FILE;
+    d.config_missing_ok = true;
+    d.overrides = xcalloc((size_t)argc + 1, sizeof(char *));
+
+    while ((opt = getopt(argc, argv, "fc:o:nVh")) != -1) {
+        switch (opt) {
+        case 'f':
+            foreground = true;
+            break;
+        case 'c':
+            d.config_path = optarg;
+            d.config_missing_ok = false;
+            break;
+        case 'o':
+            d.overrides[d.noverrides++] = optarg;
+            break;
+        case 'n':
+            print_only = true;
+            break;
+        case 'V':
+            printf("mtastsd %s\n", PACKAGE_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    log_open("mtastsd", foreground || print_only);
+    d.cfg = load_config(&d, err, sizeof(err));
+    if (d.cfg == NULL) {
+        log_error("configuration: %s", err);
+        fprintf(stderr, "mtastsd: %s\n", err);
+        return 1;
+    }
+    if (print_only) {
+        config_print(d.cfg, stdout);
+        config_free(d.cfg);
+        free(d.overrides);
+        return 0;
+    }
+    log_set_level(d.cfg->log_level);
+    int rc = run(&d, foreground);
+    config_free(d.cfg);
+    free(d.overrides);
+    log_close();
+    return rc;
+}

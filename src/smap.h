@@ -1,0 +1,51 @@
+/*
+ * smap - socketmap connections from Postfix (DESIGN section 2).
+ *
+ * One struct per connection with an explicit state machine:
+ *   READ   waiting for (more of) a request frame
+ *   WAIT   a lookup is in progress for the current frame; further frames
+ *          stay buffered (answered in order afterwards)
+ *   WRITE  a reply is being written (partial write: wait for EV_WRITE)
+ *   CLOSE  flushing a final PERM reply, then closing
+ * smap_conn_enter_state() logs "old -> new" at debug level.
+ *
+ * Requests are netstrings of at most 10000 bytes ("<map> <key>"); a
+ * malformed or oversize frame gets "PERM ..." and the connection is
+ * closed.  Several frames in one read are answered in order; a frame
+ * split over many reads is reassembled; input beyond one frame plus a
+ * small margin is not read until the current request is answered
+ * (backpressure).  Idle connections are closed after idle_timeout.  A
+ * client that vanishes mid-request cancels its lookup; the fetch goes on.
+ *
+ * smap_accept() is the listener callback; it enforces max_connections.
+ */
+#ifndef MTASTSD_SMAP_H
+#define MTASTSD_SMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct lookup;
+struct listener;
+struct smap;
+
+#define SMAP_REQUEST_MAX 10000
+
+struct smap_params {
+    unsigned max_connections;
+    int64_t idle_timeout; /* seconds */
+};
+
+struct smap *smap_new(struct event_base *base, struct lookup *lookup, const struct smap_params *p);
+/* Listeners to pause/resume at the connection limit (may be NULL). */
+void smap_set_listener(struct smap *s, struct listener *l);
+void smap_reconfigure(struct smap *s, const struct smap_params *p);
+/* listener_accept_cb */
+bool smap_accept(void *smap, int fd);
+/* Close every connection (shutdown). */
+void smap_free(struct smap *s);
+size_t smap_connections(const struct smap *s);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * stats - the process-wide counters (see stats.h).
+ */
+#include "autoconfig.h"
+
+#include "stats.h"
+
+struct stats stats;
+
+const char *stats_verdict_name(enum stats_verdict v)
+{
+    switch (v) {
+    case STATS_VERDICT_SECURE:
+        return "secure";
+    case STATS_VERDICT_NOTFOUND:
+        return "notfound";
+    case STATS_VERDICT_TEMP:
+        return "temp";
+    case STATS_VERDICT_PERM:
+        return "perm";
+    default:
+        return "unknown";
+    }
+}

@@ -1,0 +1,45 @@
+/*
+ * stats - process-wide counters for "mtastsd-ctl stats" and the logs.
+ *
+ * One global struct, incremented in place by the modules that observe the
+ * events (single-threaded, so plain integers).  Names are stable: they
+ * are printed by the control socket as "name value" lines.
+ */
+#ifndef MTASTSD_STATS_H
+#define MTASTSD_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "fetch.h"
+
+enum stats_verdict {
+    STATS_VERDICT_SECURE = 0, /* OK secure match=... */
+    STATS_VERDICT_NOTFOUND,
+    STATS_VERDICT_TEMP,
+    STATS_VERDICT_PERM,
+    STATS_VERDICT__COUNT,
+};
+
+struct stats {
+    time_t started;
+    uint64_t connections_accepted;
+    uint64_t connections_rejected; /* over the limit or protocol errors */
+    uint64_t queries;
+    uint64_t verdicts[STATS_VERDICT__COUNT];
+    uint64_t cache_hits;   /* answered from the cache without waiting */
+    uint64_t cache_misses; /* had to wait for a job */
+    uint64_t query_timeouts; /* wait budget ended before the job */
+    uint64_t fetches[FETCH_CLASS__COUNT]; /* job outcomes by class */
+    uint64_t refresh_started;
+    uint64_t refresh_ok;
+    uint64_t refresh_failed;
+    uint64_t swept;
+};
+
+extern struct stats stats;
+
+const char *stats_verdict_name(enum stats_verdict v);
+
+#endif
