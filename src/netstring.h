@@ -8,7 +8,7 @@
  * several frames at once.  netstring_decode() looks only at the front of
  * the buffer and reports one of:
  *
- *   NETSTRING_OK          a whole frame; *payload/*payload_len point into
+ *   NETSTRING_OK          a whole frame; *payload and *payload_len point into
  *                         buf, *consumed is the frame's total length
  *   NETSTRING_INCOMPLETE  a valid prefix of a frame; read more bytes
  *   NETSTRING_ERR_*       malformed; the connection cannot be resynced
@@ -42,8 +42,7 @@ enum netstring_status {
 #define NETSTRING_MAX_DIGITS 20
 
 enum netstring_status netstring_decode(const char *buf, size_t len, size_t max_len,
-                                       const char **payload, size_t *payload_len,
-                                       size_t *consumed);
+                                       const char **payload, size_t *payload_len, size_t *consumed);
 
 size_t netstring_encode(char *out, size_t outsz, const char *data, size_t len);
 

@@ -9,16 +9,20 @@
  *   tlsrpt:  the classic text plus " policy_type=sts policy_domain=<domain>",
  *            one " mx_host_pattern=<mx>" per mx and one
  *            " { policy_string = <line> }" per policy line.
- * Every pattern and the domain are re-validated here (domain_is_hostname /
- * the mx pattern rules), and every policy line is checked to contain no
- * byte that could end the attribute or the brace group (CTLs, '{', '}');
- * if anything fails, nothing is rendered and the function returns 0, so
- * policy text can never add or change a Postfix attribute.  A reply that
- * would exceed outsz (and REPLY_MAX) also returns 0.  Otherwise it returns
- * the reply length (without NUL; out is NUL-terminated).
+ * Every pattern and the domain are re-validated here with reply.c's own
+ * hostname / mx-pattern rules (independent of domain.c), and every policy
+ * line is checked to contain no byte that could end the attribute or the
+ * brace group (CTLs, '{', '}'); if anything fails, nothing is rendered and
+ * the function returns 0, so policy text can never add or change a Postfix
+ * attribute.  A reply that would exceed outsz (and REPLY_MAX) also returns
+ * 0.  Otherwise it returns the reply length (without NUL; out is
+ * NUL-terminated).
  *
  * reply_notfound(), reply_temp(), reply_perm() render the other replies;
- * reasons are sanitised to printable ASCII and truncated.
+ * reasons are sanitised to printable ASCII (other bytes become '?') and
+ * truncated to REPLY_REASON_MAX bytes and to what fits in outsz; a NULL
+ * reason is rendered as empty.  They return 0 (and render "") only when
+ * outsz cannot hold the keyword, one space and the NUL.
  *
  * Pure: no I/O.
  */
@@ -30,7 +34,8 @@
 
 #include "sts_policy.h"
 
-#define REPLY_MAX 100000 /* Postfix's socketmap reply limit */
+#define REPLY_MAX        100000 /* Postfix's socketmap reply limit */
+#define REPLY_REASON_MAX 200    /* longest reason text in TEMP/PERM replies */
 
 enum reply_profile {
     REPLY_PROFILE_CLASSIC = 0, /* map "mtasts" */

@@ -5,8 +5,8 @@
 #    under "make check" (tests/fuzz/replay_X.sh is the test driver);
 #  - --enable-fuzzers (CC=clang): tests/fuzz/fuzz_X is a libFuzzer binary;
 #    tests/fuzz/run-fuzzers runs each for a bounded time.
-FUZZ_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
-FUZZ_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+FUZZ_COMPILEFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
+FUZZ_LINKFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 EXTRA_DIST += tests/fuzz/run-fuzzers tests/fuzz/replay-corpus tests/fuzz/corpus
 
 include tests/fuzz/netstring.mk
@@ -18,3 +18,8 @@ include tests/fuzz/entry.mk
 TEST_EXTENSIONS = .corpus
 CORPUS_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/fuzz/replay-corpus
 FUZZ_REPLAY_SOURCES = tests/fuzz/replay.c
+
+# "make fuzzers" builds every libFuzzer harness (needs --enable-fuzzers);
+# noinst_PROGRAMS holds nothing else.
+fuzzers: $(noinst_PROGRAMS)
+.PHONY: fuzzers
