@@ -9,7 +9,8 @@
  * mdb_reader_check() at open; MDB_MAP_FULL -> grow the map (up to
  * max_size) and retry, or when at max_size evict expired entries first;
  * MDB_MAP_RESIZED -> adopt the new size and retry.  A record that does not
- * decode is treated as absent, logged, and deleted on the next write.
+ * decode is treated as absent and logged; the next put for that domain
+ * replaces it and cache_evict_expired() removes it.
  *
  * cache_scan() reads up to `max` entries whose keys sort after `after`
  * ("" = from the start) inside one read transaction, ends the
@@ -18,6 +19,11 @@
  * the end was reached.
  *
  * Errors return CACHE_ERROR with a logged reason (file, LMDB message).
+ *
+ * Limits: keys are 1-DOMAIN_MAX printable bytes (others: NOTFOUND on
+ * get/del, CACHE_ERROR on put); encoded records are at most
+ * CACHE_VALUE_MAX bytes; max_size below 1 MiB is raised to 1 MiB; one
+ * cache_scan() call returns at most CACHE_SCAN_MAX entries.
  */
 #ifndef MTASTSD_CACHE_H
 #define MTASTSD_CACHE_H
@@ -31,6 +37,9 @@
 
 struct cache;
 
+#define CACHE_VALUE_MAX (1024 * 1024) /* largest encoded entry stored */
+#define CACHE_SCAN_MAX  4096          /* cache_scan() batch cap */
+
 enum cache_status {
     CACHE_OK = 0,
     CACHE_NOTFOUND,
@@ -40,18 +49,44 @@ enum cache_status {
 struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, size_t errsz);
 void cache_close(struct cache *c);
 
-/* On CACHE_OK *out holds the entry (caller calls entry_clear()). */
+/* On CACHE_OK *out holds the entry (caller calls entry_clear());
+ * otherwise *out is left empty (entry_init()). */
 enum cache_status cache_get(struct cache *c, const char *domain, struct entry *out);
 enum cache_status cache_put(struct cache *c, const char *domain, const struct entry *e);
 enum cache_status cache_del(struct cache *c, const char *domain);
 /* Delete everything (flush --all); *n gets the count removed. */
 enum cache_status cache_clear(struct cache *c, size_t *n);
 
-/* Return false from the callback to stop early. */
+/*
+ * Return false from the callback to stop early; *next is then the domain
+ * of the entry that stopped the scan (resume after it), and *done is set
+ * only if it was also the last entry.  cb may take e->policy (set it to
+ * NULL); whatever is left in *e is cleared after cb returns.  Records that
+ * do not decode are skipped (logged).
+ */
 typedef bool (*cache_scan_cb)(void *arg, const char *domain, struct entry *e);
 enum cache_status cache_scan(struct cache *c, const char *after, size_t max, cache_scan_cb cb,
                              void *arg, char next[DOMAIN_BUFSZ], bool *done);
 
+/*
+ * Delete records that hold nothing valid at `now` (no policy or an expired
+ * one, and negative_until <= now) and records that do not decode or have
+ * keys that are not domains.  At most `max` deletions (0: no limit), in
+ * short transactions.  *n (if not NULL) gets the number deleted.  Called
+ * by cache_put() when the map is full at max_size; may also be used as a
+ * cleanup sweep.
+ */
+enum cache_status cache_evict_expired(struct cache *c, int64_t now, size_t max, size_t *n);
+
+struct cache_stat {
+    uint64_t entries;
+    uint64_t map_size;   /* current map size (bytes) */
+    uint64_t used_bytes; /* pages in use, free-list pages included */
+    uint64_t max_size;   /* the map never grows past this */
+};
+enum cache_status cache_stat(struct cache *c, struct cache_stat *out);
+
+/* Number of records (0 on error, which is logged). */
 size_t cache_count(struct cache *c);
 /* Current map size in bytes (for stats). */
 uint64_t cache_map_size(struct cache *c);

@@ -1,0 +1,13 @@
+# tests/unit/cache.mk: Check tests for src/cache.c (the LMDB adapter),
+# against a real LMDB environment in a temporary directory.  Links the
+# record codec (entry, sts_policy, domain) because the cache stores
+# entry_encode() records; the test itself includes <lmdb.h> to plant
+# damaged records and to grow the map from a second process.
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/check_cache
+TESTS += tests/unit/check_cache
+tests_unit_check_cache_SOURCES = tests/unit/check_cache.c src/cache.c src/entry.c \
+	src/sts_policy.c src/domain.c src/xalloc.c src/log.c
+tests_unit_check_cache_CFLAGS = $(UNIT_TEST_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS)
+tests_unit_check_cache_LDADD = $(UNIT_TEST_LIBS) $(LMDB_LIBS) $(IDN2_LIBS)
+endif

@@ -1,0 +1,1527 @@
+/*
+ * check_cache - Check tests for src/cache.c against a real LMDB
+ * environment in a fresh temporary directory per test (mkdtemp under
+ * $TMPDIR, /dev/shm or /tmp; removed even when a test fails).
+ *
+ * Covered: put/get/del round trips with and without a policy, overwrite,
+ * absent and invalid keys, clear, scan in batches with resume (every key
+ * once, in order), scan callbacks that write to the cache, stop early and
+ * take the policy, map growth, a full map at max_size with and without
+ * evictable records, eviction rules, reopen and kill -9 durability,
+ * undecodable records and foreign keys planted through a second LMDB
+ * environment, a map grown by another process (MDB_MAP_RESIZED), stale
+ * readers left by a dead process, non-LMDB files and unusable
+ * directories at open, and use after fork.
+ *
+ * Log lines are captured by redirecting stderr (log.c writes there when
+ * not opened for syslog) so that tests can check they name the file or
+ * domain.  This test includes <lmdb.h> itself only to damage the file.
+ */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "cache.h"
+#include "entry.h"
+#include "log.h"
+#include "sts_policy.h"
+
+#define MiB ((uint64_t)1 << 20)
+#define NOW ((int64_t)1700000000)
+
+static char dir[320];
+static char dbpath[360];
+
+/* ---- fixture ---------------------------------------------------------- */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static char base[256]; /* per test case, removed by the unchecked teardown */
+
+/* Under $TMPDIR, else /dev/shm (every commit syncs: tmpfs keeps the
+ * thousands of puts below fast), else /tmp. */
+static void base_setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    struct stat st;
+
+    if (tmp == NULL || *tmp == '\0')
+        tmp = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
+                  ? "/dev/shm"
+                  : "/tmp";
+    snprintf(base, sizeof base, "%s/check_cache.XXXXXX", tmp);
+    if (mkdtemp(base) == NULL) {
+        perror(base);
+        abort();
+    }
+    /* the unwritable-directory test runs as nobody when root */
+    chmod(base, 0755);
+}
+
+static void base_teardown(void)
+{
+    nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Runs in the forked test process: a fresh directory per test. */
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "%s/t.XXXXXX", base);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/cache.mdb", dir);
+}
+
+static void teardown(void)
+{
+    chmod(dir, 0700);
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void add_fixtures(TCase *tc)
+{
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
+}
+
+static struct cache *open_ok(uint64_t max)
+{
+    char err[512];
+    struct cache *c = cache_open(dir, max, err, sizeof err);
+
+    ck_assert_msg(c != NULL, "cache_open: %s", err);
+    return c;
+}
+
+/* ---- log capture (log.c writes to fd 2 in foreground mode) ------------- */
+
+static int saved_stderr = -1;
+static char capfile[360];
+
+static void capture_start(void)
+{
+    int fd;
+
+    snprintf(capfile, sizeof capfile, "%s/log.txt", dir);
+    fd = open(capfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    saved_stderr = dup(2);
+    dup2(fd, 2);
+    close(fd);
+}
+
+/* Returns the captured text (static buffer). */
+static const char *capture_end(void)
+{
+    static char buf[65536];
+    FILE *f;
+    size_t n;
+
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    f = fopen(capfile, "r");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* ---- entries ---------------------------------------------------------- */
+
+static struct sts_policy *policy(const char *text)
+{
+    struct sts_policy *p = NULL;
+    char err[256];
+    enum sts_policy_status st = sts_policy_parse(text, strlen(text), &p, err, sizeof err);
+
+    ck_assert_msg(st == STS_POLICY_OK, "policy did not parse: %s", err);
+    return p;
+}
+
+#define POLICY_ENFORCE                                                                             \
+    "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.net\r\nmx: *.backup.example.net\r\n"       \
+    "max_age: 86400\r\n"
+#define POLICY_TESTING "version: STSv1\nmode: testing\nmx: mail.example.org\nmax_age: 604800\n"
+#define POLICY_NONE    "version: STSv1\nmode: none\nmax_age: 300\n"
+
+/* A policy whose encoded entry is about `bytes` long (many mx lines). */
+static struct sts_policy *big_policy(size_t bytes)
+{
+    size_t cap = bytes + 256;
+    char *text = malloc(cap);
+    size_t len;
+    struct sts_policy *p;
+    unsigned i;
+
+    ck_assert_ptr_nonnull(text);
+    len = (size_t)snprintf(text, cap, "version: STSv1\nmode: enforce\nmax_age: 86400\n");
+    /* each mx is stored three times (mx, match, line): about 66 bytes */
+    for (i = 0; len + 40 < cap && i * 66 < bytes && i < STS_POLICY_MAX_MX; i++)
+        len += (size_t)snprintf(text + len, cap - len, "mx: mx%04u.mail.example.net\n", i);
+    p = policy(text);
+    free(text);
+    return p;
+}
+
+static void entry_with(struct entry *e, const char *policy_text, const char *id)
+{
+    entry_init(e);
+    if (policy_text != NULL) {
+        entry_set_policy(e, policy(policy_text));
+        snprintf(e->id, sizeof e->id, "%s", id);
+        e->fetched_at = NOW - 100;
+        e->expires_at = e->fetched_at + e->policy->max_age;
+        e->refresh_at = NOW + 3600;
+    }
+    e->checked_at = NOW - 50;
+}
+
+/* Equality through the codec: same bytes means same fields and policy. */
+static void assert_same(const struct entry *a, const struct entry *b)
+{
+    unsigned char ba[CACHE_VALUE_MAX / 16], bb[CACHE_VALUE_MAX / 16];
+    size_t la = entry_encode(a, ba, sizeof ba);
+    size_t lb = entry_encode(b, bb, sizeof bb);
+
+    ck_assert_uint_gt(la, 0);
+    ck_assert_uint_le(la, sizeof ba);
+    ck_assert_uint_eq(la, lb);
+    ck_assert(memcmp(ba, bb, la) == 0);
+    ck_assert_str_eq(a->id, b->id);
+    ck_assert_int_eq(a->expires_at, b->expires_at);
+    ck_assert_int_eq(a->negative_until, b->negative_until);
+    ck_assert_int_eq(a->policy != NULL, b->policy != NULL);
+    if (a->policy != NULL) {
+        ck_assert_int_eq(a->policy->mode, b->policy->mode);
+        ck_assert_uint_eq(a->policy->n_mx, b->policy->n_mx);
+        for (size_t i = 0; i < a->policy->n_mx; i++)
+            ck_assert_str_eq(a->policy->match[i], b->policy->match[i]);
+    }
+}
+
+/* ---- raw LMDB access, for damage the cache must survive ---------------- */
+
+static void raw_put(const void *k, size_t klen, const void *v, size_t vlen, size_t mapsize)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    if (mapsize)
+        ck_assert_int_eq(mdb_env_set_mapsize(env, mapsize), 0);
+    ck_assert_int_eq(mdb_env_open(env, dbpath, MDB_NOSUBDIR, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* ---- round trips ------------------------------------------------------ */
+
+struct rt_row {
+    const char *domain;
+    const char *policy; /* NULL: no policy */
+    const char *id;
+    int64_t negative_until;
+    const char *fail_id;
+    uint16_t fail_count;
+};
+
+static const struct rt_row rt_rows[] = {
+    {"example.com", POLICY_ENFORCE, "20240101T000000", 0, "", 0},
+    {"example.org", POLICY_TESTING, "abc123", 0, "", 0},
+    {"none.example", POLICY_NONE, "x", 0, "", 0},
+    {"negative.example", NULL, "", NOW + 1800, "", 0},
+    {"failed.example", NULL, "", 0, "newid42", 3},
+    {"refresh-failing.example", POLICY_ENFORCE, "old1", 0, "new2", 7},
+    {"a.b", POLICY_TESTING, "1", 0, "", 0},
+    {"xn--bcher-kva.example", POLICY_ENFORCE, "idn", 0, "", 0},
+    /* exactly 253 bytes */
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+     "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+     "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc."
+     "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+     POLICY_ENFORCE, "long", 0, "", 0},
+};
+
+START_TEST(test_roundtrip)
+{
+    const struct rt_row *r = &rt_rows[_i];
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+
+    ck_assert_uint_le(strlen(r->domain), DOMAIN_MAX);
+    entry_with(&e, r->policy, r->id);
+    e.negative_until = r->negative_until;
+    snprintf(e.fail_id, sizeof e.fail_id, "%s", r->fail_id);
+    e.fail_count = r->fail_count;
+    if (r->fail_count)
+        e.fail_at = NOW - 10;
+
+    ck_assert_int_eq(cache_get(c, r->domain, &got), CACHE_NOTFOUND);
+    entry_clear(&got);
+    ck_assert_int_eq(cache_put(c, r->domain, &e), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, r->domain, &got), CACHE_OK);
+    assert_same(&e, &got);
+    ck_assert_str_eq(got.fail_id, r->fail_id);
+    ck_assert_uint_eq(got.fail_count, r->fail_count);
+    entry_clear(&got);
+    ck_assert_uint_eq(cache_count(c), 1);
+
+    ck_assert_int_eq(cache_del(c, r->domain), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, r->domain, &got), CACHE_NOTFOUND);
+    ck_assert_ptr_null(got.policy);
+    ck_assert_int_eq(cache_del(c, r->domain), CACHE_NOTFOUND);
+    ck_assert_uint_eq(cache_count(c), 0);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_large_entry_heap_path)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+    size_t need;
+
+    entry_init(&e);
+    entry_set_policy(&e, big_policy(12000));
+    snprintf(e.id, sizeof e.id, "big");
+    e.fetched_at = NOW;
+    e.expires_at = NOW + 86400;
+    need = entry_encode(&e, NULL, 0);
+    ck_assert_uint_gt(need, 4096); /* larger than the stack buffer */
+    ck_assert_int_eq(cache_put(c, "big.example", &e), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, "big.example", &got), CACHE_OK);
+    assert_same(&e, &got);
+    entry_clear(&got);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_overwrite)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry a, b, got;
+
+    entry_with(&a, POLICY_ENFORCE, "one");
+    entry_with(&b, POLICY_TESTING, "two");
+    b.negative_until = 0;
+    ck_assert_int_eq(cache_put(c, "example.com", &a), CACHE_OK);
+    ck_assert_int_eq(cache_put(c, "example.com", &b), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, "example.com", &got), CACHE_OK);
+    ck_assert_str_eq(got.id, "two");
+    ck_assert_int_eq(got.policy->mode, STS_MODE_TESTING);
+    assert_same(&b, &got);
+    entry_clear(&got);
+    /* and back to a negative entry without a policy */
+    entry_clear(&b);
+    entry_with(&b, NULL, "");
+    b.negative_until = NOW + 60;
+    ck_assert_int_eq(cache_put(c, "example.com", &b), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, "example.com", &got), CACHE_OK);
+    ck_assert_ptr_null(got.policy);
+    ck_assert_int_eq(got.negative_until, NOW + 60);
+    entry_clear(&got);
+    ck_assert_uint_eq(cache_count(c), 1);
+    entry_clear(&a);
+    entry_clear(&b);
+    cache_close(c);
+}
+END_TEST
+
+/* Keys that are not policy domains: never stored, never found. */
+static const char *bad_keys[] = {
+    "",
+    "has space.example",
+    "tab\t.example",
+    "ctl\x01.example",
+    "del\x7f.example",
+    "high\xc3\xa9.example",
+    /* 254 bytes */
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."
+    "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc."
+    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+    NULL,
+};
+
+START_TEST(test_bad_keys)
+{
+    const char *k = bad_keys[_i];
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+
+    entry_with(&e, POLICY_ENFORCE, "id");
+    capture_start();
+    ck_assert_int_eq(cache_put(c, k, &e), CACHE_ERROR);
+    ck_assert(strstr(capture_end(), "invalid key") != NULL);
+    ck_assert_int_eq(cache_get(c, k, &got), CACHE_NOTFOUND);
+    ck_assert_ptr_null(got.policy);
+    ck_assert_int_eq(cache_del(c, k), CACHE_NOTFOUND);
+    ck_assert_uint_eq(cache_count(c), 0);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_put_unencodable_entry)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e;
+
+    entry_with(&e, POLICY_ENFORCE, "id");
+    e.expires_at = e.fetched_at - 1; /* entry_encode() refuses this */
+    capture_start();
+    ck_assert_int_eq(cache_put(c, "example.com", &e), CACHE_ERROR);
+    ck_assert(strstr(capture_end(), "example.com") != NULL);
+    ck_assert_int_eq(cache_put(c, "example.com", NULL), CACHE_ERROR);
+    ck_assert_uint_eq(cache_count(c), 0);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_clear)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+    char name[64];
+    size_t n = 99;
+
+    ck_assert_int_eq(cache_clear(c, &n), CACHE_OK);
+    ck_assert_uint_eq(n, 0);
+    entry_with(&e, POLICY_ENFORCE, "id");
+    for (int i = 0; i < 50; i++) {
+        snprintf(name, sizeof name, "d%02d.example", i);
+        ck_assert_int_eq(cache_put(c, name, &e), CACHE_OK);
+    }
+    ck_assert_uint_eq(cache_count(c), 50);
+    ck_assert_int_eq(cache_clear(c, &n), CACHE_OK);
+    ck_assert_uint_eq(n, 50);
+    ck_assert_uint_eq(cache_count(c), 0);
+    ck_assert_int_eq(cache_get(c, "d07.example", &got), CACHE_NOTFOUND);
+    /* still usable afterwards */
+    ck_assert_int_eq(cache_put(c, "d07.example", &e), CACHE_OK);
+    ck_assert_int_eq(cache_clear(c, NULL), CACHE_OK);
+    ck_assert_uint_eq(cache_count(c), 0);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+/* ---- scanning --------------------------------------------------------- */
+
+struct seen {
+    size_t n;
+    char keys[1200][DOMAIN_BUFSZ];
+    struct cache *c;
+    size_t stop_at; /* return false on this call (1-based), 0: never */
+    size_t calls;
+    struct sts_policy *taken[16];
+    size_t n_taken;
+};
+
+static bool collect_cb(void *arg, const char *domain, struct entry *e)
+{
+    struct seen *s = arg;
+
+    ck_assert_uint_lt(s->n, 1200);
+    ck_assert_ptr_nonnull(e);
+    snprintf(s->keys[s->n++], DOMAIN_BUFSZ, "%s", domain);
+    s->calls++;
+    return !(s->stop_at && s->calls == s->stop_at);
+}
+
+/* Store n entries named <prefix><i, zero-padded to width>.example. */
+static void fill(struct cache *c, unsigned n, const char *prefix, int width)
+{
+    struct entry e;
+    char name[64];
+    unsigned step = 7919; /* prime: insert in a scrambled order */
+
+    entry_with(&e, POLICY_TESTING, "fill");
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%s%0*u.example", prefix, width, (i * step) % n);
+        ck_assert_int_eq(cache_put(c, name, &e), CACHE_OK);
+    }
+    entry_clear(&e);
+}
+
+START_TEST(test_scan_batches)
+{
+    struct cache *c = open_ok(64 * MiB);
+    static struct seen s;
+    char next[DOMAIN_BUFSZ] = "";
+    bool done = false;
+    size_t calls = 0;
+
+    memset(&s, 0, sizeof s);
+    fill(c, 1000, "d", 4);
+    ck_assert_uint_eq(cache_count(c), 1000);
+    while (!done) {
+        size_t before = s.n;
+        ck_assert_int_eq(cache_scan(c, next, 7, collect_cb, &s, next, &done), CACHE_OK);
+        ck_assert_uint_le(s.n - before, 7);
+        ck_assert(done || s.n - before == 7);
+        ck_assert_uint_lt(++calls, 200);
+    }
+    ck_assert_uint_eq(calls, 143); /* ceil(1000 / 7): the end is seen at once */
+    ck_assert_uint_eq(s.n, 1000);
+    for (unsigned i = 0; i < 1000; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "d%04u.example", i);
+        ck_assert_str_eq(s.keys[i], want); /* in order, each exactly once */
+    }
+    ck_assert_str_eq(next, "d0999.example");
+    /* a scan from the end finds nothing and says so */
+    ck_assert_int_eq(cache_scan(c, next, 7, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert(done);
+    ck_assert_uint_eq(s.n, 1000);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_scan_edges)
+{
+    struct cache *c = open_ok(64 * MiB);
+    static struct seen s;
+    char next[DOMAIN_BUFSZ];
+    bool done;
+
+    memset(&s, 0, sizeof s);
+    /* empty cache */
+    ck_assert_int_eq(cache_scan(c, "", 10, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert(done);
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert_str_eq(next, "");
+
+    fill(c, 10, "k", 1);
+    /* after a key that is absent: start at the next greater one */
+    ck_assert_int_eq(cache_scan(c, "k4.a", 3, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_str_eq(s.keys[0], "k4.example");
+    ck_assert_str_eq(s.keys[2], "k6.example");
+    ck_assert_str_eq(next, "k6.example");
+    ck_assert(!done);
+    /* exactly the rest: done at once */
+    s.n = 0;
+    ck_assert_int_eq(cache_scan(c, next, 3, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert(done);
+    /* max 0: nothing read, next unchanged */
+    s.n = 0;
+    ck_assert_int_eq(cache_scan(c, "k1.example", 0, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert_str_eq(next, "k1.example");
+    ck_assert(!done);
+    /* NULL after = from the start; huge max is capped, still all of them */
+    ck_assert_int_eq(cache_scan(c, NULL, (size_t)-1, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 10);
+    ck_assert(done);
+    /* no callback */
+    ck_assert_int_eq(cache_scan(c, "", 3, NULL, &s, next, &done), CACHE_ERROR);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_scan_stop_early)
+{
+    struct cache *c = open_ok(64 * MiB);
+    static struct seen s;
+    char next[DOMAIN_BUFSZ];
+    bool done = true;
+
+    memset(&s, 0, sizeof s);
+    fill(c, 10, "k", 1);
+    s.stop_at = 3;
+    ck_assert_int_eq(cache_scan(c, "", 5, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_str_eq(next, "k2.example");
+    ck_assert(!done);
+    /* resume right after the entry that stopped the scan */
+    s.stop_at = 0;
+    ck_assert_int_eq(cache_scan(c, next, 100, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 10);
+    ck_assert_str_eq(s.keys[3], "k3.example");
+    ck_assert(done);
+    /* stopping on the very last entry still reports the end */
+    s.n = 0;
+    s.calls = 0;
+    s.stop_at = 2;
+    ck_assert_int_eq(cache_scan(c, "k7.example", 5, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 2);
+    ck_assert_str_eq(next, "k9.example");
+    ck_assert(done);
+    cache_close(c);
+}
+END_TEST
+
+/* The callback rewrites its own entry, deletes a later one, adds an
+ * earlier one: no deadlock, and later batches see the changes. */
+static bool writer_cb(void *arg, const char *domain, struct entry *e)
+{
+    struct seen *s = arg;
+
+    snprintf(s->keys[s->n++], DOMAIN_BUFSZ, "%s", domain);
+    e->checked_at = NOW + 1;
+    ck_assert_int_eq(cache_put(s->c, domain, e), CACHE_OK);
+    if (strcmp(domain, "k3.example") == 0) {
+        ck_assert_int_eq(cache_del(s->c, "k6.example"), CACHE_OK);
+        ck_assert_int_eq(cache_put(s->c, "a0.example", e), CACHE_OK);
+    }
+    /* take the policy: the scan must not free it */
+    if (s->n_taken < 16 && e->policy != NULL) {
+        s->taken[s->n_taken++] = e->policy;
+        e->policy = NULL;
+    }
+    return true;
+}
+
+START_TEST(test_scan_callback_writes)
+{
+    struct cache *c = open_ok(64 * MiB);
+    static struct seen s;
+    char next[DOMAIN_BUFSZ] = "";
+    bool done = false;
+    struct entry got;
+
+    memset(&s, 0, sizeof s);
+    s.c = c;
+    fill(c, 8, "k", 1);
+    while (!done)
+        ck_assert_int_eq(cache_scan(c, next, 3, writer_cb, &s, next, &done), CACHE_OK);
+    /* batches k0-k2, k3-k5, k7: k6 was deleted before its batch was read,
+     * a0 sorts before where the scan was */
+    ck_assert_uint_eq(s.n, 7);
+    for (size_t i = 0; i < s.n; i++) {
+        ck_assert_str_ne(s.keys[i], "k6.example");
+        ck_assert_str_ne(s.keys[i], "a0.example");
+    }
+    ck_assert_str_eq(s.keys[6], "k7.example");
+    ck_assert_uint_eq(cache_count(c), 8); /* -k6 +a0 */
+    ck_assert_int_eq(cache_get(c, "k6.example", &got), CACHE_NOTFOUND);
+    ck_assert_int_eq(cache_get(c, "a0.example", &got), CACHE_OK);
+    entry_clear(&got);
+    ck_assert_int_eq(cache_get(c, "k7.example", &got), CACHE_OK);
+    ck_assert_int_eq(got.checked_at, NOW + 1);
+    ck_assert_ptr_nonnull(got.policy); /* stored before it was taken */
+    entry_clear(&got);
+    ck_assert_uint_eq(s.n_taken, 7);
+    for (size_t i = 0; i < s.n_taken; i++) {
+        ck_assert_int_eq(s.taken[i]->mode, STS_MODE_TESTING);
+        sts_policy_free(s.taken[i]);
+    }
+    cache_close(c);
+}
+END_TEST
+
+/* ---- growth and a full map -------------------------------------------- */
+
+START_TEST(test_map_growth)
+{
+    struct cache *c = open_ok(512 * MiB);
+    uint64_t initial = cache_map_size(c);
+    struct entry e, got;
+    struct cache_stat st;
+    char name[64];
+    size_t need;
+
+    ck_assert_uint_eq(initial, 16 * MiB);
+    entry_init(&e);
+    entry_set_policy(&e, big_policy(1000));
+    snprintf(e.id, sizeof e.id, "grow");
+    e.fetched_at = NOW;
+    e.expires_at = NOW + 86400;
+    need = entry_encode(&e, NULL, 0);
+    ck_assert_uint_ge(need, 900);
+    ck_assert_uint_le(need, 2048);
+    for (unsigned i = 0; i < 20000; i++) {
+        snprintf(name, sizeof name, "grow%05u.example", i);
+        e.checked_at = i;
+        ck_assert_int_eq(cache_put(c, name, &e), CACHE_OK);
+    }
+    ck_assert_uint_gt(cache_map_size(c), initial);
+    ck_assert_uint_le(cache_map_size(c), 512 * MiB);
+    ck_assert_uint_eq(cache_count(c), 20000);
+    ck_assert_int_eq(cache_stat(c, &st), CACHE_OK);
+    ck_assert_uint_eq(st.entries, 20000);
+    ck_assert_uint_ge(st.used_bytes, 20000 * need);
+    ck_assert_uint_le(st.used_bytes, st.map_size);
+    ck_assert_uint_eq(st.map_size, cache_map_size(c));
+    ck_assert_uint_eq(st.max_size, 512 * MiB);
+    for (unsigned i = 0; i < 20000; i += 997) {
+        snprintf(name, sizeof name, "grow%05u.example", i);
+        ck_assert_int_eq(cache_get(c, name, &got), CACHE_OK);
+        ck_assert_int_eq(got.checked_at, (int64_t)i);
+        entry_clear(&got);
+    }
+    entry_clear(&e);
+    cache_close(c);
+
+    /* reopening a file larger than the initial map maps all of it */
+    c = open_ok(512 * MiB);
+    ck_assert_uint_gt(cache_map_size(c), initial);
+    ck_assert_uint_eq(cache_count(c), 20000);
+    cache_close(c);
+}
+END_TEST
+
+static void expired_entry(struct entry *e)
+{
+    entry_init(e);
+    entry_set_policy(e, big_policy(1000));
+    snprintf(e->id, sizeof e->id, "old");
+    e->fetched_at = NOW - 86400;
+    e->expires_at = NOW - 1; /* in the past whatever the clock says */
+}
+
+START_TEST(test_map_full_evicts_expired)
+{
+    struct cache *c = open_ok(1 * MiB); /* the smallest cap */
+    struct entry old, fresh, got;
+    char name[64];
+    size_t stored = 0, evicted_at = 0;
+    const char *log;
+
+    ck_assert_uint_le(cache_map_size(c), 1 * MiB);
+    expired_entry(&old);
+    capture_start();
+    for (unsigned i = 0; i < 5000 && evicted_at == 0; i++) {
+        snprintf(name, sizeof name, "old%05u.example", i);
+        ck_assert_int_eq(cache_put(c, name, &old), CACHE_OK);
+        stored++;
+        if (cache_count(c) < stored)
+            evicted_at = stored;
+    }
+    log = capture_end();
+    ck_assert_uint_gt(evicted_at, 100);    /* the map really filled up */
+    ck_assert_uint_le(cache_count(c), 10); /* the expired ones went */
+    ck_assert(strstr(log, "evict") != NULL);
+    ck_assert_uint_le(cache_map_size(c), 1 * MiB);
+    /* the entry whose put triggered the eviction is there */
+    ck_assert_int_eq(cache_get(c, name, &got), CACHE_OK);
+    entry_clear(&got);
+
+    /* fresh entries now fill it up; then nothing is evictable: error */
+    entry_init(&fresh);
+    entry_set_policy(&fresh, big_policy(1000));
+    snprintf(fresh.id, sizeof fresh.id, "new");
+    fresh.fetched_at = (int64_t)time(NULL);
+    fresh.expires_at = fresh.fetched_at + 86400;
+    capture_start();
+    enum cache_status st = CACHE_OK;
+    unsigned n;
+    for (n = 0; n < 5000; n++) {
+        snprintf(name, sizeof name, "new%05u.example", n);
+        st = cache_put(c, name, &fresh);
+        if (st != CACHE_OK)
+            break;
+    }
+    log = capture_end();
+    ck_assert_int_eq(st, CACHE_ERROR);
+    ck_assert_uint_gt(n, 100);
+    ck_assert_msg(strstr(log, "raise cache_max_size") != NULL, "log: %s", log);
+    ck_assert(strstr(log, name) != NULL);
+    /* nothing valid was lost, reads still work */
+    snprintf(name, sizeof name, "new%05u.example", n - 1);
+    ck_assert_int_eq(cache_get(c, name, &got), CACHE_OK);
+    entry_clear(&got);
+    ck_assert_int_eq(cache_get(c, "new00000.example", &got), CACHE_OK);
+    entry_clear(&got);
+    /* deletions work in a full map (the reserve), and then puts again */
+    ck_assert_int_eq(cache_del(c, "new00000.example"), CACHE_OK);
+    size_t cleared = 0;
+    ck_assert_int_eq(cache_clear(c, &cleared), CACHE_OK);
+    ck_assert_uint_ge(cleared, n - 1);
+    ck_assert_int_eq(cache_put(c, "after.example", &fresh), CACHE_OK);
+    ck_assert_uint_eq(cache_count(c), 1);
+    ck_assert_uint_le(cache_map_size(c), 1 * MiB);
+    entry_clear(&old);
+    entry_clear(&fresh);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_overflow_pages_small_map)
+{
+    struct cache *c = open_ok(1 * MiB);
+    struct entry e, got;
+
+    /* the largest policy we can build: values spanning many pages */
+    entry_init(&e);
+    entry_set_policy(&e, big_policy(60000));
+    snprintf(e.id, sizeof e.id, "x");
+    e.fetched_at = NOW;
+    e.expires_at = NOW + 60;
+    ck_assert_uint_gt(entry_encode(&e, NULL, 0), 3 * 4096);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(cache_put(c, "fits.example", &e), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, "fits.example", &got), CACHE_OK);
+    assert_same(&e, &got);
+    entry_clear(&got);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+/* ---- eviction rules --------------------------------------------------- */
+
+struct ev_row {
+    const char *name;
+    bool policy;
+    int64_t expires_rel;  /* expires_at - now, if policy */
+    int64_t negative_rel; /* negative_until - now, or 0 for none */
+    bool evicted;
+};
+
+static const struct ev_row ev_rows[] = {
+    {"valid-policy.example", true, 3600, 0, false},
+    {"expires-now.example", true, 0, 0, true},
+    {"expired-policy.example", true, -1, 0, true},
+    {"negative-valid.example", false, 0, 60, false},
+    {"negative-ended.example", false, 0, -60, true},
+    {"negative-ends-now.example", false, 0, 1, false},
+    {"expired-but-negative.example", true, -5, 300, false},
+    {"nothing.example", false, 0, 0, true},
+};
+
+START_TEST(test_evict_rules)
+{
+    struct cache *c = open_ok(64 * MiB);
+    size_t n_rows = sizeof ev_rows / sizeof ev_rows[0];
+    size_t want = 0, n = 99;
+    struct entry e, got;
+
+    for (size_t i = 0; i < n_rows; i++) {
+        const struct ev_row *r = &ev_rows[i];
+        entry_with(&e, r->policy ? POLICY_ENFORCE : NULL, r->policy ? "id" : "");
+        if (r->policy) {
+            e.expires_at = NOW + r->expires_rel;
+            e.fetched_at = e.expires_at - 100;
+        }
+        if (r->negative_rel)
+            e.negative_until = NOW + r->negative_rel;
+        ck_assert_int_eq(cache_put(c, r->name, &e), CACHE_OK);
+        entry_clear(&e);
+        want += r->evicted;
+    }
+    ck_assert_int_eq(cache_evict_expired(c, NOW, 0, &n), CACHE_OK);
+    ck_assert_uint_eq(n, want);
+    for (size_t i = 0; i < n_rows; i++) {
+        enum cache_status st = cache_get(c, ev_rows[i].name, &got);
+        ck_assert_msg(st == (ev_rows[i].evicted ? CACHE_NOTFOUND : CACHE_OK), "%s",
+                      ev_rows[i].name);
+        entry_clear(&got);
+    }
+    ck_assert_uint_eq(cache_count(c), n_rows - want);
+    /* nothing left to evict */
+    ck_assert_int_eq(cache_evict_expired(c, NOW, 0, NULL), CACHE_OK);
+    ck_assert_uint_eq(cache_count(c), n_rows - want);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_evict_max_and_batches)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e;
+    char name[64];
+    size_t n = 0;
+
+    entry_with(&e, NULL, "");
+    for (unsigned i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "e%04u.example", i);
+        if (i % 3 == 0)
+            e.negative_until = NOW + 100; /* keep every third */
+        else
+            e.negative_until = NOW - 100;
+        ck_assert_int_eq(cache_put(c, name, &e), CACHE_OK);
+    }
+    ck_assert_int_eq(cache_evict_expired(c, NOW, 5, &n), CACHE_OK);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(cache_count(c), 2995);
+    /* the rest, over several batches (more than one transaction's worth) */
+    ck_assert_int_eq(cache_evict_expired(c, NOW, 0, &n), CACHE_OK);
+    ck_assert_uint_eq(n, 1995);
+    ck_assert_uint_eq(cache_count(c), 1000);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+/* ---- durability ------------------------------------------------------- */
+
+START_TEST(test_reopen_keeps_data)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+
+    entry_with(&e, POLICY_ENFORCE, "persist");
+    ck_assert_int_eq(cache_put(c, "keep.example", &e), CACHE_OK);
+    ck_assert_int_eq(cache_put(c, "gone.example", &e), CACHE_OK);
+    ck_assert_int_eq(cache_del(c, "gone.example"), CACHE_OK);
+    cache_close(c);
+
+    struct stat st;
+    ck_assert_int_eq(stat(dbpath, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+    c = open_ok(64 * MiB);
+    ck_assert_int_eq(cache_get(c, "keep.example", &got), CACHE_OK);
+    assert_same(&e, &got);
+    entry_clear(&got);
+    ck_assert_int_eq(cache_get(c, "gone.example", &got), CACHE_NOTFOUND);
+    ck_assert_uint_eq(cache_count(c), 1);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_kill9_keeps_committed)
+{
+    pid_t pid = fork();
+    int status;
+    struct entry e, got;
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct cache *c = cache_open(dir, 64 * MiB, NULL, 0);
+        entry_with(&e, POLICY_ENFORCE, "killed");
+        if (c == NULL || cache_put(c, "survivor.example", &e) != CACHE_OK)
+            _exit(1);
+        raise(SIGKILL); /* no close, no sync */
+        _exit(2);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    struct cache *c = open_ok(64 * MiB);
+    ck_assert_int_eq(cache_get(c, "survivor.example", &got), CACHE_OK);
+    ck_assert_str_eq(got.id, "killed");
+    entry_clear(&got);
+    cache_close(c);
+}
+END_TEST
+
+/* ---- damage ----------------------------------------------------------- */
+
+START_TEST(test_undecodable_records)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+    static struct seen s;
+    char next[DOMAIN_BUFSZ];
+    bool done;
+    size_t n = 0;
+    const char *log;
+    static const unsigned char garbage[] = {0xff, 0x00, 0x13, 0x37};
+    static const unsigned char wrong_version[64] = {99};
+
+    entry_with(&e, POLICY_ENFORCE, "good");
+    ck_assert_int_eq(cache_put(c, "b-good.example", &e), CACHE_OK);
+    cache_close(c);
+    raw_put("a-bad.example", 13, garbage, sizeof garbage, 0);
+    raw_put("c-version.example", 17, wrong_version, sizeof wrong_version, 0);
+    raw_put("d-empty.example", 15, "", 0, 0);
+    raw_put("E Not A Domain", 14, garbage, sizeof garbage, 0);
+    raw_put("f\0nul.example", 13, garbage, sizeof garbage, 0);
+
+    c = open_ok(64 * MiB);
+    ck_assert_uint_eq(cache_count(c), 6);
+    capture_start();
+    ck_assert_int_eq(cache_get(c, "a-bad.example", &got), CACHE_NOTFOUND);
+    ck_assert_ptr_null(got.policy);
+    ck_assert_int_eq(cache_get(c, "c-version.example", &got), CACHE_NOTFOUND);
+    ck_assert_int_eq(cache_get(c, "d-empty.example", &got), CACHE_NOTFOUND);
+    log = capture_end();
+    ck_assert_msg(strstr(log, "a-bad.example") != NULL, "log: %s", log);
+    ck_assert(strstr(log, "c-version.example") != NULL);
+    ck_assert(strstr(log, dbpath) != NULL);
+
+    /* scan skips all damaged records and the foreign keys */
+    memset(&s, 0, sizeof s);
+    capture_start();
+    ck_assert_int_eq(cache_scan(c, "", 100, collect_cb, &s, next, &done), CACHE_OK);
+    log = capture_end();
+    ck_assert(done);
+    ck_assert_uint_eq(s.n, 1);
+    ck_assert_str_eq(s.keys[0], "b-good.example");
+    ck_assert(strstr(log, "d-empty.example") != NULL);
+    /* a batch of one that meets only damage still advances */
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(cache_scan(c, "b-good.example", 1, collect_cb, &s, next, &done), CACHE_OK);
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert(done);
+    ck_assert_str_eq(next, "d-empty.example");
+
+    /* a put replaces a damaged record */
+    ck_assert_int_eq(cache_put(c, "a-bad.example", &e), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, "a-bad.example", &got), CACHE_OK);
+    entry_clear(&got);
+    /* the cleanup removes the rest, whatever the time */
+    ck_assert_int_eq(cache_evict_expired(c, 0, 0, &n), CACHE_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(cache_count(c), 2);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+/* Files at the cache path that are not an LMDB environment. */
+struct file_row {
+    const char *name;
+    size_t size;
+    int fill; /* byte value, -1: text */
+    const char *expect;
+};
+
+static const struct file_row file_rows[] = {
+    {"short text", 0, -1, "not a usable LMDB file"},
+    {"one page of 0xaa", 4096, 0xaa, "not a usable LMDB file"},
+    {"16 KiB of zeros", 16384, 0, "not a usable LMDB file"},
+    {"directory", 0, -2, "not a regular file"},
+};
+
+START_TEST(test_not_lmdb_file)
+{
+    const struct file_row *r = &file_rows[_i];
+    char err[512];
+    struct cache *c;
+
+    if (r->fill == -2) {
+        ck_assert_int_eq(mkdir(dbpath, 0700), 0);
+    } else {
+        FILE *f = fopen(dbpath, "w");
+        ck_assert_ptr_nonnull(f);
+        if (r->fill == -1)
+            fputs("this is not an LMDB file, it is a note to the operator\n", f);
+        for (size_t i = 0; i < r->size; i++)
+            fputc(r->fill, f);
+        fclose(f);
+    }
+    c = cache_open(dir, 64 * MiB, err, sizeof err);
+    ck_assert_msg(c == NULL, "%s opened", r->name);
+    ck_assert_msg(strstr(err, r->expect) != NULL, "%s: %s", r->name, err);
+    ck_assert_msg(strstr(err, dbpath) != NULL, "%s: %s", r->name, err);
+    ck_assert(strstr(err, "aside") != NULL);
+}
+END_TEST
+
+START_TEST(test_foreign_lmdb_file)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    char err[512];
+
+    /* an LMDB file whose main database has sorted duplicates */
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    ck_assert_int_eq(mdb_env_open(env, dbpath, MDB_NOSUBDIR, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, NULL, MDB_DUPSORT, &dbi), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    ck_assert_ptr_null(cache_open(dir, 64 * MiB, err, sizeof err));
+    ck_assert_msg(strstr(err, "another program") != NULL, "%s", err);
+    ck_assert(strstr(err, dbpath) != NULL);
+}
+END_TEST
+
+START_TEST(test_empty_file_is_fine)
+{
+    int fd = open(dbpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    struct cache *c;
+
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    c = open_ok(64 * MiB);
+    ck_assert_uint_eq(cache_count(c), 0);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_bad_directories)
+{
+    char err[512];
+    char path[420];
+    FILE *f;
+
+    /* missing */
+    snprintf(path, sizeof path, "%s/missing", dir);
+    ck_assert_ptr_null(cache_open(path, 64 * MiB, err, sizeof err));
+    ck_assert(strstr(err, path) != NULL);
+    ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
+    /* a file, not a directory */
+    snprintf(path, sizeof path, "%s/file", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_ptr_null(cache_open(path, 64 * MiB, err, sizeof err));
+    ck_assert(strstr(err, "not a directory") != NULL);
+    /* empty / NULL; err may be NULL */
+    ck_assert_ptr_null(cache_open("", 64 * MiB, err, sizeof err));
+    ck_assert(strstr(err, "state_dir") != NULL);
+    ck_assert_ptr_null(cache_open(NULL, 64 * MiB, NULL, 0));
+}
+END_TEST
+
+START_TEST(test_unwritable_directory)
+{
+    char err[512];
+    pid_t pid;
+    int status;
+    int fds[2];
+    ssize_t n;
+
+    /* run in a child that is not root, since root writes anywhere */
+    ck_assert_int_eq(chmod(dir, 0555), 0);
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct cache *c;
+        close(fds[0]);
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        c = cache_open(dir, 64 * MiB, err, sizeof err);
+        if (write(fds[1], err, strlen(err) + 1) < 0)
+            _exit(4);
+        _exit(c == NULL ? 0 : 1);
+    }
+    close(fds[1]);
+    n = read(fds[0], err, sizeof err - 1);
+    close(fds[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_gt(n, 0);
+    err[n] = '\0';
+    ck_assert_msg(strstr(err, "Permission denied") != NULL, "%s", err);
+    ck_assert(strstr(err, dbpath) != NULL);
+    ck_assert(strstr(err, "writable") != NULL);
+}
+END_TEST
+
+/* ---- other processes -------------------------------------------------- */
+
+START_TEST(test_map_resized_elsewhere)
+{
+    struct cache *c = open_ok(512 * MiB);
+    struct entry e, got;
+    pid_t pid;
+    int status;
+
+    ck_assert_uint_eq(cache_map_size(c), 16 * MiB);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* another process grows the file past our map */
+        static char blob[1 << 20];
+        char key[32];
+        MDB_env *env;
+        MDB_txn *txn;
+        MDB_dbi dbi;
+        if (mdb_env_create(&env) || mdb_env_set_mapsize(env, 64 << 20) ||
+            mdb_env_open(env, dbpath, MDB_NOSUBDIR, 0600) || mdb_txn_begin(env, NULL, 0, &txn) ||
+            mdb_dbi_open(txn, NULL, 0, &dbi))
+            _exit(1);
+        for (int i = 0; i < 24; i++) {
+            MDB_val k, v = {sizeof blob, blob};
+            snprintf(key, sizeof key, "zz%02d.example", i);
+            k.mv_data = key;
+            k.mv_size = strlen(key);
+            if (mdb_put(txn, dbi, &k, &v, 0))
+                _exit(2);
+        }
+        if (mdb_txn_commit(txn))
+            _exit(3);
+        mdb_env_close(env);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+
+    entry_with(&e, POLICY_ENFORCE, "after");
+    capture_start();
+    ck_assert_int_eq(cache_put(c, "after.example", &e), CACHE_OK);
+    ck_assert(strstr(capture_end(), "resized by another process") != NULL);
+    ck_assert_uint_ge(cache_map_size(c), 24 * MiB);
+    ck_assert_int_eq(cache_get(c, "after.example", &got), CACHE_OK);
+    entry_clear(&got);
+    ck_assert_uint_eq(cache_count(c), 25);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+/* LMDB resets the reader table when the first process opens the file, so
+ * a stale slot survives only while some other process keeps it open. */
+START_TEST(test_stale_reader_cleared)
+{
+    int go[2], ready[2];
+    pid_t holder, dead;
+    int status;
+    char b;
+    struct cache *c;
+
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    holder = fork();
+    ck_assert_int_ge(holder, 0);
+    if (holder == 0) {
+        MDB_env *env;
+        close(go[1]);
+        close(ready[0]);
+        if (mdb_env_create(&env) || mdb_env_open(env, dbpath, MDB_NOSUBDIR, 0600))
+            _exit(1);
+        if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) < 0)
+            _exit(2);
+        mdb_env_close(env);
+        _exit(0);
+    }
+    close(go[0]);
+    close(ready[1]);
+    ck_assert_int_eq(read(ready[0], &b, 1), 1);
+
+    dead = fork();
+    ck_assert_int_ge(dead, 0);
+    if (dead == 0) {
+        /* die holding a read transaction (a reader slot) */
+        MDB_env *env;
+        MDB_txn *txn;
+        if (mdb_env_create(&env) || mdb_env_open(env, dbpath, MDB_NOSUBDIR, 0600) ||
+            mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))
+            _exit(1);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(dead, &status, 0), dead);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+
+    capture_start();
+    c = open_ok(64 * MiB);
+    const char *log = capture_end();
+    ck_assert_msg(strstr(log, "cleared 1 reader slot") != NULL, "log: %s", log);
+    ck_assert_uint_eq(cache_count(c), 0);
+    cache_close(c);
+
+    close(go[1]); /* let the holder go */
+    close(ready[0]);
+    ck_assert_int_eq(waitpid(holder, &status, 0), holder);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
+/* Data pages zeroed behind LMDB's back (meta pages intact): every
+ * operation that reads them fails cleanly and says the file is damaged.
+ * (LMDB trusts its file: other garbage can crash it -- the file is only
+ * writable by mtastsd itself.) */
+START_TEST(test_damaged_pages)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+    static struct seen s;
+    char next[DOMAIN_BUFSZ];
+    bool done;
+    long page = sysconf(_SC_PAGESIZE);
+    const char *log;
+    FILE *f;
+    long size;
+
+    memset(&s, 0, sizeof s);
+    fill(c, 200, "p", 3);
+    cache_close(c);
+    f = fopen(dbpath, "r+b");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    size = ftell(f);
+    ck_assert_int_gt(size, 4 * page);
+    ck_assert_int_eq(fseek(f, 2 * page, SEEK_SET), 0);
+    for (long off = 2 * page; off < size; off++)
+        fputc(0, f);
+    fclose(f);
+
+    c = open_ok(64 * MiB);
+    entry_with(&e, POLICY_ENFORCE, "id");
+    capture_start();
+    ck_assert_int_eq(cache_get(c, "p007.example", &got), CACHE_ERROR);
+    ck_assert_ptr_null(got.policy);
+    ck_assert_int_eq(cache_scan(c, "", 10, collect_cb, &s, next, &done), CACHE_ERROR);
+    ck_assert_int_eq(cache_put(c, "p007.example", &e), CACHE_ERROR);
+    ck_assert_int_eq(cache_del(c, "p008.example"), CACHE_ERROR);
+    ck_assert_int_eq(cache_evict_expired(c, NOW, 0, NULL), CACHE_ERROR);
+    log = capture_end();
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert_msg(strstr(log, "damaged") != NULL, "log: %s", log);
+    ck_assert(strstr(log, "move it aside") != NULL);
+    ck_assert(strstr(log, dbpath) != NULL);
+    ck_assert(strstr(log, "p007.example") != NULL);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+/* A process that opens the file first with a one-slot reader table. */
+static pid_t start_holder(int *go_w)
+{
+    int go[2], ready[2];
+    pid_t pid;
+    char b;
+
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        MDB_env *env;
+        close(go[1]);
+        close(ready[0]);
+        if (mdb_env_create(&env) || mdb_env_set_maxreaders(env, 1) ||
+            mdb_env_open(env, dbpath, MDB_NOSUBDIR, 0600))
+            _exit(1);
+        if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) < 0)
+            _exit(2);
+        mdb_env_close(env);
+        _exit(0);
+    }
+    close(go[0]);
+    close(ready[1]);
+    ck_assert_int_eq(read(ready[0], &b, 1), 1);
+    close(ready[0]);
+    *go_w = go[1];
+    return pid;
+}
+
+static void stop_holder(pid_t pid, int go_w)
+{
+    int status;
+
+    close(go_w);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+
+/* Take the only reader slot; die (keep_alive false) or hold it until
+ * told to go.  Returns the pid; *go_w (if keep_alive) releases it. */
+static pid_t take_reader(bool keep_alive, int *go_w)
+{
+    int go[2], ready[2];
+    pid_t pid;
+    char b;
+
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        MDB_env *env;
+        MDB_txn *txn;
+        close(go[1]);
+        close(ready[0]);
+        if (mdb_env_create(&env) || mdb_env_open(env, dbpath, MDB_NOSUBDIR, 0600) ||
+            mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))
+            _exit(1);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(2);
+        if (keep_alive && read(go[0], &b, 1) < 0)
+            _exit(3);
+        _exit(0); /* never ends the read transaction */
+    }
+    close(go[0]);
+    close(ready[1]);
+    ck_assert_int_eq(read(ready[0], &b, 1), 1);
+    close(ready[0]);
+    if (keep_alive)
+        *go_w = go[1];
+    else
+        close(go[1]);
+    return pid;
+}
+
+START_TEST(test_readers_full)
+{
+    struct cache *c;
+    struct entry e, got;
+    int holder_go, reader_go, status;
+    pid_t holder, reader;
+    const char *log;
+
+    holder = start_holder(&holder_go);
+    c = open_ok(64 * MiB);
+    entry_with(&e, POLICY_ENFORCE, "id");
+    ck_assert_int_eq(cache_put(c, "r.example", &e), CACHE_OK);
+
+    /* a dead process left the only slot taken: cleared, then served */
+    reader = take_reader(false, NULL);
+    ck_assert_int_eq(waitpid(reader, &status, 0), reader);
+    capture_start();
+    ck_assert_int_eq(cache_get(c, "r.example", &got), CACHE_OK);
+    log = capture_end();
+    ck_assert_msg(strstr(log, "cleared 1 stale") != NULL, "log: %s", log);
+    entry_clear(&got);
+
+    /* a live process holds it: a clean error naming the cause */
+    reader = take_reader(true, &reader_go);
+    capture_start();
+    ck_assert_int_eq(cache_get(c, "r.example", &got), CACHE_ERROR);
+    ck_assert_uint_eq(cache_count(c), 0);
+    log = capture_end();
+    ck_assert_msg(strstr(log, "MDB_READERS_FULL") != NULL, "log: %s", log);
+    ck_assert(strstr(log, "r.example") != NULL);
+    /* writers need no reader slot */
+    ck_assert_int_eq(cache_put(c, "w.example", &e), CACHE_OK);
+    close(reader_go);
+    ck_assert_int_eq(waitpid(reader, &status, 0), reader);
+    ck_assert_int_eq(cache_get(c, "w.example", &got), CACHE_OK);
+    entry_clear(&got);
+
+    entry_clear(&e);
+    cache_close(c);
+    stop_holder(holder, holder_go);
+}
+END_TEST
+
+START_TEST(test_fork_child_refused)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+    pid_t pid;
+    int status;
+
+    entry_with(&e, POLICY_ENFORCE, "parent");
+    ck_assert_int_eq(cache_put(c, "parent.example", &e), CACHE_OK);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int bad = 0;
+        char next[DOMAIN_BUFSZ];
+        bool done;
+        struct cache_stat st;
+        bad += cache_get(c, "parent.example", &got) != CACHE_ERROR;
+        bad += cache_put(c, "child.example", &e) != CACHE_ERROR;
+        bad += cache_del(c, "parent.example") != CACHE_ERROR;
+        bad += cache_clear(c, NULL) != CACHE_ERROR;
+        bad += cache_scan(c, "", 5, collect_cb, NULL, next, &done) != CACHE_ERROR;
+        bad += cache_evict_expired(c, NOW, 0, NULL) != CACHE_ERROR;
+        bad += cache_stat(c, &st) != CACHE_ERROR;
+        bad += cache_count(c) != 0;
+        cache_close(c); /* frees memory only */
+        _exit(bad);     /* the child's environment is leaked on purpose */
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(cache_get(c, "parent.example", &got), CACHE_OK);
+    entry_clear(&got);
+    ck_assert_int_eq(cache_get(c, "child.example", &got), CACHE_NOTFOUND);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+START_TEST(test_null_handles)
+{
+    struct entry got;
+
+    cache_close(NULL);
+    ck_assert_uint_eq(cache_map_size(NULL), 0);
+    ck_assert_uint_eq(cache_count(NULL), 0);
+    ck_assert_int_eq(cache_get(NULL, "example.com", &got), CACHE_ERROR);
+    ck_assert_ptr_null(got.policy);
+}
+END_TEST
+
+START_TEST(test_small_max_is_raised)
+{
+    struct cache *c = open_ok(1000); /* raised to 1 MiB */
+    struct cache_stat st;
+    struct entry e;
+
+    ck_assert_int_eq(cache_stat(c, &st), CACHE_OK);
+    ck_assert_uint_eq(st.max_size, 1 * MiB);
+    ck_assert_uint_lt(cache_map_size(c), 1 * MiB);
+    entry_with(&e, POLICY_ENFORCE, "id");
+    ck_assert_int_eq(cache_put(c, "small.example", &e), CACHE_OK);
+    entry_clear(&e);
+    cache_close(c);
+}
+END_TEST
+
+static Suite *cache_suite(void)
+{
+    Suite *s = suite_create("cache");
+    TCase *tc = tcase_create("core");
+    TCase *big = tcase_create("big");
+
+    add_fixtures(tc);
+    tcase_add_loop_test(tc, test_roundtrip, 0, sizeof rt_rows / sizeof rt_rows[0]);
+    tcase_add_test(tc, test_large_entry_heap_path);
+    tcase_add_test(tc, test_overwrite);
+    tcase_add_loop_test(tc, test_bad_keys, 0, sizeof bad_keys / sizeof bad_keys[0] - 1);
+    tcase_add_test(tc, test_put_unencodable_entry);
+    tcase_add_test(tc, test_clear);
+    tcase_add_test(tc, test_scan_batches);
+    tcase_add_test(tc, test_scan_edges);
+    tcase_add_test(tc, test_scan_stop_early);
+    tcase_add_test(tc, test_scan_callback_writes);
+    tcase_add_test(tc, test_evict_rules);
+    tcase_add_test(tc, test_reopen_keeps_data);
+    tcase_add_test(tc, test_kill9_keeps_committed);
+    tcase_add_test(tc, test_undecodable_records);
+    tcase_add_loop_test(tc, test_not_lmdb_file, 0, sizeof file_rows / sizeof file_rows[0]);
+    tcase_add_test(tc, test_foreign_lmdb_file);
+    tcase_add_test(tc, test_empty_file_is_fine);
+    tcase_add_test(tc, test_bad_directories);
+    tcase_add_test(tc, test_unwritable_directory);
+    tcase_add_test(tc, test_map_resized_elsewhere);
+    tcase_add_test(tc, test_stale_reader_cleared);
+    tcase_add_test(tc, test_fork_child_refused);
+    tcase_add_test(tc, test_damaged_pages);
+    tcase_add_test(tc, test_readers_full);
+    tcase_add_test(tc, test_null_handles);
+    tcase_add_test(tc, test_small_max_is_raised);
+    suite_add_tcase(s, tc);
+
+    add_fixtures(big);
+    tcase_set_timeout(big, 300);
+    tcase_add_test(big, test_map_growth);
+    tcase_add_test(big, test_map_full_evicts_expired);
+    tcase_add_test(big, test_overflow_pages_small_map);
+    tcase_add_test(big, test_evict_max_and_batches);
+    suite_add_tcase(s, big);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cache_suite());
+    int failed;
+
+    log_open("check_cache", true);
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
