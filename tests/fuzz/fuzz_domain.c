@@ -1,0 +1,108 @@
+/*
+ * fuzz_domain - libFuzzer harness for src/domain.c.
+ *
+ * Each input is used whole as a Postfix lookup key and as a policy mx
+ * value.  Beyond "no crash, no sanitizer report", it checks:
+ *  - domain_normalize_key(): on OK the result is a hostname, lowercase,
+ *    only [a-z0-9.-], and normalising it again gives it back unchanged;
+ *    on any other kind the output buffer is the empty string;
+ *  - domain_mx_pattern(): on success both forms contain only
+ *    [a-z0-9.*-], `pattern` is a hostname or "*." + hostname, `match` is
+ *    the same with "*" dropped, and feeding `pattern` back yields itself;
+ *  - domain_is_hostname() and domain_is_ip_literal() never both hold.
+ * A broken invariant aborts, which libFuzzer reports as a crash.
+ */
+#include "autoconfig.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void fuzz_fail(const char *what, const char *s)
+{
+    fprintf(stderr, "fuzz_domain: invariant broken: %s (%s)\n", what, s);
+    abort();
+}
+
+static void fuzz_check_chars(const char *s, bool star, const char *what)
+{
+    for (const char *p = s; *p != '\0'; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              (star && c == '*')))
+            fuzz_fail(what, s);
+    }
+}
+
+static void fuzz_key(const char *key, size_t size)
+{
+    char out[DOMAIN_BUFSZ];
+    char again[DOMAIN_BUFSZ];
+
+    enum domain_key_kind k = domain_normalize_key(key, size, out);
+    if (k != DOMAIN_KEY_OK) {
+        if (out[0] != '\0')
+            fuzz_fail("output not cleared on failure", out);
+        return;
+    }
+    size_t n = strlen(out);
+    if (n == 0 || n > DOMAIN_MAX || !domain_is_hostname(out, n))
+        fuzz_fail("key output is not a hostname", out);
+    fuzz_check_chars(out, false, "key output has a byte outside [a-z0-9.-]");
+    if (domain_is_ip_literal(out, n))
+        fuzz_fail("key output is an IP literal", out);
+    if (domain_normalize_key(out, n, again) != DOMAIN_KEY_OK || strcmp(again, out) != 0)
+        fuzz_fail("key normalisation is not idempotent", out);
+}
+
+static void fuzz_mx(const char *in, size_t size)
+{
+    char pattern[DOMAIN_PATTERN_BUFSZ], match[DOMAIN_PATTERN_BUFSZ];
+    char p2[DOMAIN_PATTERN_BUFSZ], m2[DOMAIN_PATTERN_BUFSZ];
+
+    if (!domain_mx_pattern(in, size, pattern, match)) {
+        if (pattern[0] != '\0' || match[0] != '\0')
+            fuzz_fail("mx outputs not cleared on failure", pattern);
+        return;
+    }
+    fuzz_check_chars(pattern, true, "mx pattern has a byte outside [a-z0-9.*-]");
+    fuzz_check_chars(match, true, "mx match has a byte outside [a-z0-9.*-]");
+    size_t pl = strlen(pattern);
+    if (pattern[0] == '*') {
+        if (pl < 3 || pattern[1] != '.' || !domain_is_hostname(pattern + 2, pl - 2))
+            fuzz_fail("wildcard pattern is not *.hostname", pattern);
+        if (strcmp(match, pattern + 1) != 0)
+            fuzz_fail("wildcard match is not .hostname", match);
+    } else {
+        if (!domain_is_hostname(pattern, pl) || strcmp(match, pattern) != 0)
+            fuzz_fail("mx pattern is not a hostname", pattern);
+    }
+    if (strchr(pattern + 1, '*') != NULL || strchr(match, '*') != NULL)
+        fuzz_fail("'*' other than as the leftmost label", pattern);
+    if (!domain_mx_pattern(pattern, pl, p2, m2) || strcmp(p2, pattern) != 0 ||
+        strcmp(m2, match) != 0)
+        fuzz_fail("mx pattern is not idempotent", pattern);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /* Exact-size copy, so that reads past the end are caught. */
+    char *buf = malloc(size ? size : 1);
+    if (buf == NULL)
+        return 0;
+    if (size > 0)
+        memcpy(buf, data, size);
+
+    fuzz_key(buf, size);
+    fuzz_mx(buf, size);
+    if (domain_is_hostname(buf, size) && domain_is_ip_literal(buf, size))
+        fuzz_fail("both hostname and IP literal", "input");
+
+    free(buf);
+    return 0;
+}
