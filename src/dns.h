@@ -23,7 +23,10 @@
  *   DNS_TEMPFAIL  SERVFAIL, REFUSED, timeout, malformed answer, ...: try later
  * Answers are bounded: at most DNS_MAX_RRS records, each joined record at
  * most DNS_MAX_TXT bytes (longer ones are passed truncated to the caller
- * flagged as such -- see dns_txt_cb -- so the caller can reject them).
+ * flagged as such -- see dns_txt_cb -- so the caller can reject them;
+ * beyond DNS_MAX_RRS records, the first DNS_MAX_RRS are passed, also with
+ * oversize set).  Names must be letters, digits, '-', '_' and dots
+ * (DNS_NODATA "bad name" otherwise); addresses are passed IPv4 first.
  *
  * Callbacks are never called after dns_cancel() or from inside dns_txt()
  * / dns_addr() themselves (they are deferred to the loop if c-ares
@@ -42,8 +45,8 @@ struct event_base;
 struct dns;
 struct dns_query;
 
-#define DNS_MAX_RRS 64
-#define DNS_MAX_TXT 4096
+#define DNS_MAX_RRS   64
+#define DNS_MAX_TXT   4096
 #define DNS_MAX_ADDRS 32
 
 enum dns_status {

@@ -521,8 +521,9 @@ static void fetch_job_start(struct fetch_job *j)
 
     f->active++;
     j->started_ms = fetch_now_ms();
-    /* TXT + address lookups (each with c-ares retries) + the HTTPS total. */
-    struct timeval tv = {.tv_sec = (time_t)(2 * f->p.dns_timeout * 2 + f->p.https_timeout + 2),
+    /* TXT + address lookups (c-ares makes up to 3 tries of dns_timeout each)
+     * + the HTTPS total + slack. */
+    struct timeval tv = {.tv_sec = (time_t)(6 * f->p.dns_timeout + f->p.https_timeout + 2),
                          .tv_usec = 0};
     j->deadline = evtimer_new(f->base, fetch_on_deadline, j);
     event_add(j->deadline, &tv);

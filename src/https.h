@@ -44,11 +44,11 @@ enum https_status {
 };
 
 struct https_config {
-    const char *ca_file;     /* NULL or "" = system store */
-    const char *proxy;       /* NULL or "" = none */
+    const char *ca_file; /* NULL or "" = system store */
+    const char *proxy;   /* NULL or "" = none */
     long connect_timeout_ms;
     long timeout_ms;
-    size_t max_body;         /* STS_POLICY_MAX */
+    size_t max_body; /* STS_POLICY_MAX */
 };
 
 /* body is valid only during the callback; NULL unless HTTPS_OK. */

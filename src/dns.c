@@ -1,0 +1,808 @@
+/*
+ * dns - asynchronous DNS lookups with c-ares driven by libevent (see dns.h).
+ *
+ * Public functions: dns_new(), dns_free(), dns_reconfigure(), dns_txt(),
+ * dns_addr(), dns_cancel(), dns_status_name().
+ *
+ * Event plumbing: c-ares tells us through its socket-state callback which
+ * sockets to watch; each watched socket gets its own heap-allocated
+ * struct dns_sock with one persistent libevent event (no fixed table).
+ * One timer per channel drives ares_process_fd(ARES_SOCKET_BAD,
+ * ARES_SOCKET_BAD) for c-ares's retransmissions and timeouts; dns_rearm()
+ * re-arms it from ares_timeout() after every call into c-ares.
+ *
+ * Channels: c-ares 1.18 has no ares_reinit() and cannot change a
+ * channel's timeout, so dns_reconfigure() builds a new channel for new
+ * queries; the old one keeps its own sockets and timer until its last
+ * query ends, then a zero-delay "reaper" event destroys it (never from
+ * inside c-ares).
+ *
+ * Queries: a struct dns_query is owned by the resolver from dns_txt() /
+ * dns_addr() until it is finished.  It counts the c-ares queries still
+ * outstanding (1 for TXT, 2 for A+AAAA).  When the last one answers, the
+ * result is stored in the query and delivered from a zero-delay event, so
+ * the caller's callback never runs inside c-ares (nor inside dns_txt() /
+ * dns_addr() when c-ares fails synchronously) and may freely start, cancel
+ * or even dns_free() from there.  dns_cancel() clears the callback; a
+ * cancelled query whose c-ares work is still outstanding lingers (without
+ * a callback) until c-ares answers or gives up, since c-ares 1.18 cannot
+ * cancel one query.  c-ares calls back with ARES_EDESTRUCTION from inside
+ * ares_destroy(); dns_free() sets d->destroying first so those callbacks
+ * only account, and frees every query and socket struct afterwards.
+ *
+ * Limits: DNS_MAX_RRS records, DNS_MAX_TXT bytes per joined record (longer
+ * ones truncated and flagged oversize; extra records dropped and flagged
+ * oversize), DNS_MAX_ADDRS addresses.  Names are checked (LDH labels,
+ * '_' allowed) before they reach c-ares.  timeout_ms is the first
+ * attempt's timeout; c-ares tries each server DNS_TRIES times, doubling
+ * the timeout in the second round, so a lookup that never gets an answer
+ * ends after 3 * timeout_ms per server (measured: 3.0 s for 1 s, one
+ * server; A and AAAA run in parallel).
+ *
+ * c-ares 1.18 quirk: a query that got SERVFAIL or REFUSED on every try
+ * ends with ARES_ECONNREFUSED.  With a single server the channel uses
+ * ARES_FLAG_NOCHECKRESP so the real rcode is reported (nothing to fail
+ * over to anyway); with several servers failover is kept and the detail
+ * says the cause is one of the three.
+ *
+ * Diagnostics: every result carries a short detail ("NXDOMAIN",
+ * "SERVFAIL", "timeout", ...) for the caller's log line; this module logs
+ * only at debug level, plus errors from dns_new().
+ */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <ares.h>
+#include <event2/event.h>
+
+#include "dns.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define DNS_TRIES     2
+#define DNS_NAME_MAX  254 /* 253 characters plus the absolute dot */
+#define DNS_PART_SZ   64
+#define DNS_DETAIL_SZ (2 * DNS_PART_SZ + 16)
+
+#ifndef T_TXT
+#define T_TXT 16
+#endif
+#ifndef T_A
+#define T_A 1
+#endif
+#ifndef T_AAAA
+#define T_AAAA 28
+#endif
+#ifndef C_IN
+#define C_IN 1
+#endif
+
+enum dns_kind {
+    DNS_KIND_TXT,
+    DNS_KIND_ADDR,
+};
+
+/* One c-ares channel.  dns_reconfigure() starts a new one; the old one
+ * stays until its outstanding queries end (c-ares 1.18 cannot change the
+ * timeout of a channel, nor its servers while queries are pending). */
+struct dns_chan {
+    struct dns *d;
+    ares_channel channel;
+    bool channel_ok;
+    int nservers;
+    struct event *timer;
+    int outstanding; /* c-ares queries sent on this channel, not ended */
+    struct dns_sock *socks;
+    struct dns_chan *next; /* d->old list */
+};
+
+struct dns_sock {
+    struct dns_chan *c;
+    ares_socket_t fd;
+    struct event *ev;
+    struct dns_sock *next;
+};
+
+/* One c-ares query of a dns_query (TXT, A or AAAA). */
+struct dns_part {
+    struct dns_query *q;
+    struct dns_chan *c;
+    int type;
+    enum dns_status st;
+    char detail[DNS_PART_SZ];
+};
+
+struct dns_query {
+    struct dns *d; /* NULL once detached for delivery */
+    enum dns_kind kind;
+    char name[DNS_NAME_MAX + 1];
+    dns_txt_cb txt_cb;
+    dns_addr_cb addr_cb;
+    void *arg;
+    bool cancelled;
+    bool delivering;
+    int outstanding; /* c-ares queries not answered yet */
+    struct dns_part parts[2];
+    struct event *deliver;
+    struct dns_query *prev, *next;
+
+    /* Results. */
+    enum dns_status st;
+    char detail[DNS_DETAIL_SZ];
+    bool oversize;
+    size_t n;
+    struct sts_txt_rr rrs[DNS_MAX_RRS];
+    char *txt_buf[DNS_MAX_RRS];
+    char addr_buf[DNS_MAX_ADDRS][INET6_ADDRSTRLEN];
+    const char *addrs[DNS_MAX_ADDRS];
+};
+
+struct dns {
+    struct event_base *base;
+    bool destroying;
+    struct dns_chan *cur; /* new queries go here */
+    struct dns_chan *old; /* draining after dns_reconfigure() */
+    struct event *reaper; /* frees drained old channels from the loop */
+    struct dns_query *queries;
+};
+
+static void dns_rearm(struct dns_chan *c);
+static void dns_chan_free(struct dns_chan *c);
+
+const char *dns_status_name(enum dns_status st)
+{
+    switch (st) {
+    case DNS_OK:
+        return "OK";
+    case DNS_NODATA:
+        return "NODATA";
+    case DNS_TEMPFAIL:
+        return "TEMPFAIL";
+    }
+    return "UNKNOWN";
+}
+
+/* ---- event plumbing ---------------------------------------------------- */
+
+static void dns_sock_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct dns_sock *s = arg;
+    struct dns_chan *c = s->c;
+    ares_socket_t rfd = (what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD;
+    ares_socket_t wfd = (what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD;
+
+    /* s may be freed inside ares_process_fd (socket closed): not used after. */
+    ares_process_fd(c->channel, rfd, wfd);
+    dns_rearm(c);
+}
+
+static void dns_timer_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct dns_chan *c = arg;
+
+    ares_process_fd(c->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    dns_rearm(c);
+}
+
+/* After every call into c-ares: re-arm the channel's timer; a drained old
+ * channel is handed to the reaper (never destroyed under c-ares's feet). */
+static void dns_rearm(struct dns_chan *c)
+{
+    struct dns *d = c->d;
+    struct timeval tv;
+
+    if (d->destroying)
+        return;
+    if (c != d->cur && c->outstanding == 0) {
+        event_active(d->reaper, EV_TIMEOUT, 0);
+        return;
+    }
+    if (ares_timeout(c->channel, NULL, &tv) == NULL) {
+        evtimer_del(c->timer);
+        return;
+    }
+    evtimer_add(c->timer, &tv);
+}
+
+static void dns_reaper_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct dns *d = arg;
+    struct dns_chan **pp = &d->old, *c;
+
+    while ((c = *pp) != NULL) {
+        if (c->outstanding == 0) {
+            *pp = c->next;
+            dns_chan_free(c);
+        } else {
+            pp = &c->next;
+        }
+    }
+}
+
+static void dns_sock_unlink(struct dns_chan *c, struct dns_sock *s)
+{
+    struct dns_sock **pp;
+
+    for (pp = &c->socks; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    if (s->ev != NULL)
+        event_free(s->ev);
+    free(s);
+}
+
+static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct dns_chan *c = data;
+    struct dns_sock *s;
+    short what;
+
+    for (s = c->socks; s != NULL; s = s->next)
+        if (s->fd == fd)
+            break;
+
+    if (!readable && !writable) {
+        if (s != NULL)
+            dns_sock_unlink(c, s);
+        return;
+    }
+
+    what = EV_PERSIST | (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
+    if (s == NULL) {
+        s = xcalloc(1, sizeof(*s));
+        s->c = c;
+        s->fd = fd;
+        s->next = c->socks;
+        c->socks = s;
+    } else {
+        event_free(s->ev);
+    }
+    s->ev = event_new(c->d->base, (evutil_socket_t)fd, what, dns_sock_event, s);
+    if (s->ev == NULL || event_add(s->ev, NULL) != 0) {
+        /* Cannot watch it: the queries on this socket will time out. */
+        log_error("dns: cannot watch resolver socket %d", (int)fd);
+        dns_sock_unlink(c, s);
+    }
+}
+
+/* ---- status mapping ---------------------------------------------------- */
+
+static enum dns_status dns_map_status(int status, int nservers, const char **why)
+{
+    switch (status) {
+    case ARES_ENOTFOUND:
+        *why = "NXDOMAIN";
+        return DNS_NODATA;
+    case ARES_ENODATA:
+        *why = "no records";
+        return DNS_NODATA;
+    case ARES_EBADNAME:
+        *why = "bad name";
+        return DNS_NODATA;
+    case ARES_ESERVFAIL:
+        *why = "SERVFAIL";
+        return DNS_TEMPFAIL;
+    case ARES_EREFUSED:
+        *why = "REFUSED";
+        return DNS_TEMPFAIL;
+    case ARES_ETIMEOUT:
+        *why = "timeout";
+        return DNS_TEMPFAIL;
+    case ARES_ECONNREFUSED:
+        /* Also what c-ares 1.18 says after SERVFAIL/REFUSED from every one
+         * of several servers (see dns_chan_new). */
+        *why = nservers > 1 ? "no usable answer (SERVFAIL, REFUSED or connection refused)"
+                            : "connection refused";
+        return DNS_TEMPFAIL;
+    case ARES_EFORMERR:
+    case ARES_EBADRESP:
+        *why = "malformed answer";
+        return DNS_TEMPFAIL;
+    case ARES_ENOTIMP:
+        *why = "NOTIMP";
+        return DNS_TEMPFAIL;
+    default:
+        *why = ares_strerror(status);
+        return DNS_TEMPFAIL;
+    }
+}
+
+static void dns_part_fail(struct dns_part *p, int status)
+{
+    const char *why;
+
+    p->st = dns_map_status(status, p->c->nservers, &why);
+    snprintf(p->detail, sizeof(p->detail), "%.*s", (int)sizeof(p->detail) - 1, why);
+}
+
+/* ---- result collection ------------------------------------------------- */
+
+static void dns_collect_txt(struct dns_query *q, struct dns_part *p, const unsigned char *abuf,
+                            int alen)
+{
+    struct ares_txt_ext *list = NULL, *t, *end;
+    int rc = ares_parse_txt_reply_ext(abuf, alen, &list);
+
+    if (rc != ARES_SUCCESS) {
+        dns_part_fail(p, rc);
+        return;
+    }
+    for (t = list; t != NULL; t = end) {
+        size_t total = 0, len = 0;
+        char *buf;
+
+        if (q->n == DNS_MAX_RRS) {
+            q->oversize = true; /* records dropped */
+            break;
+        }
+        /* One record: this string and the following non-start ones. */
+        for (end = t; end != NULL && (end == t || !end->record_start); end = end->next)
+            total += end->length < DNS_MAX_TXT + 1 ? end->length : DNS_MAX_TXT + 1;
+        if (total > DNS_MAX_TXT) {
+            total = DNS_MAX_TXT;
+            q->oversize = true; /* record truncated */
+        }
+        buf = xmalloc(total + 1);
+        for (; t != end && len < total; t = t->next) {
+            size_t take = t->length < total - len ? t->length : total - len;
+            memcpy(buf + len, t->txt, take);
+            len += take;
+        }
+        buf[len] = '\0';
+        q->txt_buf[q->n] = buf;
+        q->rrs[q->n].data = buf;
+        q->rrs[q->n].len = len;
+        q->n++;
+    }
+    ares_free_data(list);
+    if (q->n == 0) {
+        p->st = DNS_NODATA;
+        snprintf(p->detail, sizeof(p->detail), "no records");
+        return;
+    }
+    p->st = DNS_OK;
+    snprintf(p->detail, sizeof(p->detail), "%zu record%s%s", q->n, q->n == 1 ? "" : "s",
+             q->oversize ? " (oversize)" : "");
+}
+
+static void dns_add_addr(struct dns_query *q, int af, const void *a)
+{
+    if (q->n == DNS_MAX_ADDRS)
+        return;
+    if (inet_ntop(af, a, q->addr_buf[q->n], sizeof(q->addr_buf[q->n])) == NULL)
+        return;
+    q->addrs[q->n] = q->addr_buf[q->n];
+    q->n++;
+}
+
+static void dns_collect_addr(struct dns_query *q, struct dns_part *p, const unsigned char *abuf,
+                             int alen)
+{
+    int rc, i, count = DNS_MAX_ADDRS;
+
+    if (p->type == T_A) {
+        struct ares_addrttl a[DNS_MAX_ADDRS];
+        rc = ares_parse_a_reply(abuf, alen, NULL, a, &count);
+        if (rc == ARES_SUCCESS)
+            for (i = 0; i < count; i++)
+                dns_add_addr(q, AF_INET, &a[i].ipaddr);
+    } else {
+        struct ares_addr6ttl a[DNS_MAX_ADDRS];
+        rc = ares_parse_aaaa_reply(abuf, alen, NULL, a, &count);
+        if (rc == ARES_SUCCESS)
+            for (i = 0; i < count; i++)
+                dns_add_addr(q, AF_INET6, &a[i].ip6addr);
+    }
+    if (rc != ARES_SUCCESS) {
+        dns_part_fail(p, rc);
+        return;
+    }
+    if (count <= 0) {
+        p->st = DNS_NODATA;
+        snprintf(p->detail, sizeof(p->detail), "no records");
+        return;
+    }
+    p->st = DNS_OK;
+    snprintf(p->detail, sizeof(p->detail), "%d address%s", count, count == 1 ? "" : "es");
+}
+
+/* Combine the parts into the query's overall status and detail. */
+static void dns_finish(struct dns_query *q)
+{
+    if (q->kind == DNS_KIND_TXT) {
+        q->st = q->parts[0].st;
+        snprintf(q->detail, sizeof(q->detail), "%s", q->parts[0].detail);
+        return;
+    }
+    /* A and AAAA: any address wins; else a temporary failure of either
+     * means we cannot say there are none. */
+    const struct dns_part *a = &q->parts[0], *aaaa = &q->parts[1];
+    /* Answers arrive in any order: IPv4 first, each family in DNS order. */
+    const char *v6[DNS_MAX_ADDRS];
+    size_t i, n4 = 0, n6 = 0;
+    for (i = 0; i < q->n; i++) {
+        if (strchr(q->addrs[i], ':') != NULL)
+            v6[n6++] = q->addrs[i];
+        else
+            q->addrs[n4++] = q->addrs[i];
+    }
+    for (i = 0; i < n6; i++)
+        q->addrs[n4 + i] = v6[i];
+    if (q->n > 0) {
+        q->st = DNS_OK;
+        snprintf(q->detail, sizeof(q->detail), "%zu address%s", q->n, q->n == 1 ? "" : "es");
+    } else if (a->st == DNS_TEMPFAIL || aaaa->st == DNS_TEMPFAIL) {
+        q->st = DNS_TEMPFAIL;
+        snprintf(q->detail, sizeof(q->detail), "A: %s, AAAA: %s", a->detail, aaaa->detail);
+    } else {
+        q->st = DNS_NODATA;
+        snprintf(q->detail, sizeof(q->detail), "A: %s, AAAA: %s", a->detail, aaaa->detail);
+    }
+}
+
+static void dns_query_free(struct dns_query *q)
+{
+    size_t i;
+
+    if (q->kind == DNS_KIND_TXT)
+        for (i = 0; i < q->n; i++)
+            free(q->txt_buf[i]);
+    if (q->deliver != NULL)
+        event_free(q->deliver);
+    free(q);
+}
+
+static void dns_unlink(struct dns_query *q)
+{
+    struct dns *d = q->d;
+
+    if (d == NULL)
+        return;
+    if (q->prev != NULL)
+        q->prev->next = q->next;
+    else
+        d->queries = q->next;
+    if (q->next != NULL)
+        q->next->prev = q->prev;
+    q->prev = q->next = NULL;
+    q->d = NULL;
+}
+
+static void dns_deliver_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct dns_query *q = arg;
+
+    /* Detach first: the callback may call dns_free(). */
+    dns_unlink(q);
+    q->delivering = true;
+    if (!q->cancelled) {
+        if (q->kind == DNS_KIND_TXT)
+            q->txt_cb(q->arg, q->st, q->n > 0 ? q->rrs : NULL, q->n, q->oversize, q->detail);
+        else
+            q->addr_cb(q->arg, q->st, q->n > 0 ? q->addrs : NULL, q->n, q->detail);
+    }
+    dns_query_free(q);
+}
+
+/* A c-ares query ended (possibly synchronously, or inside ares_destroy). */
+static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    struct dns_part *p = arg;
+    struct dns_query *q = p->q;
+    struct dns *d = q->d;
+
+    q->outstanding--;
+    p->c->outstanding--;
+    if (status == ARES_EDESTRUCTION || d == NULL || d->destroying) {
+        /* dns_free() frees the query once c-ares is gone. */
+        return;
+    }
+    if (!q->cancelled) {
+        if (status != ARES_SUCCESS)
+            dns_part_fail(p, status);
+        else if (q->kind == DNS_KIND_TXT)
+            dns_collect_txt(q, p, abuf, alen);
+        else
+            dns_collect_addr(q, p, abuf, alen);
+        log_debug("dns: %s %s: %s", q->name,
+                  p->type == T_TXT ? "TXT"
+                  : p->type == T_A ? "A"
+                                   : "AAAA",
+                  p->detail);
+    }
+    if (q->outstanding > 0)
+        return;
+    if (q->cancelled) {
+        dns_unlink(q);
+        dns_query_free(q);
+        return;
+    }
+    dns_finish(q);
+    event_active(q->deliver, EV_TIMEOUT, 0);
+}
+
+/* ---- channels ---------------------------------------------------------- */
+
+static void dns_chan_free(struct dns_chan *c)
+{
+    struct dns_sock *s;
+
+    if (c->channel_ok)
+        ares_destroy(c->channel); /* calls back with ARES_EDESTRUCTION */
+    while ((s = c->socks) != NULL)
+        dns_sock_unlink(c, s);
+    if (c->timer != NULL)
+        event_free(c->timer);
+    free(c);
+}
+
+/* Count the servers of a channel (-1 on error). */
+static int dns_chan_nservers(ares_channel ch)
+{
+    struct ares_addr_port_node *list = NULL, *n;
+    int count = 0;
+
+    if (ares_get_servers_ports(ch, &list) != ARES_SUCCESS)
+        return -1;
+    for (n = list; n != NULL; n = n->next)
+        count++;
+    ares_free_data(list);
+    return count;
+}
+
+/* Open c->channel with flags and the server list (NULL: resolv.conf). */
+static bool dns_chan_open(struct dns_chan *c, int flags, const char *csv, int timeout_ms, char *err,
+                          size_t errsz)
+{
+    struct ares_options opts;
+    int optmask, rc;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = flags;
+    opts.timeout = timeout_ms > 0 ? timeout_ms : 5000;
+    opts.tries = DNS_TRIES;
+    opts.ndots = 1;
+    opts.sock_state_cb = dns_sock_state;
+    opts.sock_state_cb_data = c;
+    optmask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
+              ARES_OPT_SOCK_STATE_CB;
+    rc = ares_init_options(&c->channel, &opts, optmask);
+    if (rc != ARES_SUCCESS) {
+        snprintf(err, errsz, "c-ares channel: %s", ares_strerror(rc));
+        return false;
+    }
+    c->channel_ok = true;
+    if (csv != NULL) {
+        rc = *csv == '\0' ? ARES_EBADSTR : ares_set_servers_ports_csv(c->channel, csv);
+        if (rc != ARES_SUCCESS) {
+            snprintf(err, errsz, "bad DNS server list \"%.100s\": %s", csv, ares_strerror(rc));
+            return false;
+        }
+    }
+    c->nservers = dns_chan_nservers(c->channel);
+    if (c->nservers < 1) {
+        snprintf(err, errsz, "no DNS servers");
+        return false;
+    }
+    return true;
+}
+
+static struct dns_chan *dns_chan_new(struct dns *d, const char *servers, int timeout_ms, char *err,
+                                     size_t errsz)
+{
+    struct dns_chan *c = xcalloc(1, sizeof(*c));
+    int flags = ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS;
+    char *csv = NULL;
+
+    c->d = d;
+    c->timer = evtimer_new(d->base, dns_timer_event, c);
+    if (c->timer == NULL) {
+        snprintf(err, errsz, "cannot create resolver timer");
+        goto fail;
+    }
+    if (servers != NULL && *servers != '\0') {
+        /* Tolerate spaces around the commas of the configured list. */
+        size_t len = strlen(servers), i, j = 0;
+        csv = xmalloc(len + 1);
+        for (i = 0; i < len; i++)
+            if (!isspace((unsigned char)servers[i]))
+                csv[j++] = servers[i];
+        csv[j] = '\0';
+    }
+    if (!dns_chan_open(c, flags, csv, timeout_ms, err, errsz))
+        goto fail;
+    if (c->nservers == 1) {
+        /* c-ares 1.18 answers a query that got SERVFAIL or REFUSED on every
+         * try with ARES_ECONNREFUSED.  With a single server there is no
+         * other server to fail over to, so take the answer as it comes
+         * (ARES_FLAG_NOCHECKRESP) and report what really happened. */
+        ares_destroy(c->channel);
+        c->channel_ok = false;
+        if (!dns_chan_open(c, flags | ARES_FLAG_NOCHECKRESP, csv, timeout_ms, err, errsz))
+            goto fail;
+    }
+    free(csv);
+    return c;
+
+fail:
+    free(csv);
+    dns_chan_free(c);
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
+                    size_t errsz)
+{
+    struct dns *d;
+    int rc;
+
+    rc = ares_library_init(ARES_LIB_INIT_ALL);
+    if (rc != ARES_SUCCESS) {
+        snprintf(err, errsz, "c-ares init: %s", ares_strerror(rc));
+        return NULL;
+    }
+    d = xcalloc(1, sizeof(*d));
+    d->base = base;
+    d->reaper = event_new(base, -1, 0, dns_reaper_event, d);
+    if (d->reaper == NULL) {
+        snprintf(err, errsz, "cannot create resolver event");
+        dns_free(d);
+        return NULL;
+    }
+    d->cur = dns_chan_new(d, servers, timeout_ms, err, errsz);
+    if (d->cur == NULL) {
+        dns_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *err, size_t errsz)
+{
+    struct dns_chan *c = dns_chan_new(d, servers, timeout_ms, err, errsz);
+
+    if (c == NULL)
+        return false;
+    /* The old channel finishes what it has (without new queries). */
+    d->cur->next = d->old;
+    d->old = d->cur;
+    d->cur = c;
+    if (d->old->outstanding == 0)
+        event_active(d->reaper, EV_TIMEOUT, 0);
+    return true;
+}
+
+void dns_free(struct dns *d)
+{
+    struct dns_query *q;
+    struct dns_chan *c;
+
+    if (d == NULL)
+        return;
+    d->destroying = true;
+    if (d->cur != NULL)
+        dns_chan_free(d->cur);
+    while ((c = d->old) != NULL) {
+        d->old = c->next;
+        dns_chan_free(c);
+    }
+    while ((q = d->queries) != NULL) {
+        dns_unlink(q);
+        dns_query_free(q);
+    }
+    if (d->reaper != NULL)
+        event_free(d->reaper);
+    free(d);
+    ares_library_cleanup();
+}
+
+/* Letters, digits, '-', '_' in labels of 1-63, at most 253 in all: no
+ * escapes or other bytes reach c-ares (which would interpret '\\'). */
+static bool dns_name_ok(const char *name, size_t len)
+{
+    size_t i, label = 0;
+
+    if (len == 0 || len > DNS_NAME_MAX - 1)
+        return false;
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+        } else if (isalnum(ch) || ch == '-' || ch == '_') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+static struct dns_query *dns_start(struct dns *d, enum dns_kind kind, const char *name,
+                                   dns_txt_cb txt_cb, dns_addr_cb addr_cb, void *arg)
+{
+    struct dns_query *q = xcalloc(1, sizeof(*q));
+    size_t len = strlen(name);
+
+    q->d = d;
+    q->kind = kind;
+    q->txt_cb = txt_cb;
+    q->addr_cb = addr_cb;
+    q->arg = arg;
+    q->deliver = event_new(d->base, -1, 0, dns_deliver_event, q);
+    if (q->deliver == NULL) {
+        log_error("dns: cannot create event");
+        abort();
+    }
+    q->next = d->queries;
+    if (d->queries != NULL)
+        d->queries->prev = q;
+    d->queries = q;
+
+    /* Absolute name: one trailing dot, so no search list applies. */
+    while (len > 0 && name[len - 1] == '.')
+        len--;
+    if (!dns_name_ok(name, len)) {
+        q->st = DNS_NODATA;
+        snprintf(q->detail, sizeof(q->detail), "bad name");
+        event_active(q->deliver, EV_TIMEOUT, 0);
+        return q;
+    }
+    memcpy(q->name, name, len);
+    q->name[len] = '.';
+    q->name[len + 1] = '\0';
+
+    /* Count everything before the first ares_query(): it may call back at
+     * once (delivery is deferred to the loop anyway). */
+    struct dns_chan *c = d->cur;
+    int i, nparts = kind == DNS_KIND_TXT ? 1 : 2;
+    static const int types[2][2] = {{T_TXT, 0}, {T_A, T_AAAA}};
+    for (i = 0; i < nparts; i++) {
+        q->parts[i].q = q;
+        q->parts[i].c = c;
+        q->parts[i].type = types[kind == DNS_KIND_TXT ? 0 : 1][i];
+    }
+    q->outstanding = nparts;
+    c->outstanding += nparts;
+    for (i = 0; i < nparts; i++)
+        ares_query(c->channel, q->name, C_IN, q->parts[i].type, dns_ares_cb, &q->parts[i]);
+    dns_rearm(c);
+    return q;
+}
+
+struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
+{
+    return dns_start(d, DNS_KIND_TXT, name, cb, NULL, arg);
+}
+
+struct dns_query *dns_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg)
+{
+    return dns_start(d, DNS_KIND_ADDR, host, NULL, cb, arg);
+}
+
+void dns_cancel(struct dns_query *q)
+{
+    /* Cancelling from inside the query's own callback is a no-op. */
+    if (q == NULL || q->cancelled || q->delivering)
+        return;
+    q->cancelled = true;
+    q->txt_cb = NULL;
+    q->addr_cb = NULL;
+    if (q->outstanding == 0) {
+        /* Finished, waiting for delivery: drop it now. */
+        dns_unlink(q);
+        dns_query_free(q);
+    }
+}

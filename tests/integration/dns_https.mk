@@ -1,0 +1,4 @@
+# tests/integration/dns_https.mk: the dns and https adapters against real
+# servers (dnsmasq, slow_dns.py, nginx, hostile_https.py), via the probe.
+TESTS += tests/integration/test_dns_https.sh
+EXTRA_DIST += tests/integration/test_dns_https.sh

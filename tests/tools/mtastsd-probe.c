@@ -1,0 +1,324 @@
+/*
+ * mtastsd-probe - drive the dns and https adapters once, for tests.
+ *
+ *   mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] [-p PORT]
+ *                 [-C CONNECT_TIMEOUT_MS] [-T TOTAL_TIMEOUT_MS] [-m MAX_BODY]
+ *                 [-r SERVERS] [-R SERVERS] [-x]
+ *                 txt NAME | addr HOST | fetch HOST | get HOST ADDRS
+ *
+ * txt   dns_txt(NAME)            status=OK n=2 oversize=0 rr="..." rr="..."
+ * addr  dns_addr(HOST)           status=OK n=2 addr=127.0.0.1 addr=::1
+ * get   https_get(HOST, ADDRS) with ADDRS comma-separated, no DNS at all
+ * fetch dns_addr(HOST), then https_get(HOST, addresses)
+ *                                status=OK code=200 len=N body="..."
+ *                                status=ERR_CERT code=0 detail="..."
+ *                                status=DNS_NODATA detail="..." (lookup failed)
+ * Every result line also ends in detail="...".  Quoted values escape '"',
+ * '\' and bytes outside printable ASCII as \xHH, so the line is one line
+ * and parseable.  -x starts the operation, cancels it at once and checks
+ * for one second that no callback comes (prints status=CANCELLED).
+ * -r switches the resolver to SERVERS (dns_reconfigure) before the
+ * operation starts, -R right after it started (the running query must
+ * finish on the old servers).
+ *
+ * Exit status: 0 when a result line was printed, 1 on set-up errors, 2 on
+ * usage errors.  After the result, the adapters are freed and
+ * https_active() is checked, so ASan/LSan see every leak.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dns.h"
+#include "https.h"
+#include "log.h"
+
+struct probe {
+    struct event_base *base;
+    struct dns *dns;
+    struct https *https;
+    const char *host;
+    bool done;
+    bool cancel_mode;
+    int callbacks;
+};
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] "
+                    "[-p PORT] [-C CONNECT_MS] [-T TOTAL_MS] [-m MAX_BODY] [-r SERVERS] "
+                    "[-R SERVERS] [-x] "
+                    "txt NAME | addr HOST | fetch HOST | get HOST ADDRS\n");
+    exit(2);
+}
+
+static long num_arg(const char *s, long min, long max)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        usage();
+    return v;
+}
+
+static void print_quoted(const char *key, const char *s, size_t len)
+{
+    size_t i;
+
+    printf(" %s=\"", key);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c < 0x20 || c > 0x7e)
+            printf("\\x%02x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void finish(struct probe *p)
+{
+    p->done = true;
+    fflush(stdout);
+    event_base_loopbreak(p->base);
+}
+
+static void on_txt(void *arg, enum dns_status st, const struct sts_txt_rr *rrs, size_t n,
+                   bool oversize, const char *detail)
+{
+    struct probe *p = arg;
+    size_t i;
+
+    p->callbacks++;
+    printf("status=%s n=%zu oversize=%d", dns_status_name(st), n, oversize ? 1 : 0);
+    for (i = 0; i < n; i++)
+        print_quoted("rr", rrs[i].data, rrs[i].len);
+    print_quoted("detail", detail, strlen(detail));
+    putchar('\n');
+    finish(p);
+}
+
+static void on_addr(void *arg, enum dns_status st, const char *const *addrs, size_t n,
+                    const char *detail)
+{
+    struct probe *p = arg;
+    size_t i;
+
+    p->callbacks++;
+    printf("status=%s n=%zu", dns_status_name(st), n);
+    for (i = 0; i < n; i++)
+        printf(" addr=%s", addrs[i]);
+    print_quoted("detail", detail, strlen(detail));
+    putchar('\n');
+    finish(p);
+}
+
+static void on_body(void *arg, enum https_status st, long code, const char *body, size_t len,
+                    const char *detail)
+{
+    struct probe *p = arg;
+
+    p->callbacks++;
+    printf("status=%s code=%ld len=%zu", https_status_name(st), code, len);
+    if (body != NULL)
+        print_quoted("body", body, len);
+    print_quoted("detail", detail, strlen(detail));
+    putchar('\n');
+    finish(p);
+}
+
+static void on_fetch_addr(void *arg, enum dns_status st, const char *const *addrs, size_t n,
+                          const char *detail)
+{
+    struct probe *p = arg;
+
+    if (st != DNS_OK) {
+        p->callbacks++;
+        printf("status=DNS_%s n=0", dns_status_name(st));
+        print_quoted("detail", detail, strlen(detail));
+        putchar('\n');
+        finish(p);
+        return;
+    }
+    /* Started from inside a dns callback: allowed by the dns contract. */
+    https_get(p->https, p->host, addrs, n, on_body, p);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct probe *p = arg;
+
+    if (p->cancel_mode) {
+        printf("status=%s callbacks=%d\n", p->callbacks == 0 ? "CANCELLED" : "CALLED_BACK",
+               p->callbacks);
+    } else {
+        printf("status=PROBE_TIMEOUT\n");
+    }
+    finish(p);
+}
+
+int main(int argc, char **argv)
+{
+    const char *servers = NULL, *ca_file = NULL, *op, *arg, *re_before = NULL, *re_after = NULL;
+    long dns_timeout = 2000, port = 443, connect_ms = 2000, total_ms = 4000, max_body = 65536;
+    struct https_config cfg;
+    struct probe p;
+    struct event *deadline;
+    struct timeval tv;
+    char err[256];
+    int c, rc = 0;
+
+    memset(&p, 0, sizeof(p));
+    while ((c = getopt(argc, argv, "s:t:c:p:C:T:m:r:R:x")) != -1) {
+        switch (c) {
+        case 's':
+            servers = optarg;
+            break;
+        case 't':
+            dns_timeout = num_arg(optarg, 1, 600000);
+            break;
+        case 'c':
+            ca_file = optarg;
+            break;
+        case 'p':
+            port = num_arg(optarg, 1, 65535);
+            break;
+        case 'C':
+            connect_ms = num_arg(optarg, 1, 600000);
+            break;
+        case 'T':
+            total_ms = num_arg(optarg, 1, 600000);
+            break;
+        case 'm':
+            max_body = num_arg(optarg, 1, 1L << 30);
+            break;
+        case 'x':
+            p.cancel_mode = true;
+            break;
+        case 'r':
+            re_before = optarg;
+            break;
+        case 'R':
+            re_after = optarg;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (argc - optind < 2)
+        usage();
+    op = argv[optind];
+    arg = argv[optind + 1];
+    if (strcmp(op, "get") == 0
+            ? argc - optind != 3
+            : (argc - optind != 2 ||
+               (strcmp(op, "txt") != 0 && strcmp(op, "addr") != 0 && strcmp(op, "fetch") != 0)))
+        usage();
+
+    log_open("mtastsd-probe", true);
+    if (getenv("PROBE_DEBUG") != NULL)
+        log_set_level(LOG_LEVEL_DEBUG);
+
+    if (!https_global_init(err, sizeof(err))) {
+        fprintf(stderr, "mtastsd-probe: %s\n", err);
+        return 1;
+    }
+    p.base = event_base_new();
+    if (p.base == NULL) {
+        fprintf(stderr, "mtastsd-probe: cannot create event base\n");
+        return 1;
+    }
+    p.host = arg;
+    p.dns = dns_new(p.base, servers, (int)dns_timeout, err, sizeof(err));
+    if (p.dns == NULL) {
+        fprintf(stderr, "mtastsd-probe: %s\n", err);
+        event_base_free(p.base);
+        return 1;
+    }
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.ca_file = ca_file;
+    cfg.connect_timeout_ms = connect_ms;
+    cfg.timeout_ms = total_ms;
+    cfg.max_body = (size_t)max_body;
+    p.https = https_new(p.base, &cfg, err, sizeof(err));
+    if (p.https == NULL) {
+        fprintf(stderr, "mtastsd-probe: %s\n", err);
+        dns_free(p.dns);
+        event_base_free(p.base);
+        return 1;
+    }
+    https_set_port(p.https, (int)port);
+    if (re_before != NULL && !dns_reconfigure(p.dns, re_before, (int)dns_timeout, err, sizeof(err)))
+        printf("reconfigure=failed detail=\"%s\"\n", err);
+
+    /* Safety net: every adapter bounds its own time; this bounds ours.  In
+     * cancel mode, wait long enough for a stray callback to show up. */
+    deadline = evtimer_new(p.base, on_deadline, &p);
+    tv.tv_sec = p.cancel_mode ? 1 : (dns_timeout * 4 + total_ms) / 1000 + 5;
+    tv.tv_usec = 0;
+    evtimer_add(deadline, &tv);
+
+    if (strcmp(op, "txt") == 0) {
+        struct dns_query *q = dns_txt(p.dns, arg, on_txt, &p);
+        if (p.cancel_mode)
+            dns_cancel(q);
+    } else if (strcmp(op, "addr") == 0) {
+        struct dns_query *q = dns_addr(p.dns, arg, on_addr, &p);
+        if (p.cancel_mode)
+            dns_cancel(q);
+    } else if (p.cancel_mode) {
+        const char *const local[] = {"127.0.0.1"};
+        struct https_req *r = https_get(p.https, arg, local, 1, on_body, &p);
+        https_cancel(r);
+        if (https_active(p.https) != 0) {
+            fprintf(stderr, "mtastsd-probe: cancelled transfer still counted\n");
+            rc = 1;
+        }
+    } else if (strcmp(op, "get") == 0) {
+        char *list = strdup(argv[optind + 2]), *save = NULL, *tok;
+        const char *addrs[16];
+        size_t n = 0;
+        for (tok = strtok_r(list, ",", &save); tok != NULL && n < 16;
+             tok = strtok_r(NULL, ",", &save))
+            addrs[n++] = tok;
+        https_get(p.https, arg, addrs, n, on_body, &p);
+        free(list); /* https_get copies what it needs */
+    } else {
+        dns_addr(p.dns, arg, on_fetch_addr, &p);
+    }
+    if (re_after != NULL && !dns_reconfigure(p.dns, re_after, (int)dns_timeout, err, sizeof(err)))
+        printf("reconfigure=failed detail=\"%s\"\n", err);
+    if (p.callbacks != 0) {
+        fprintf(stderr, "mtastsd-probe: callback ran inside the starting call\n");
+        rc = 1;
+    }
+
+    event_base_dispatch(p.base);
+    if (!p.done) {
+        printf("status=PROBE_NO_RESULT\n");
+        rc = 1;
+    }
+    if (https_active(p.https) != 0 && !p.cancel_mode) {
+        /* Results are delivered after the request is finished. */
+        fprintf(stderr, "mtastsd-probe: %zu transfers still active\n", https_active(p.https));
+        rc = 1;
+    }
+    event_free(deadline);
+    https_free(p.https);
+    dns_free(p.dns);
+    event_base_free(p.base);
+    https_global_cleanup();
+    log_close();
+    return rc;
+}
