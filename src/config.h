@@ -10,6 +10,20 @@
  * durations (a number with optional s/m/h/d suffix, seconds if none) and
  * sizes (optional K/M/G suffix, bytes if none).  Limits are checked.
  *
+ * File syntax details: spaces around '=' are optional; a '#' at the start
+ * of a value or after a blank starts a comment (elsewhere it is part of
+ * the value; there is no quoting); CRLF line ends are accepted; a key
+ * given twice takes the last value; lines longer than CONFIG_LINE_MAX,
+ * NUL and other control bytes, and files over 1 MiB are errors.
+ * listen and dns_servers are checked here (numeric addresses, ports
+ * 1-65535, absolute unix paths that fit in sun_path) and stored
+ * normalised (single spaces between listeners, no spaces around commas).
+ *
+ * Every load and set is all-or-nothing: on failure the struct config is
+ * left exactly as it was.  Error texts: config_set() and
+ * config_set_option() give the bare reason ("unknown key 'x'", "bad value
+ * for KEY: 'VALUE' (reason)"), file loads prefix "FILE:LINE: ".
+ *
  * A reload builds a new struct config from scratch and swaps it in only
  * when the whole file is valid; the caller keeps the old one otherwise.
  *
@@ -72,9 +86,10 @@ struct config *config_new(void);
 void config_free(struct config *c);
 
 /*
- * Apply a file.  A missing file is fine when missing_ok (the built-in
- * default path); any other problem returns false with the reason,
- * "FILE:LINE: ..." where a line is concerned, in err.
+ * Apply a file.  A missing file (ENOENT) is fine when missing_ok (the
+ * built-in default path): true, nothing applied, err set to "".  Any other
+ * problem returns false with the reason, "FILE:LINE: ..." where a line is
+ * concerned, "FILE: strerror" for open/read errors, in err.
  */
 bool config_load_file(struct config *c, const char *path, bool missing_ok, char *err,
                       size_t errsz);
@@ -83,13 +98,15 @@ bool config_load_buffer(struct config *c, const char *name, const char *buf, siz
                         char *err, size_t errsz);
 /* Set one key ("-o key=value" passes key and value split at '='). */
 bool config_set(struct config *c, const char *key, const char *value, char *err, size_t errsz);
-/* Parse "key=value" as given to -o. */
+/* Parse "key=value" as given to -o (blanks around key and value are ignored). */
 bool config_set_option(struct config *c, const char *kv, char *err, size_t errsz);
 
 void config_print(const struct config *c, FILE *out);
 
 /* Public key names, for docs and tests: NULL past the end. */
 const char *config_key_name(size_t i);
+/* One-line description of key i (for docs), NULL past the end. */
+const char *config_key_description(size_t i);
 
 /* Value parsers, exposed for tests. */
 bool config_parse_duration(const char *s, int64_t *out);

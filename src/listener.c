@@ -53,9 +53,10 @@ struct listener {
     time_t last_exhausted_log;
 };
 
-static void listener_err(char *err, size_t errsz, const char *fmt, const char *what, int e)
+/* "<op>(<what>): <strerror>" into err. */
+static void listener_err(char *err, size_t errsz, const char *op, const char *what, int e)
 {
-    snprintf(err, errsz, fmt, what, strerror(e));
+    snprintf(err, errsz, "%s(%s): %s", op, what, strerror(e));
 }
 
 int listener_unix_socket(const char *path, unsigned mode, char *err, size_t errsz)
@@ -87,14 +88,14 @@ int listener_unix_socket(const char *path, unsigned mode, char *err, size_t errs
             }
         }
         if (unlink(path) != 0 && errno != ENOENT) {
-            listener_err(err, errsz, "cannot remove stale socket %s: %s", path, errno);
+            listener_err(err, errsz, "unlink stale socket", path, errno);
             return -1;
         }
     }
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        listener_err(err, errsz, "socket(%s): %s", path, errno);
+        listener_err(err, errsz, "socket", path, errno);
         return -1;
     }
     mode_t old = umask(0177); /* the socket is born 0600, then opened up */
@@ -102,18 +103,18 @@ int listener_unix_socket(const char *path, unsigned mode, char *err, size_t errs
     int bind_errno = errno;
     umask(old);
     if (rc != 0) {
-        listener_err(err, errsz, "bind(%s): %s", path, bind_errno);
+        listener_err(err, errsz, "bind", path, bind_errno);
         close(fd);
         return -1;
     }
     if (chmod(path, (mode_t)mode) != 0) {
-        listener_err(err, errsz, "chmod(%s): %s", path, errno);
+        listener_err(err, errsz, "chmod", path, errno);
         close(fd);
         unlink(path);
         return -1;
     }
     if (listen(fd, LISTENER_BACKLOG) != 0) {
-        listener_err(err, errsz, "listen(%s): %s", path, errno);
+        listener_err(err, errsz, "listen", path, errno);
         close(fd);
         unlink(path);
         return -1;
@@ -145,7 +146,7 @@ static bool listener_chown(const char *path, const struct listener_unix_perms *p
         gid = gr->gr_gid;
     }
     if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) != 0) {
-        listener_err(err, errsz, "chown(%s): %s", path, errno);
+        listener_err(err, errsz, "chown", path, errno);
         return false;
     }
     return true;
@@ -187,7 +188,7 @@ static int listener_inet_socket(const char *spec, char *err, size_t errsz)
     }
     int fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        listener_err(err, errsz, "socket(%s): %s", spec, errno);
+        listener_err(err, errsz, "socket", spec, errno);
         freeaddrinfo(res);
         return -1;
     }
@@ -196,14 +197,14 @@ static int listener_inet_socket(const char *spec, char *err, size_t errsz)
     if (res->ai_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-        listener_err(err, errsz, "bind(%s): %s", spec, errno);
+        listener_err(err, errsz, "bind", spec, errno);
         close(fd);
         freeaddrinfo(res);
         return -1;
     }
     freeaddrinfo(res);
     if (listen(fd, LISTENER_BACKLOG) != 0) {
-        listener_err(err, errsz, "listen(%s): %s", spec, errno);
+        listener_err(err, errsz, "listen", spec, errno);
         close(fd);
         return -1;
     }

@@ -14,7 +14,7 @@ DAEMON_SOURCES = \
 	src/refresh.c src/refresh.h \
 	src/stats.c src/stats.h \
 	src/smap.c src/smap.h \
-	src/control.c src/control.h \
+	src/control.c src/control.h src/ctlproto.c src/ctlproto.h \
 	src/daemon.c src/daemon.h
 
 DAEMON_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS) \
@@ -28,6 +28,8 @@ mtastsd_LDADD = $(DAEMON_LIBS)
 
 # mtastsd-ctl talks to the control socket only; it never opens the cache.
 mtastsd_ctl_SOURCES = src/mtastsd-ctl.c src/xalloc.c src/xalloc.h src/log.c src/log.h \
-	src/domain.c src/domain.h src/config.c src/config.h
+	src/domain.c src/domain.h src/config.c src/config.h \
+	src/ctlproto.c src/ctlproto.h src/entry.c src/entry.h \
+	src/sts_policy.c src/sts_policy.h src/verdict.c src/verdict.h
 mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS)
 mtastsd_ctl_LDADD = $(JANSSON_LIBS) $(IDN2_LIBS)

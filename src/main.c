@@ -393,7 +393,7 @@ int main(int argc, char **argv)
     d.cfg = load_config(&d, err, sizeof(err));
     if (d.cfg == NULL) {
         log_error("configuration: %s", err);
-        fprintf(stderr, "mtastsd: %s\n", err);
+        free(d.overrides);
         return 1;
     }
     if (print_only) {

@@ -36,9 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STS_POLICY_MAX (64 * 1024)     /* body size cap (bytes) */
-#define STS_MAX_AGE_MAX 31557600u      /* one year (RFC 8461 section 3.2) */
-#define STS_POLICY_MAX_MX 256          /* more mx lines than this: invalid */
+#define STS_POLICY_MAX    (64 * 1024) /* body size cap (bytes) */
+#define STS_MAX_AGE_MAX   31557600u   /* one year (RFC 8461 section 3.2) */
+#define STS_POLICY_MAX_MX 256         /* more mx lines than this: invalid */
 
 enum sts_mode {
     STS_MODE_NONE = 0,
@@ -79,7 +79,10 @@ void sts_policy_free(struct sts_policy *p);
 const char *sts_policy_strerror(enum sts_policy_status st);
 const char *sts_mode_name(enum sts_mode m); /* "none" / "testing" / "enforce" */
 
-/* Serialisation: returns bytes needed; writes only if it fits in outsz. */
+/*
+ * Serialisation: returns bytes needed; writes only if it fits in outsz.
+ * Returns 0 (writes nothing) for a struct no parse could have produced.
+ */
 size_t sts_policy_serialize(const struct sts_policy *p, unsigned char *out, size_t outsz);
 struct sts_policy *sts_policy_deserialize(const unsigned char *in, size_t len);
 

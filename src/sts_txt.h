@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#define STS_ID_MAX 32
+#define STS_ID_MAX  32
 #define STS_TXT_MAX 4096 /* longer joined records are invalid */
 
 struct sts_txt {
