@@ -673,3 +673,9 @@ bool fetch_in_progress(const struct fetch *f, const char *domain)
 {
     return fetch_table_find(f, domain) != NULL;
 }
+
+bool fetch_dns_pending(const struct fetch *f, const char *domain)
+{
+    const struct fetch_job *j = fetch_table_find(f, domain);
+    return j != NULL && (j->state == FETCH_JOB_QUEUED || j->state == FETCH_JOB_TXT);
+}

@@ -90,6 +90,9 @@ size_t fetch_active(const struct fetch *f); /* jobs running */
 size_t fetch_queued(const struct fetch *f); /* jobs waiting for a slot */
 /* True if a job for the domain exists (running or queued). */
 bool fetch_in_progress(const struct fetch *f, const char *domain);
+/* True if the domain's job has not yet had its TXT answer (queued or
+ * waiting for DNS): a query that gives up now has met a DNS timeout. */
+bool fetch_dns_pending(const struct fetch *f, const char *domain);
 
 const char *fetch_class_name(enum fetch_class c);
 

@@ -165,10 +165,20 @@ static void lookup_on_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
 
     stats.query_timeouts++;
-    log_info("lookup %s: no answer within query_timeout; answering as without a policy while "
-             "the fetch goes on",
-             q->domain);
-    size_t n = lookup_notfound(reply, sizeof(reply));
+    size_t n;
+    if (q->l->p.dns_error == CONFIG_DNS_ERROR_DEFER && fetch_dns_pending(q->l->fetch, q->domain)) {
+        /* The TXT lookup itself has not answered: a DNS timeout. */
+        log_info("lookup %s: the TXT lookup did not answer within query_timeout; answering TEMP "
+                 "(dns_error = defer) while the fetch goes on",
+                 q->domain);
+        n = lookup_count(reply_temp(reply, sizeof(reply), "MTA-STS DNS lookup timed out"),
+                         STATS_VERDICT_TEMP);
+    } else {
+        log_info("lookup %s: no answer within query_timeout; answering as without a policy "
+                 "while the fetch goes on",
+                 q->domain);
+        n = lookup_notfound(reply, sizeof(reply));
+    }
     lookup_cb cb = q->cb;
     void *cbarg = q->arg;
     lookup_query_free(q);
