@@ -171,7 +171,7 @@ static const struct config_key config_keys[] = {
     {"negative_ttl", CONFIG_DURATION, OFF(negative_ttl), "30m", 0, DAY, 0, NULL, NULL,
      "how long to remember that a domain has no policy"},
     {"recheck_interval", CONFIG_DURATION, OFF(recheck_interval), "5m", 0, DAY, 0, NULL, NULL,
-     "do not fetch a failed policy id again for this long"},
+     "re-check the TXT id of a cached policy in the background after this long"},
     {"refresh_interval", CONFIG_DURATION, OFF(refresh_interval), "1d", HOUR, DAY, 0, NULL, NULL,
      "refresh every cached policy at least this often"},
     {"dns_error", CONFIG_ENUM, OFF(dns_error), "notfound", 0, 0, 0, config_dns_error_names, NULL,
