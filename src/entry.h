@@ -34,6 +34,10 @@
 #include "sts_txt.h"
 
 #define ENTRY_VERSION 1
+/* Latest time an entry may hold: 9999-12-31T23:59:59Z.  Times outside
+ * [0, ENTRY_TIME_MAX] are impossible; bounding them keeps the arithmetic
+ * of verdict.c free of overflow. */
+#define ENTRY_TIME_MAX INT64_C(253402300799)
 
 struct entry {
     struct sts_policy *policy; /* owned; NULL if none */
@@ -56,9 +60,21 @@ void entry_clear(struct entry *e);
 /* Replace e's policy by p (taking ownership), freeing the old one. */
 void entry_set_policy(struct entry *e, struct sts_policy *p);
 
-/* Returns bytes needed; writes only if it fits in outsz. */
+/*
+ * Returns bytes needed; writes only if it fits in outsz (out may be NULL
+ * to ask for the size).  Returns 0 (nothing written) for an entry that
+ * entry_decode() would refuse: an id that is not empty or 1-32
+ * letters/digits, a time outside [0, ENTRY_TIME_MAX], expires_at before
+ * fetched_at or more than STS_MAX_AGE_MAX after it, or a policy that
+ * sts_policy_serialize() cannot write.
+ */
 size_t entry_encode(const struct entry *e, unsigned char *out, size_t outsz);
-/* Fills *e (which must be initialised or cleared) or returns false. */
+/*
+ * Fills *e (which must be initialised or cleared; a policy it holds is
+ * freed) or returns false and leaves *e unchanged.  Refuses another
+ * version, truncation, trailing bytes, invalid ids, impossible times and
+ * a policy blob that sts_policy_deserialize() refuses.
+ */
 bool entry_decode(const unsigned char *in, size_t len, struct entry *e);
 
 #endif

@@ -317,7 +317,8 @@ static void fetch_job_fail(struct fetch_job *j, enum fetch_class cls, bool dns_t
 {
     int64_t now = time(NULL);
     fetch_job_load_entry(j);
-    snprintf(j->e.fail_id, sizeof(j->e.fail_id), "%s", j->id);
+    /* A refresh without a TXT answer fetched under the cached id. */
+    snprintf(j->e.fail_id, sizeof(j->e.fail_id), "%s", j->id[0] ? j->id : j->e.id);
     j->e.fail_at = now;
     j->e.fail_class = (uint16_t)cls;
     if (j->e.fail_count < UINT16_MAX)

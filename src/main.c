@@ -233,7 +233,9 @@ static int run(struct mtastsd *d, bool foreground)
         return 1;
     }
 
+    bool activated = false;
     d->listener = listener_open_systemd(d->base, err, sizeof(err));
+    activated = d->listener != NULL;
     if (d->listener == NULL && err[0] != '\0') {
         log_error("socket activation: %s", err);
         return 1;
@@ -322,7 +324,8 @@ static int run(struct mtastsd *d, bool foreground)
 
     stats.started = time(NULL);
     log_info("mtastsd %s ready: listening on %s, %zu cached entries in %s", PACKAGE_VERSION,
-             c->listen, cache_count(d->cache), c->state_dir);
+             activated ? "the sockets passed by systemd" : c->listen, cache_count(d->cache),
+             c->state_dir);
     daemon_notify("READY=1\nSTATUS=serving");
 
     event_base_dispatch(d->base);
@@ -375,17 +378,21 @@ int main(int argc, char **argv)
             break;
         case 'V':
             printf("mtastsd %s\n", PACKAGE_VERSION);
+            free(d.overrides);
             return 0;
         case 'h':
             usage(stdout);
+            free(d.overrides);
             return 0;
         default:
             usage(stderr);
+            free(d.overrides);
             return 2;
         }
     }
     if (optind != argc) {
         usage(stderr);
+        free(d.overrides);
         return 2;
     }
 

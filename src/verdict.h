@@ -43,7 +43,14 @@
  *
  * verdict_sweepable() says when the refresh sweep may delete an entry:
  * no valid policy, not negative, and the policy (if any) expired and the
- * last failure/check older than keep_expired.
+ * last failure/check older than keep_expired (measured from the latest of
+ * fetched_at, expires_at, checked_at, negative_until and fail_at).
+ *
+ * Timestamps later than `now` (the clock stepped back) never suppress
+ * network work: a future checked_at means "revalidate", a future fail_at
+ * does not hold back a fetch.  For a refresh with no TXT record, the
+ * would-be fetch is under the cached id, so the backoff compares fail_id
+ * with e->id: record that id as fail_id when such a fetch fails.
  *
  * Pure: no I/O, no clock; `now` is always passed in.
  */

@@ -1,0 +1,14 @@
+# man/: the manual pages, and the example files installed with the
+# documentation (the example configuration and the Postfix snippets).
+dist_man_MANS += man/mtastsd.8 man/mtastsd.conf.5 man/mtastsd-ctl.8
+
+exampledir = $(docdir)/examples
+dist_example_DATA = contrib/mtastsd.conf.example
+
+postfixexampledir = $(docdir)/examples/postfix
+dist_postfixexample_DATA = \
+	contrib/postfix/README \
+	contrib/postfix/main.cf-postfix-3.4-to-3.9 \
+	contrib/postfix/main.cf-postfix-3.10-and-later \
+	contrib/postfix/mtastsd-chroot.service.conf \
+	contrib/postfix/mtastsd-chroot.tmpfiles
