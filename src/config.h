@@ -44,7 +44,7 @@
 #include "log.h"
 
 #define CONFIG_DEFAULT_FILE "/etc/mtastsd.conf"
-#define CONFIG_LINE_MAX 4096 /* longer lines are an error */
+#define CONFIG_LINE_MAX     4096 /* longer lines are an error */
 
 enum config_dns_error {
     CONFIG_DNS_ERROR_NOTFOUND = 0,
@@ -52,31 +52,31 @@ enum config_dns_error {
 };
 
 struct config {
-    char *listen;          /* space-separated unix:PATH / inet:ADDR:PORT */
-    unsigned socket_mode;  /* for unix listeners, default 0666 */
-    char *socket_owner;    /* "" = unchanged */
-    char *socket_group;    /* "" = unchanged */
-    char *control_socket;  /* path */
+    char *listen;                 /* space-separated unix:PATH / inet:ADDR:PORT */
+    unsigned socket_mode;         /* for unix listeners, default 0666 */
+    char *socket_owner;           /* "" = unchanged */
+    char *socket_group;           /* "" = unchanged */
+    char *control_socket;         /* path */
     unsigned control_socket_mode; /* default 0600 */
     char *control_socket_group;   /* "" = unchanged */
     char *state_dir;
-    uint64_t cache_max_size;     /* bytes */
-    char *dns_servers;           /* "" = /etc/resolv.conf */
-    char *ca_file;               /* "" = system store */
-    char *https_proxy;           /* "" = no proxy, environment ignored */
-    char *user;                  /* "" = stay */
-    char *group;                 /* "" = stay */
-    char *pidfile;               /* "" = none */
-    int64_t query_timeout;       /* seconds */
-    int64_t dns_timeout;         /* seconds */
+    uint64_t cache_max_size;       /* bytes */
+    char *dns_servers;             /* "" = /etc/resolv.conf */
+    char *ca_file;                 /* "" = system store */
+    char *https_proxy;             /* "" = no proxy, environment ignored */
+    char *user;                    /* "" = stay */
+    char *group;                   /* "" = stay */
+    char *pidfile;                 /* "" = none */
+    int64_t query_timeout;         /* seconds */
+    int64_t dns_timeout;           /* seconds */
     int64_t https_connect_timeout; /* seconds */
-    int64_t https_timeout;       /* seconds */
-    int64_t idle_timeout;        /* socketmap connection idle, seconds */
+    int64_t https_timeout;         /* seconds */
+    int64_t idle_timeout;          /* socketmap connection idle, seconds */
     unsigned max_connections;
     unsigned max_fetches;
-    int64_t negative_ttl;        /* seconds */
-    int64_t recheck_interval;    /* seconds */
-    int64_t refresh_interval;    /* seconds */
+    int64_t negative_ttl;     /* seconds */
+    int64_t recheck_interval; /* seconds */
+    int64_t refresh_interval; /* seconds */
     enum config_dns_error dns_error;
     bool strict_testing;
     enum log_level log_level;
@@ -91,11 +91,10 @@ void config_free(struct config *c);
  * problem returns false with the reason, "FILE:LINE: ..." where a line is
  * concerned, "FILE: strerror" for open/read errors, in err.
  */
-bool config_load_file(struct config *c, const char *path, bool missing_ok, char *err,
-                      size_t errsz);
+bool config_load_file(struct config *c, const char *path, bool missing_ok, char *err, size_t errsz);
 /* Apply a buffer as if it were the file `name` (used by tests and the fuzzer). */
-bool config_load_buffer(struct config *c, const char *name, const char *buf, size_t len,
-                        char *err, size_t errsz);
+bool config_load_buffer(struct config *c, const char *name, const char *buf, size_t len, char *err,
+                        size_t errsz);
 /* Set one key ("-o key=value" passes key and value split at '='). */
 bool config_set(struct config *c, const char *key, const char *value, char *err, size_t errsz);
 /* Parse "key=value" as given to -o (blanks around key and value are ignored). */

@@ -67,8 +67,10 @@ bool daemon_pidfile_write(const char *path, char *err, size_t errsz)
             buf[n] = '\0';
             long pid = strtol(buf, NULL, 10);
             if (pid > 1 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
-                snprintf(err, errsz, "%s names a running process (pid %ld); is mtastsd already "
-                         "running?", path, pid);
+                snprintf(err, errsz,
+                         "%s names a running process (pid %ld); is mtastsd already "
+                         "running?",
+                         path, pid);
                 return false;
             }
         }

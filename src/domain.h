@@ -35,9 +35,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DOMAIN_MAX 253                /* longest hostname, without trailing dot */
-#define DOMAIN_BUFSZ (DOMAIN_MAX + 1) /* buffer for a hostname and its NUL */
-#define DOMAIN_KEY_MAX 1024           /* longer keys are rejected outright */
+#define DOMAIN_MAX     253              /* longest hostname, without trailing dot */
+#define DOMAIN_BUFSZ   (DOMAIN_MAX + 1) /* buffer for a hostname and its NUL */
+#define DOMAIN_KEY_MAX 1024             /* longer keys are rejected outright */
 
 enum domain_key_kind {
     DOMAIN_KEY_OK = 0,

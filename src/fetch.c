@@ -244,19 +244,18 @@ static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const c
                  fetch_class_name(cls), j->e.id, sts_mode_name(p->mode), p->max_age, p->n_mx, secs);
     } else if (cls == FETCH_UNCHANGED || cls == FETCH_NO_RECORD) {
         if (valid)
-            log_info("%s %s: %s id=%s; cached policy mode=%s kept until %" PRId64 " (%.3f s)",
-                     kind, j->domain, fetch_class_name(cls), j->id[0] ? j->id : "-",
+            log_info("%s %s: %s id=%s; cached policy mode=%s kept until %" PRId64 " (%.3f s)", kind,
+                     j->domain, fetch_class_name(cls), j->id[0] ? j->id : "-",
                      sts_mode_name(p->mode), j->e.expires_at, secs);
         else
             log_info("%s %s: %s: no policy (%.3f s)", kind, j->domain, fetch_class_name(cls), secs);
     } else {
         const char *lvl_detail = detail != NULL ? detail : "";
         if (valid)
-            log_warning("%s %s: %s%s%s id=%s; cached policy id=%s mode=%s stays until %" PRId64
-                        " (%.3f s)",
-                        kind, j->domain, fetch_class_name(cls), *lvl_detail ? ": " : "",
-                        lvl_detail, j->id[0] ? j->id : "-", j->e.id, sts_mode_name(p->mode),
-                        j->e.expires_at, secs);
+            log_warning(
+                "%s %s: %s%s%s id=%s; cached policy id=%s mode=%s stays until %" PRId64 " (%.3f s)",
+                kind, j->domain, fetch_class_name(cls), *lvl_detail ? ": " : "", lvl_detail,
+                j->id[0] ? j->id : "-", j->e.id, sts_mode_name(p->mode), j->e.expires_at, secs);
         else
             log_info("%s %s: %s%s%s id=%s; no policy in force (%.3f s)", kind, j->domain,
                      fetch_class_name(cls), *lvl_detail ? ": " : "", lvl_detail,

@@ -42,12 +42,12 @@ struct fetch;
 struct fetch_waiter;
 
 enum fetch_class {
-    FETCH_OK = 0,         /* new policy fetched and stored */
-    FETCH_UNCHANGED,      /* TXT id unchanged: cached policy kept */
-    FETCH_NO_RECORD,      /* no valid _mta-sts record: no policy */
-    FETCH_DNS_TEMPFAIL,   /* TXT lookup failed temporarily */
-    FETCH_BACKOFF,        /* this id failed < 5 min ago: not fetched */
-    FETCH_NO_ADDRESS,     /* mta-sts.<domain> has no address */
+    FETCH_OK = 0,       /* new policy fetched and stored */
+    FETCH_UNCHANGED,    /* TXT id unchanged: cached policy kept */
+    FETCH_NO_RECORD,    /* no valid _mta-sts record: no policy */
+    FETCH_DNS_TEMPFAIL, /* TXT lookup failed temporarily */
+    FETCH_BACKOFF,      /* this id failed < 5 min ago: not fetched */
+    FETCH_NO_ADDRESS,   /* mta-sts.<domain> has no address */
     FETCH_CONNECT,
     FETCH_TLS,
     FETCH_CERT,
@@ -56,8 +56,8 @@ enum fetch_class {
     FETCH_MEDIA_TYPE,
     FETCH_TOO_LARGE,
     FETCH_TIMEOUT,
-    FETCH_PARSE,          /* body is not a valid policy */
-    FETCH_INTERNAL,       /* cache write failed, ... */
+    FETCH_PARSE,    /* body is not a valid policy */
+    FETCH_INTERNAL, /* cache write failed, ... */
     FETCH_CLASS__COUNT,
 };
 
@@ -71,7 +71,7 @@ struct fetch_params {
 struct fetch_result {
     const struct entry *entry; /* state after the job; never NULL */
     enum fetch_class cls;
-    bool dns_tempfail;         /* TXT (or address) lookup failed temporarily */
+    bool dns_tempfail; /* TXT (or address) lookup failed temporarily */
 };
 
 typedef void (*fetch_cb)(void *arg, const struct fetch_result *r);

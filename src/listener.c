@@ -30,8 +30,8 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define LISTENER_MAX 32
-#define LISTENER_BACKLOG 1024
+#define LISTENER_MAX          32
+#define LISTENER_BACKLOG      1024
 #define LISTENER_ACCEPT_BURST 64
 
 struct listener_sock {
@@ -232,7 +232,8 @@ struct listener *listener_open(struct event_base *base, const char *listen_spec,
     struct listener *l = listener_alloc(base);
     char *copy = xstrdup(listen_spec);
     char *save = NULL;
-    for (char *tok = strtok_r(copy, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+    for (char *tok = strtok_r(copy, " \t", &save); tok != NULL;
+         tok = strtok_r(NULL, " \t", &save)) {
         if (l->n >= LISTENER_MAX) {
             snprintf(err, errsz, "too many listeners (at most %d)", LISTENER_MAX);
             goto fail;
@@ -291,8 +292,7 @@ struct listener *listener_open_systemd(struct event_base *base, char *err, size_
         socklen_t alen = sizeof(acc);
         if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM ||
             getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen) != 0 || !acc) {
-            snprintf(err, errsz, "systemd passed fd %d that is not a listening stream socket",
-                     fd);
+            snprintf(err, errsz, "systemd passed fd %d that is not a listening stream socket", fd);
             listener_close(l);
             return NULL;
         }
@@ -354,8 +354,8 @@ void listener_start(struct listener *l, listener_accept_cb cb, void *arg)
     l->arg = arg;
     l->retry = evtimer_new(l->base, listener_on_retry, l);
     for (size_t i = 0; i < l->n; i++) {
-        l->socks[i].ev =
-            event_new(l->base, l->socks[i].fd, EV_READ | EV_PERSIST, listener_on_accept, &l->socks[i]);
+        l->socks[i].ev = event_new(l->base, l->socks[i].fd, EV_READ | EV_PERSIST,
+                                   listener_on_accept, &l->socks[i]);
         event_add(l->socks[i].ev, NULL);
     }
     l->started = true;

@@ -108,8 +108,7 @@ void refresh_tick(struct refresh *r)
         if (r->seen > 0 || r->started > 0 || r->swept > 0)
             log_info("refresh pass: %zu entries in %lld s, %zu refreshes started, %zu expired "
                      "entries removed, %zu deferred",
-                     r->seen, (long long)(now - r->pass_started), r->started, r->swept,
-                     r->skipped);
+                     r->seen, (long long)(now - r->pass_started), r->started, r->swept, r->skipped);
         r->seen = r->started = r->swept = r->skipped = 0;
         r->pass_started = 0;
         r->next[0] = '\0';

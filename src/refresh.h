@@ -23,7 +23,7 @@ struct fetch;
 struct refresh;
 
 #define REFRESH_PASS_SECONDS 3600 /* target duration of a full pass */
-#define REFRESH_TICK_MS 1000
+#define REFRESH_TICK_MS      1000
 
 struct refresh *refresh_new(struct event_base *base, struct cache *cache, struct fetch *fetch,
                             const struct verdict_params *vp, unsigned max_fetches);

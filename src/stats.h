@@ -28,9 +28,9 @@ struct stats {
     uint64_t connections_rejected; /* over the limit or protocol errors */
     uint64_t queries;
     uint64_t verdicts[STATS_VERDICT__COUNT];
-    uint64_t cache_hits;   /* answered from the cache without waiting */
-    uint64_t cache_misses; /* had to wait for a job */
-    uint64_t query_timeouts; /* wait budget ended before the job */
+    uint64_t cache_hits;                  /* answered from the cache without waiting */
+    uint64_t cache_misses;                /* had to wait for a job */
+    uint64_t query_timeouts;              /* wait budget ended before the job */
     uint64_t fetches[FETCH_CLASS__COUNT]; /* job outcomes by class */
     uint64_t refresh_started;
     uint64_t refresh_ok;
