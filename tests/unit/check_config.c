@@ -407,7 +407,7 @@ static const struct set_row set_rows[] = {
     {"control_socket", "/run/x.sock", true, "/run/x.sock"},
     {"control_socket", P107, true, P107},
     {"control_socket", P108, false, "socket path longer than 107 bytes"},
-    {"control_socket", "", false, "expected an absolute path"},
+    {"control_socket", "", true, ""}, /* empty disables the control socket */
     {"control_socket", "x.sock", false, "expected an absolute path"},
     {"state_dir", "/srv/mta sts", true, "/srv/mta sts"},
     {"state_dir", "/var/lib/a#b", true, "/var/lib/a#b"},
