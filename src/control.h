@@ -11,13 +11,18 @@
  * daemon's own uid, or a member of control_socket_group.
  *
  * The protocol is a versioned line protocol documented in
- * mtastsd-ctl(8): the client sends one command line, the server answers
- * with lines and a final status line.  Commands are dispatched through a
- * table; every argument is validated (domains through domain.c).
+ * doc/control-protocol.txt (and mtastsd-ctl(8)): the client sends one
+ * command line, the server answers with lines and a final status line.
+ * Commands are dispatched through a table; every argument is validated
+ * (domains through domain.c); the pure parts (request/reply lines, entry
+ * views, load-record validation) are in ctlproto.c.  The socket file is
+ * also chowned to `user` when mtastsd starts as root, so that the
+ * daemon's own uid may use it after the privilege drop.
  */
 #ifndef MTASTSD_CONTROL_H
 #define MTASTSD_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -33,7 +38,9 @@ struct control_deps {
     struct fetch *fetch;
     struct smap *smap;
     struct lookup *lookup;
-    void (*reload)(void *arg); /* same as SIGHUP */
+    /* Same as SIGHUP; false with the reason in err if the running
+     * configuration was kept. */
+    bool (*reload)(void *arg, char *err, size_t errsz);
     void *reload_arg;
 };
 

@@ -138,15 +138,14 @@ static bool str_changed(const char *a, const char *b)
     return strcmp(a ? a : "", b ? b : "") != 0;
 }
 
-static void reload(struct mtastsd *d)
+static bool reload(struct mtastsd *d, char *err, size_t errsz)
 {
-    char err[1024];
     daemon_notify("RELOADING=1");
-    struct config *nc = load_config(d, err, sizeof(err));
+    struct config *nc = load_config(d, err, errsz);
     if (nc == NULL) {
         log_error("reload: %s; keeping the running configuration", err);
         daemon_notify("READY=1\nSTATUS=reload failed; running configuration kept");
-        return;
+        return false;
     }
     struct config *oc = d->cfg;
     if (str_changed(oc->listen, nc->listen) || oc->socket_mode != nc->socket_mode ||
@@ -159,9 +158,10 @@ static void reload(struct mtastsd *d)
         log_warning("reload: listen, socket, control_socket, state_dir, cache_max_size, user, "
                     "group and pidfile changes take effect only after a restart");
     if (str_changed(oc->dns_servers, nc->dns_servers) || oc->dns_timeout != nc->dns_timeout) {
-        if (!dns_reconfigure(d->dns, nc->dns_servers, (int)(nc->dns_timeout * 1000), err,
-                             sizeof(err)))
-            log_error("reload: dns_servers: %s; keeping the previous servers", err);
+        char derr[512];
+        if (!dns_reconfigure(d->dns, nc->dns_servers, (int)(nc->dns_timeout * 1000), derr,
+                             sizeof(derr)))
+            log_error("reload: dns_servers: %s; keeping the previous servers", derr);
     }
     log_set_level(nc->log_level);
     struct https_config hc;
@@ -181,6 +181,12 @@ static void reload(struct mtastsd *d)
     config_free(oc);
     log_info("reload: configuration from %s applied", d->config_path);
     daemon_notify("READY=1\nSTATUS=configuration reloaded");
+    return true;
+}
+
+static bool reload_cb(void *arg, char *err, size_t errsz)
+{
+    return reload(arg, err, errsz);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -188,7 +194,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct mtastsd *d = arg;
     (void)what;
     if (sig == SIGHUP) {
-        reload(d);
+        char err[1024];
+        reload(d, err, sizeof(err));
         return;
     }
     log_info("received %s; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -310,7 +317,7 @@ static int run(struct mtastsd *d, bool foreground)
                                     .fetch = d->fetch,
                                     .smap = d->smap,
                                     .lookup = d->lookup,
-                                    .reload = (void (*)(void *))reload,
+                                    .reload = reload_cb,
                                     .reload_arg = d};
         control_start(d->control, &deps);
     }

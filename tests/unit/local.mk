@@ -11,3 +11,4 @@ include tests/unit/verdict.mk
 include tests/unit/config.mk
 include tests/unit/cache.mk
 include tests/unit/dns_https.mk
+include tests/unit/control.mk
