@@ -14,7 +14,16 @@
  * Transactions: every call begins and ends its own transaction; none
  * outlives a call, so the map can be resized between calls and the event
  * loop never holds a snapshot across a callback.  cache_scan() copies what
- * it read and ends its transaction before it calls back.
+ * it read and ends its transaction before it calls back.  cache_get() (the
+ * hot path) reuses one read-only transaction handle: mdb_txn_renew() at
+ * the start of the call, mdb_txn_reset() before it returns, so the handle
+ * keeps its reader slot between calls but never a snapshot (a reset
+ * transaction pins no pages and does not stop the map from being
+ * resized).  If a renew fails, the handle is dropped and the call falls
+ * back to a fresh transaction with the usual recovery.  The slot is kept
+ * only when the file's reader table has at least CACHE_KEEP_READERS_MIN
+ * slots (another program may have created it smaller), so that a tool
+ * reading the file is never starved by an idle mtastsd.
  *
  * Self-healing (STYLE practice 8):
  *   - open: mdb_reader_check() clears reader slots of dead processes;
@@ -27,7 +36,11 @@
  *     reserve, because in a completely full LMDB map even a delete needs
  *     fresh pages (copy-on-write).  A put that is full at the put cap
  *     opens the reserve, evicts records that hold nothing valid any more
- *     (cache_evict_expired()), shrinks the map back and retries once;
+ *     (cache_evict_expired()), commits one more write that changes
+ *     nothing, so that LMDB may hand out the pages freed by the eviction
+ *     or by an earlier deletion (it reuses pages freed by transaction T
+ *     only after T + 1, and aborted puts never advance the id), shrinks
+ *     the map back and retries once;
  *     still full -> CACHE_ERROR with a log line that says what to do.
  *
  * Durability: MDB_NOMETASYNC.  Each commit is written with one fdatasync
@@ -40,7 +53,9 @@
  * Ownership: the handle owns the environment; cache_get() hands the caller
  * a decoded entry (caller calls entry_clear()).  The handle belongs to the
  * process that opened it: after fork() the child gets CACHE_ERROR (and
- * cache_close() in the child only frees memory).
+ * cache_close() in the child only frees memory).  The check costs no
+ * system call: a pthread_atfork() child handler bumps a fork generation
+ * that each handle compares with the one it was opened in.
  *
  * Diagnostics: failures are logged at error level with the file name and
  * the LMDB message; undecodable records at warning level with the domain;
@@ -51,6 +66,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,15 +81,16 @@
 #include "log.h"
 #include "xalloc.h"
 
-#define CACHE_FILE        "cache.mdb"
-#define CACHE_INITIAL_MAP ((uint64_t)16 << 20) /* first map size */
-#define CACHE_MIN_MAX     ((uint64_t)1 << 20)  /* smallest accepted max_size */
-#define CACHE_MAXREADERS  16                   /* we use one slot at a time */
-#define CACHE_RETRIES     8                    /* map growths per call */
-#define CACHE_STACK_VALUE 2048                 /* encode typical entries here */
-#define CACHE_EVICT_BATCH 128                  /* deletions per transaction */
-#define CACHE_EVICT_SCAN  1024                 /* records examined per txn */
-#define CACHE_KEY_BUFSZ   512                  /* LMDB's default max key + 1 */
+#define CACHE_FILE             "cache.mdb"
+#define CACHE_INITIAL_MAP      ((uint64_t)16 << 20) /* first map size */
+#define CACHE_MIN_MAX          ((uint64_t)1 << 20)  /* smallest accepted max_size */
+#define CACHE_MAXREADERS       16                   /* we use at most two slots at a time */
+#define CACHE_KEEP_READERS_MIN 8                    /* table size to keep cache_get()'s slot */
+#define CACHE_RETRIES          8                    /* map growths per call */
+#define CACHE_STACK_VALUE      2048                 /* encode typical entries here */
+#define CACHE_EVICT_BATCH      128                  /* deletions per transaction */
+#define CACHE_EVICT_SCAN       1024                 /* records examined per txn */
+#define CACHE_KEY_BUFSZ        512                  /* LMDB's default max key + 1 */
 
 struct cache {
     MDB_env *env;
@@ -84,7 +101,25 @@ struct cache {
     uint64_t put_cap;  /* limit minus the eviction reserve: puts stop here */
     uint64_t map_size; /* current map size */
     pid_t pid;         /* process that opened the environment */
+    unsigned long gen; /* cache_fork_gen when it was opened */
+    MDB_txn *rtxn;     /* cache_get()'s reset read transaction, or NULL */
+    bool keep_rtxn;    /* the reader table is large enough to keep a slot */
 };
+
+/* Bumped in the child of every fork(): a handle opened before the fork
+ * sees a different generation there. */
+static unsigned long cache_fork_gen;
+static pthread_once_t cache_atfork_once = PTHREAD_ONCE_INIT;
+
+static void cache_atfork_child(void)
+{
+    cache_fork_gen++;
+}
+
+static void cache_atfork_register(void)
+{
+    (void)pthread_atfork(NULL, NULL, cache_atfork_child);
+}
 
 /* A write step run inside write_txn(); it must be safe to repeat. */
 typedef int (*cache_write_fn)(struct cache *c, MDB_txn *txn, void *arg);
@@ -117,7 +152,7 @@ static bool usable(struct cache *c)
 {
     if (c == NULL)
         return false;
-    if (c->pid != getpid()) {
+    if (c->gen != cache_fork_gen) {
         log_error("cache %s: used in a child process; the cache must be opened after fork",
                   c->path);
         return false;
@@ -293,8 +328,10 @@ struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, si
         return NULL;
     }
 
+    (void)pthread_once(&cache_atfork_once, cache_atfork_register);
     c = xcalloc(1, sizeof *c);
     c->pid = getpid();
+    c->gen = cache_fork_gen;
     n = snprintf(NULL, 0, "%s/%s", state_dir, CACHE_FILE);
     c->path = xmalloc((size_t)n + 1);
     snprintf(c->path, (size_t)n + 1, "%s/%s", state_dir, CACHE_FILE);
@@ -337,6 +374,11 @@ struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, si
     }
     if (mdb_reader_check(c->env, &dead) == 0 && dead > 0)
         log_info("cache %s: cleared %d reader slots left by dead processes", c->path, dead);
+    /* The file's lock table may be smaller than ours if another program
+     * created it; keep a slot between calls only when there are plenty. */
+    unsigned int readers = 0;
+    c->keep_rtxn =
+        mdb_env_get_maxreaders(c->env, &readers) == 0 && readers >= CACHE_KEEP_READERS_MIN;
     if (mdb_env_get_maxkeysize(c->env) < DOMAIN_MAX) {
         snprintf(err, errsz, "cache %s: LMDB built with keys shorter than %d bytes", c->path,
                  DOMAIN_MAX);
@@ -381,7 +423,9 @@ void cache_close(struct cache *c)
 {
     if (c == NULL)
         return;
-    if (c->pid == getpid()) {
+    if (c->pid == getpid() && c->gen == cache_fork_gen) {
+        if (c->rtxn != NULL)
+            mdb_txn_abort(c->rtxn);
         (void)mdb_env_sync(c->env, 1); /* the meta page NOMETASYNC deferred */
         mdb_env_close(c->env);
     }
@@ -390,6 +434,18 @@ void cache_close(struct cache *c)
 }
 
 /* ---- single records ---- */
+
+/* End cache_get()'s read transaction: keep the handle (and its reader
+ * slot) for the next call, or give both back if the slot is scarce. */
+static void read_done(struct cache *c, MDB_txn *txn)
+{
+    if (c->keep_rtxn) {
+        mdb_txn_reset(txn);
+        c->rtxn = txn;
+    } else {
+        mdb_txn_abort(txn);
+    }
+}
 
 enum cache_status cache_get(struct cache *c, const char *domain, struct entry *out)
 {
@@ -405,23 +461,31 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
     len = domain ? strlen(domain) : 0;
     if (!key_valid(domain, len))
         return CACHE_NOTFOUND;
-    rc = txn_begin(c, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        log_failure(c, "read", domain, rc);
-        return CACHE_ERROR;
+    txn = c->rtxn;
+    c->rtxn = NULL;
+    if (txn != NULL && mdb_txn_renew(txn) != 0) {
+        mdb_txn_abort(txn); /* e.g. MDB_MAP_RESIZED: start over below */
+        txn = NULL;
+    }
+    if (txn == NULL) {
+        rc = txn_begin(c, MDB_RDONLY, &txn);
+        if (rc != 0) {
+            log_failure(c, "read", domain, rc);
+            return CACHE_ERROR;
+        }
     }
     key.mv_data = (void *)domain;
     key.mv_size = len;
     rc = mdb_get(txn, c->dbi, &key, &val);
     if (rc != 0) {
-        mdb_txn_abort(txn);
+        read_done(c, txn);
         if (rc == MDB_NOTFOUND)
             return CACHE_NOTFOUND;
         log_failure(c, "read", domain, rc);
         return CACHE_ERROR;
     }
     ok = entry_decode(val.mv_data, val.mv_size, out);
-    mdb_txn_abort(txn);
+    read_done(c, txn);
     if (!ok) {
         entry_clear(out);
         log_warning("cache %s: record for %s (%zu bytes) does not decode; treated as absent "
@@ -449,6 +513,27 @@ static int del_fn(struct cache *c, MDB_txn *txn, void *arg)
     return mdb_del(txn, c->dbi, arg, NULL);
 }
 
+/*
+ * A write that leaves the data as it was, only to move LMDB's transaction
+ * id on.  LMDB hands out pages freed by transaction T only to transactions
+ * after T + 1 (a reader may still hold the snapshot before T).  With a full
+ * map every put is aborted and an abort never advances the id, so without
+ * this the pages an eviction freed would stay out of reach for good.  The
+ * key is not a valid domain, so nothing else ever sees it.
+ */
+static int touch_fn(struct cache *c, MDB_txn *txn, void *arg)
+{
+    MDB_val key = {.mv_size = 1, .mv_data = "\x7f"};
+    MDB_val val = {.mv_size = 0, .mv_data = ""};
+    int rc;
+
+    (void)arg;
+    rc = mdb_put(txn, c->dbi, &key, &val, 0);
+    if (rc == 0)
+        rc = mdb_del(txn, c->dbi, &key, NULL);
+    return rc;
+}
+
 /* The map is full at the put cap: open the reserve, evict, close it. */
 static void make_room(struct cache *c)
 {
@@ -460,6 +545,9 @@ static void make_room(struct cache *c)
     if (c->map_size < c->limit)
         (void)map_set(c, c->limit);
     (void)cache_evict_expired(c, (int64_t)time(NULL), 0, &n);
+    /* also when nothing was evicted: the pages of an earlier deletion
+     * (cache_del, cache_clear) are just as out of reach */
+    (void)write_txn(c, c->limit, touch_fn, NULL);
     map_settle(c);
 }
 

@@ -645,6 +645,11 @@ static bool https_setup(struct https *h, struct https_req *r)
     SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (h->ca_file != NULL)
         SET(CURLOPT_CAINFO, h->ca_file);
+    /* Trust exactly the CA bundle (configured, or curl's built-in system
+     * bundle), never an extra CA directory: a configured ca_file must not
+     * be widened by /etc/ssl/certs, and without a CA path libcurl keeps
+     * the parsed bundle cached instead of re-reading it per fetch. */
+    SET(CURLOPT_CAPATH, NULL);
     /* "" disables proxies, including those from the environment. */
     SET(CURLOPT_PROXY, h->proxy != NULL ? h->proxy : "");
     SET(CURLOPT_NOPROXY, "");

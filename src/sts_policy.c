@@ -94,7 +94,14 @@ struct line_entry {
     struct span value;
 };
 
-/* A policy under construction; its strings point into the input. */
+/* Room for a typical policy inside the builder, so that parsing and
+ * deserialising it allocate only the result. */
+#define BUILDER_INLINE_MX    4
+#define BUILDER_INLINE_LINES 8
+
+/* A policy under construction; its strings point into the input.  mx and
+ * lines point to the inline arrays until these are full, then to the
+ * heap.  Zero it (memset) to start; never copy it. */
 struct builder {
     enum sts_mode mode;
     uint32_t max_age;
@@ -102,6 +109,8 @@ struct builder {
     size_t n_mx, cap_mx;
     struct line_entry *lines;
     size_t n_lines, cap_lines;
+    struct mx_entry mx_inline[BUILDER_INLINE_MX];
+    struct line_entry lines_inline[BUILDER_INLINE_LINES];
 };
 
 /*
@@ -169,6 +178,10 @@ static const char *pol_check_value(const char *p, size_t n)
         return "empty value";
     for (size_t i = 0; i < n;) {
         unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x7f) {
+            i++; /* printable ASCII: the common case, passes every test below */
+            continue;
+        }
         if (c == '\0')
             return "NUL byte";
         if (c == '\r')
@@ -189,10 +202,15 @@ static const char *pol_check_value(const char *p, size_t n)
 static bool pol_line_unsafe(const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '{' || s[i] == '}')
-            return true;
-        if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f)
+    const unsigned char *end = s + n;
+
+    /* memchr() rather than a byte loop: this runs for every cached line
+     * on every cache read (sts_policy_deserialize). */
+    if (memchr(s, '{', n) != NULL || memchr(s, '}', n) != NULL)
+        return true;
+    for (const unsigned char *q = memchr(s, 0xc2, n); q != NULL;
+         q = memchr(q + 1, 0xc2, (size_t)(end - q - 1))) {
+        if (q + 1 < end && q[1] >= 0x80 && q[1] <= 0x9f)
             return true; /* C1 control */
     }
     return false;
@@ -245,18 +263,38 @@ static bool span_is(struct span s, const char *lit)
 
 static void builder_free(struct builder *b)
 {
-    free(b->mx);
-    free(b->lines);
+    if (b->mx != b->mx_inline)
+        free(b->mx);
+    if (b->lines != b->lines_inline)
+        free(b->lines);
     b->mx = NULL;
     b->lines = NULL;
 }
 
+/* Make room for one more element in an array that starts inline. */
+static void *builder_grow(void *arr, void *inline_arr, size_t inline_cap, size_t *cap, size_t n,
+                          size_t elem)
+{
+    if (arr == NULL) {
+        *cap = inline_cap;
+        return inline_arr;
+    }
+    size_t ncap = 2 * *cap;
+    if (arr == inline_arr) {
+        void *heap = xmalloc(ncap * elem);
+        memcpy(heap, arr, n * elem);
+        *cap = ncap;
+        return heap;
+    }
+    *cap = ncap;
+    return xrealloc(arr, ncap * elem);
+}
+
 static void builder_add_line(struct builder *b, struct span key, struct span value)
 {
-    if (b->n_lines == b->cap_lines) {
-        b->cap_lines = b->cap_lines ? 2 * b->cap_lines : 16;
-        b->lines = xrealloc(b->lines, b->cap_lines * sizeof(*b->lines));
-    }
+    if (b->n_lines == b->cap_lines)
+        b->lines = builder_grow(b->lines, b->lines_inline, BUILDER_INLINE_LINES, &b->cap_lines,
+                                b->n_lines, sizeof(*b->lines));
     b->lines[b->n_lines].key = key;
     b->lines[b->n_lines].value = value;
     b->n_lines++;
@@ -268,10 +306,9 @@ static void builder_add_mx(struct builder *b, const char *pattern, const char *m
     for (size_t i = 0; i < b->n_mx; i++)
         if (strcmp(b->mx[i].pattern, pattern) == 0)
             return;
-    if (b->n_mx == b->cap_mx) {
-        b->cap_mx = b->cap_mx ? 2 * b->cap_mx : 8;
-        b->mx = xrealloc(b->mx, b->cap_mx * sizeof(*b->mx));
-    }
+    if (b->n_mx == b->cap_mx)
+        b->mx = builder_grow(b->mx, b->mx_inline, BUILDER_INLINE_MX, &b->cap_mx, b->n_mx,
+                             sizeof(*b->mx));
     /* Both come from domain_mx_pattern() and fit the buffers. */
     memcpy(b->mx[b->n_mx].pattern, pattern, strlen(pattern) + 1);
     memcpy(b->mx[b->n_mx].match, match, strlen(match) + 1);
@@ -663,14 +700,13 @@ size_t sts_policy_serialize(const struct sts_policy *p, unsigned char *out, size
     return need;
 }
 
-/* Is s[0..n) a line as builder_pack() writes it: "key: value"? */
-static bool pol_line_canonical(const char *s, size_t n)
+/* Is s[0..n) a line as builder_pack() writes it: "key: value"?  Sets
+ * *key and *value when it is. */
+static bool pol_line_canonical(const char *s, size_t n, struct span *key, struct span *value)
 {
-    struct span key, value;
-
-    if (pol_split_line(s, n, &key, &value) != NULL)
+    if (pol_split_line(s, n, key, value) != NULL)
         return false;
-    if (key.n + 2 + value.n != n || s[key.n + 1] != ' ')
+    if (key->n + 2 + value->n != n || s[key->n + 1] != ' ')
         return false;
     return !pol_line_unsafe(s, n);
 }
@@ -728,9 +764,8 @@ struct sts_policy *sts_policy_deserialize(const unsigned char *in, size_t len)
             goto fail;
         const char *s = (const char *)in + pos;
         pos += n;
-        if (!pol_line_canonical(s, n))
+        if (!pol_line_canonical(s, n, &key, &value))
             goto fail;
-        pol_split_line(s, n, &key, &value);
         builder_add_line(&b, key, value);
     }
     if (pos != len)

@@ -94,7 +94,7 @@
 #                                   --error-exitcode=97"; it must exec the
 #                                   daemon in the same process); waits
 #                                   (10 s max) until the socket accepts
-#   "${MTASTSD_FAST[@]}"            short timeouts for tests: query_timeout=3s
+#   "${MTASTSD_FAST[@]}"            short timeouts for tests: query_timeout=6s
 #                                   dns_timeout=1s https_connect_timeout=2s
 #                                   https_timeout=3s
 #   mtastsd_stop                    SIGTERM, wait; records a failure if the
@@ -137,7 +137,7 @@
 #   die TEXT                        hard error: exit 99
 #
 # Timeouts: the daemon is started with short timeouts by the scripts
-# (query_timeout=3s dns_timeout=1s https_timeout=3s ...).  Helper
+# (query_timeout=6s dns_timeout=1s https_timeout=3s ...).  Helper
 # programs live beside this file: hostile_https.py, slow_dns.py,
 # smap_client.py, fake_smap.py.
 #
@@ -824,7 +824,7 @@ https_get() { # NAME [curl args...]: prints the body; curl's status
 }
 
 # ---------------------------------------------------------------- daemon
-MTASTSD_FAST=(query_timeout=3s dns_timeout=1s https_connect_timeout=2s https_timeout=3s)
+MTASTSD_FAST=(query_timeout=6s dns_timeout=1s https_connect_timeout=2s https_timeout=3s)
 
 mtastsd_log() { echo "$WORK/mtastsd.log"; }
 
