@@ -25,7 +25,10 @@
  * pass.  UTF-8 is checked strictly here first (no overlong forms,
  * surrogates or code points above U+10FFFF).  The converted name is
  * validated again as an LDH hostname, so a mapping to ASCII punctuation
- * (fullwidth ':' or '=') cannot slip through.
+ * (fullwidth ':' or '=') cannot slip through, and converted again: only a
+ * name whose A-labels convert to themselves is accepted (libidn2 judges
+ * labels joined by an ideographic or fullwidth dot together, but each
+ * A-label alone, and the two verdicts can differ).
  *
  * Diagnostics: none; pure module, no I/O and no logging.  Callers log the
  * key together with domain_key_kind_name().
@@ -225,9 +228,11 @@ static bool domain_idna_label(const char *label, size_t len, bool ascii, char *o
 /*
  * Host name (ASCII already lowercased, no NUL or CTL bytes, trailing dot
  * already stripped) to lowercase A-label form in out; true when the
- * result is a hostname.  On false, out holds junk.
+ * result is a hostname.  On false, out holds junk.  *converted is set
+ * when a label went through libidn2.
  */
-static bool domain_to_alabels(const char *in, size_t len, char out[DOMAIN_BUFSZ])
+static bool domain_to_alabels_once(const char *in, size_t len, char out[DOMAIN_BUFSZ],
+                                   bool *converted)
 {
     size_t pos = 0, start = 0;
 
@@ -264,6 +269,8 @@ static bool domain_to_alabels(const char *in, size_t len, char out[DOMAIN_BUFSZ]
             pos += llen;
         } else if (!domain_idna_label(label, llen, ascii, out, &pos)) {
             return false;
+        } else if (!ascii) {
+            *converted = true;
         }
         if (dot == NULL)
             break;
@@ -271,6 +278,27 @@ static bool domain_to_alabels(const char *in, size_t len, char out[DOMAIN_BUFSZ]
     }
     out[pos] = '\0';
     return domain_is_hostname(out, pos);
+}
+
+/*
+ * domain_to_alabels_once(), and a converted name must convert to itself.
+ * libidn2 maps U+3002, U+FF0E and U+FF61 to '.', so one "label" here can
+ * come back as several A-labels; it judged them together (one
+ * transitional retry for all), while a second pass judges each A-label
+ * alone and may refuse one (an unassigned code point: IDN2_UNASSIGNED,
+ * which gets no retry).  Accepting only fixed points keeps normalisation
+ * idempotent: a stored key or mx pattern always normalises to itself.
+ */
+static bool domain_to_alabels(const char *in, size_t len, char out[DOMAIN_BUFSZ])
+{
+    char again[DOMAIN_BUFSZ];
+    bool converted = false, unused = false;
+
+    if (!domain_to_alabels_once(in, len, out, &converted))
+        return false;
+    if (!converted)
+        return true;
+    return domain_to_alabels_once(out, strlen(out), again, &unused) && strcmp(again, out) == 0;
 }
 
 enum domain_key_kind domain_normalize_key(const char *key, size_t len, char out[DOMAIN_BUFSZ])

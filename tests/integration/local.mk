@@ -7,3 +7,7 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_
 
 include tests/integration/world.mk
 include tests/integration/dns_https.mk
+include tests/integration/ops.mk
+include tests/integration/ctl.mk
+include tests/integration/resil.mk
+include tests/integration/e2e.mk

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""load_client.py - socketmap load for the resilience tests (test_load.sh,
+tests/soak/soak.sh).
+
+    load_client.py --socket PATH hold N [--partial] [--release-file F] [--seconds S]
+    load_client.py --socket PATH latency --key K --want REPLY [--count N]
+                   [--max-ms MS] [--persistent] [--timeout S] [--map MAP]
+    load_client.py --socket PATH flood [--clients C] [--seconds S] [--seed X]
+    load_client.py --socket PATH mixed --seconds S --keys-file F [--seed X]
+    load_client.py --socket PATH query --keys-file F [--timeout S]
+
+hold      opens N connections (with --partial each sends half a request
+          frame and nothing more), prints "HELD n failed=f" and holds them
+          until F exists or S seconds (default 600) have passed; then
+          prints "EOF e" (how many the server had closed) and closes all.
+latency   sends COUNT requests "MAP KEY" one after another, each on a new
+          connection (--persistent: all on one), and times each from
+          connect to reply.  Prints "n=.. wrong=.. max_ms=.. p50_ms=..
+          p99_ms=..", then the first wrong reply if any.  Exit 0 iff every
+          reply payload equals REPLY and none took longer than --max-ms.
+flood     C threads, each in a loop for S seconds: connect, send one kind
+          of garbage (bad length prefixes, oversize frames, random bytes,
+          missing comma, NULs, a valid frame followed by junk, half a
+          frame then close), read what comes back until the server
+          closes, count.  Prints "conns=.. perm=.. closed=.. errors=..".
+          Exit 0 unless nothing could connect.
+mixed     for S seconds, random requests for the keys in F (one "KEY
+          EXPECT" per line, EXPECT is the exact reply payload or "*" for
+          any), on connections that are closed and reopened now and then.
+          Prints "requests=.. wrong=.. reconnects=.. max_ms=..".
+          Exit 0 iff no reply was wrong.
+query     asks for every key in F (one per line) on one connection, one
+          after another, and prints "KEY<TAB>REPLY" per key ("-" for no
+          reply; the connection is then reopened).  Exit 0.
+
+Replies longer than 100000 bytes or malformed count as wrong.  Standard
+library only.
+"""
+
+import argparse
+import os
+import random
+import socket
+import sys
+import threading
+import time
+
+MAX_REPLY = 100000
+
+
+def netstring(payload):
+    return b"%d:%s," % (len(payload), payload)
+
+
+class Reader:
+    """Reads netstrings from a socket; None on EOF/timeout/garbage."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def read(self):
+        while True:
+            colon = self.buf.find(b":")
+            if colon > 0:
+                digits = self.buf[:colon]
+                if not digits.isdigit() or len(digits) > 6:
+                    return None
+                n = int(digits)
+                if n > MAX_REPLY:
+                    return None
+                if len(self.buf) >= colon + 1 + n + 1:
+                    payload = self.buf[colon + 1:colon + 1 + n]
+                    if self.buf[colon + 1 + n:colon + 2 + n] != b",":
+                        return None
+                    self.buf = self.buf[colon + 2 + n:]
+                    return payload
+            elif colon == 0 or len(self.buf) > 8:
+                return None
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            self.buf += chunk
+
+
+def connect(path, timeout):
+    """Connect, waiting (up to timeout) while the listen backlog is full:
+    a non-blocking AF_UNIX connect fails with EAGAIN then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.002)
+
+
+def cmd_hold(a):
+    socks, failed = [], 0
+    for i in range(a.n):
+        try:
+            s = connect(a.socket, 10)
+            if a.partial:
+                # "<len>:mtasts exa" of a frame whose length promises more
+                s.sendall(b"30:mtasts exa")
+            socks.append(s)
+        except OSError as e:
+            failed += 1
+            if failed == 1:
+                print("# first connect failure: %s" % e, flush=True)
+    print("HELD %d failed=%d" % (len(socks), failed), flush=True)
+    deadline = time.monotonic() + a.seconds
+    while time.monotonic() < deadline:
+        if a.release_file and os.path.exists(a.release_file):
+            break
+        time.sleep(0.05)
+    eof = 0
+    for s in socks:
+        try:
+            s.setblocking(False)
+            if s.recv(4096, socket.MSG_PEEK) == b"":
+                eof += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            eof += 1
+    print("EOF %d" % eof, flush=True)
+    for s in socks:
+        s.close()
+    return 0
+
+
+def cmd_latency(a):
+    req = netstring(("%s %s" % (a.map, a.key)).encode())
+    want = a.want.encode()
+    times, wrong, first_wrong = [], 0, None
+    sock = reader = None
+    for i in range(a.count):
+        t0 = time.monotonic()
+        got = None
+        try:
+            if sock is None or not a.persistent:
+                if sock is not None:
+                    sock.close()
+                sock = connect(a.socket, a.timeout)
+                reader = Reader(sock)
+            sock.sendall(req)
+            got = reader.read()
+        except OSError as e:
+            got = ("error: %s" % e).encode()
+            sock = None
+        dt = (time.monotonic() - t0) * 1000.0
+        times.append(dt)
+        if got != want:
+            wrong += 1
+            if first_wrong is None:
+                first_wrong = got
+            if sock is not None:
+                sock.close()
+            sock = None
+    if sock is not None:
+        sock.close()
+    times.sort()
+    n = len(times)
+    p50 = times[n // 2] if n else 0
+    p99 = times[min(n - 1, (n * 99) // 100)] if n else 0
+    mx = times[-1] if n else 0
+    print("n=%d wrong=%d max_ms=%.1f p50_ms=%.1f p99_ms=%.1f" % (n, wrong, mx, p50, p99))
+    if first_wrong is not None:
+        print("first wrong reply: %r" % first_wrong[:200])
+    return 0 if wrong == 0 and mx <= a.max_ms else 1
+
+
+GARBAGE = [
+    b"abc:hello,",                      # non-digit length
+    b"-1:x,",                           # negative length
+    b"99999999999:",                    # absurd length
+    b"10001:" + b"a" * 10001 + b",",    # one byte over the request limit
+    b"1000000:" + b"b" * 4096,          # oversize, promised but never sent
+    b"5:hello!",                        # missing comma
+    b"0:,",                             # empty request
+    b"6:\x00\x00\x00\x00\x00\x00,",     # NULs
+    b":,",                              # no length
+    b"00000000000000000000001:a,",      # endless leading zeros
+    b"15:mtasts good.tes,garbage",     # valid-looking frame, then junk
+    b"3:abc,",                          # no "<map> <key>"
+    b"30:mtasts half",                  # half a frame, then close
+]
+
+
+def flood_worker(a, seed, stats, lock, deadline):
+    rnd = random.Random(seed)
+    while time.monotonic() < deadline:
+        kind = rnd.randrange(len(GARBAGE) + 1)
+        data = GARBAGE[kind] if kind < len(GARBAGE) else bytes(
+            rnd.randrange(256) for _ in range(rnd.randrange(1, 2048)))
+        try:
+            s = connect(a.socket, 3)
+        except OSError:
+            with lock:
+                stats["errors"] += 1
+            time.sleep(0.01)
+            continue
+        perm = closed = 0
+        try:
+            s.sendall(data)
+            if kind == len(GARBAGE) - 1:
+                s.close()
+                s = None
+            else:
+                r = Reader(s)
+                while True:
+                    got = r.read()
+                    if got is None:
+                        closed = 1
+                        break
+                    if got.startswith(b"PERM"):
+                        perm += 1
+        except OSError:
+            closed = 1
+        if s is not None:
+            s.close()
+        with lock:
+            stats["conns"] += 1
+            stats["perm"] += perm
+            stats["closed"] += closed
+
+
+def cmd_flood(a):
+    stats = {"conns": 0, "perm": 0, "closed": 0, "errors": 0}
+    lock = threading.Lock()
+    deadline = time.monotonic() + a.seconds
+    threads = [threading.Thread(target=flood_worker, args=(a, a.seed + i, stats, lock, deadline))
+               for i in range(a.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("conns=%d perm=%d closed=%d errors=%d" % (
+        stats["conns"], stats["perm"], stats["closed"], stats["errors"]))
+    return 0 if stats["conns"] > 0 else 1
+
+
+def cmd_mixed(a):
+    keys = []
+    with open(a.keys_file) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ", 1)
+            if len(parts) == 2:
+                keys.append((parts[0], parts[1]))
+    rnd = random.Random(a.seed)
+    deadline = time.monotonic() + a.seconds
+    n = wrong = reconnects = 0
+    mx = 0.0
+    sock = reader = None
+    while time.monotonic() < deadline:
+        key, want = rnd.choice(keys)
+        if "%" in key:
+            key = key.replace("%", "%d-%d" % (os.getpid(), rnd.randrange(1 << 30)))
+        t0 = time.monotonic()
+        try:
+            if sock is None:
+                sock = connect(a.socket, a.timeout)
+                reader = Reader(sock)
+                reconnects += 1
+            sock.sendall(netstring(("mtasts %s" % key).encode()))
+            got = reader.read()
+        except OSError:
+            got = None
+        mx = max(mx, (time.monotonic() - t0) * 1000.0)
+        n += 1
+        if got is None or (want != "*" and got != want.encode()):
+            wrong += 1
+            if wrong <= 3:
+                print("# wrong reply for %s: %r" % (key, got), flush=True)
+        if got is None or rnd.random() < 0.05:
+            if sock is not None:
+                sock.close()
+            sock = None
+    if sock is not None:
+        sock.close()
+    print("requests=%d wrong=%d reconnects=%d max_ms=%.1f" % (n, wrong, reconnects, mx))
+    return 0 if wrong == 0 else 1
+
+
+def cmd_query(a):
+    with open(a.keys_file) as f:
+        keys = [line.strip() for line in f if line.strip()]
+    sock = reader = None
+    out = []
+    for key in keys:
+        got = None
+        try:
+            if sock is None:
+                sock = connect(a.socket, a.timeout)
+                reader = Reader(sock)
+            sock.sendall(netstring(("mtasts %s" % key).encode()))
+            got = reader.read()
+        except OSError:
+            got = None
+        if got is None:
+            if sock is not None:
+                sock.close()
+            sock = None
+        out.append("%s\t%s" % (key, "-" if got is None else got.decode("utf-8", "replace")))
+    if sock is not None:
+        sock.close()
+    print("\n".join(out))
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--socket", required=True)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    h = sub.add_parser("hold")
+    h.add_argument("n", type=int)
+    h.add_argument("--partial", action="store_true")
+    h.add_argument("--release-file")
+    h.add_argument("--seconds", type=float, default=600)
+    l = sub.add_parser("latency")
+    l.add_argument("--key", required=True)
+    l.add_argument("--want", required=True)
+    l.add_argument("--map", default="mtasts")
+    l.add_argument("--count", type=int, default=100)
+    l.add_argument("--max-ms", type=float, default=100)
+    l.add_argument("--persistent", action="store_true")
+    l.add_argument("--timeout", type=float, default=10)
+    f = sub.add_parser("flood")
+    f.add_argument("--clients", type=int, default=4)
+    f.add_argument("--seconds", type=float, default=5)
+    f.add_argument("--seed", type=int, default=1)
+    m = sub.add_parser("mixed")
+    m.add_argument("--seconds", type=float, required=True)
+    m.add_argument("--keys-file", required=True)
+    m.add_argument("--seed", type=int, default=1)
+    m.add_argument("--timeout", type=float, default=15)
+    k = sub.add_parser("query")
+    k.add_argument("--keys-file", required=True)
+    k.add_argument("--timeout", type=float, default=15)
+    a = p.parse_args()
+    return {"hold": cmd_hold, "latency": cmd_latency, "flood": cmd_flood,
+            "mixed": cmd_mixed, "query": cmd_query}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
