@@ -122,8 +122,8 @@ static size_t lookup_render(const struct lookup *l, enum reply_profile prof, con
 {
     if (e != NULL && verdict_policy_valid(e, now)) {
         const struct sts_policy *p = e->policy;
-        bool enforce = p->mode == STS_MODE_ENFORCE ||
-                       (p->mode == STS_MODE_TESTING && l->p.strict_testing);
+        bool enforce =
+            p->mode == STS_MODE_ENFORCE || (p->mode == STS_MODE_TESTING && l->p.strict_testing);
         if (!enforce)
             return lookup_notfound(out, outsz);
         size_t n = reply_secure(out, outsz, prof, domain, p);
@@ -149,8 +149,8 @@ static void lookup_on_fetch(void *arg, const struct fetch_result *r)
     char reply[REPLY_MAX + 1];
 
     q->w = NULL; /* delivered: the waiter is gone */
-    size_t n = lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail, time(NULL),
-                             reply, sizeof(reply));
+    size_t n = lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail, time(NULL), reply,
+                             sizeof(reply));
     lookup_cb cb = q->cb;
     void *cbarg = q->arg;
     lookup_query_free(q);

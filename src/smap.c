@@ -39,8 +39,8 @@
 #include "xalloc.h"
 
 #define SMAP_IN_INITIAL 256
-#define SMAP_IN_MAX (SMAP_REQUEST_MAX + NETSTRING_MAX_DIGITS + 2)
-#define SMAP_OUT_KEEP 4096 /* larger output buffers are freed once drained */
+#define SMAP_IN_MAX     (SMAP_REQUEST_MAX + NETSTRING_MAX_DIGITS + 2)
+#define SMAP_OUT_KEEP   4096 /* larger output buffers are freed once drained */
 
 enum smap_state {
     SMAP_READ = 0,
@@ -79,8 +79,7 @@ struct smap {
 static void smap_conn_enter_state(struct smap_conn *c, enum smap_state st)
 {
     if (c->state != st)
-        log_debug("smap fd %d: %s -> %s", c->fd, smap_state_names[c->state],
-                  smap_state_names[st]);
+        log_debug("smap fd %d: %s -> %s", c->fd, smap_state_names[c->state], smap_state_names[st]);
     c->state = st;
 }
 
@@ -215,8 +214,8 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
     size_t keylen = len - maplen - 1;
     static char reply[REPLY_MAX + 1];
     size_t rlen = 0;
-    struct lookup_query *q =
-        lookup_start(c->s->lookup, prof, key, keylen, reply, sizeof(reply), &rlen, smap_on_lookup, c);
+    struct lookup_query *q = lookup_start(c->s->lookup, prof, key, keylen, reply, sizeof(reply),
+                                          &rlen, smap_on_lookup, c);
     if (q != NULL) {
         c->q = q;
         smap_conn_enter_state(c, SMAP_WAIT);
@@ -232,8 +231,8 @@ static void smap_process(struct smap_conn *c)
     while (c->state == SMAP_READ && off < c->inlen) {
         const char *payload;
         size_t plen, used;
-        enum netstring_status st = netstring_decode(c->in + off, c->inlen - off, SMAP_REQUEST_MAX,
-                                                    &payload, &plen, &used);
+        enum netstring_status st =
+            netstring_decode(c->in + off, c->inlen - off, SMAP_REQUEST_MAX, &payload, &plen, &used);
         if (st == NETSTRING_INCOMPLETE)
             break;
         if (st != NETSTRING_OK) {
