@@ -223,6 +223,8 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     case VQ_NEGATIVE:
         stats.cache_hits++;
         *len = lookup_render(l, prof, domain, ep, false, now, reply, replysz);
+        log_debug("lookup %s: %s from the cache: %.*s", domain, verdict_query_name(v),
+                  (int)(*len < 120 ? *len : 120), reply);
         entry_clear(&e);
         return NULL;
     case VQ_RESOLVE:

@@ -136,7 +136,7 @@ static int ctl_connect(const char *path)
 {
     struct sockaddr_un sun;
     if (strlen(path) >= sizeof(sun.sun_path)) {
-        ctl_err("mtastsd is not running (cannot connect to %s: path too long)", path);
+        ctl_err("cannot connect to %s: path too long", path);
         return -1;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -148,7 +148,12 @@ static int ctl_connect(const char *path)
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, strlen(path) + 1);
     if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-        ctl_err("mtastsd is not running (cannot connect to %s: %s)", path, strerror(errno));
+        if (errno == EACCES || errno == EPERM)
+            ctl_err("no permission to use the control socket %s (%s): run as root, as the "
+                    "mtastsd user, or as a member of control_socket_group",
+                    path, strerror(errno));
+        else
+            ctl_err("mtastsd is not running (cannot connect to %s: %s)", path, strerror(errno));
         close(fd);
         return -1;
     }
