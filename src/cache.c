@@ -95,16 +95,30 @@
 struct cache {
     MDB_env *env;
     MDB_dbi dbi;
-    char *path;        /* state_dir/cache.mdb, for messages */
-    uint64_t page;     /* OS page size: map sizes are multiples of it */
-    uint64_t limit;    /* max_size, rounded: the map never grows past it */
-    uint64_t put_cap;  /* limit minus the eviction reserve: puts stop here */
-    uint64_t map_size; /* current map size */
-    pid_t pid;         /* process that opened the environment */
-    unsigned long gen; /* cache_fork_gen when it was opened */
-    MDB_txn *rtxn;     /* cache_get()'s reset read transaction, or NULL */
-    bool keep_rtxn;    /* the reader table is large enough to keep a slot */
+    char *path;             /* state_dir/cache.mdb, for messages */
+    uint64_t page;          /* OS page size: map sizes are multiples of it */
+    uint64_t limit;         /* max_size, rounded: the map never grows past it */
+    uint64_t put_cap;       /* limit minus the eviction reserve: puts stop here */
+    uint64_t map_size;      /* current map size */
+    pid_t pid;              /* process that opened the environment */
+    unsigned long gen;      /* cache_fork_gen when it was opened */
+    MDB_txn *rtxn;          /* cache_get()'s reset read transaction, or NULL */
+    bool keep_rtxn;         /* the reader table is large enough to keep a slot */
+    cache_change_fn change; /* called before every write, or NULL */
+    void *change_arg;
 };
+
+void cache_set_change_hook(struct cache *c, cache_change_fn fn, void *arg)
+{
+    c->change = fn;
+    c->change_arg = arg;
+}
+
+static void cache_changing(struct cache *c, const char *domain)
+{
+    if (c->change != NULL)
+        c->change(c->change_arg, domain);
+}
 
 /* Bumped in the child of every fork(): a handle opened before the fork
  * sees a different generation there. */
@@ -584,6 +598,7 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
     a.key.mv_size = len;
     a.val.mv_data = buf;
     a.val.mv_size = need;
+    cache_changing(c, domain);
     rc = write_txn(c, c->put_cap, put_fn, &a);
     if (rc == MDB_MAP_FULL) {
         make_room(c);
@@ -617,6 +632,7 @@ enum cache_status cache_del(struct cache *c, const char *domain)
         return CACHE_NOTFOUND;
     key.mv_data = (void *)domain;
     key.mv_size = len;
+    cache_changing(c, domain);
     rc = write_txn(c, c->limit, del_fn, &key);
     map_settle(c);
     if (rc == MDB_NOTFOUND)
@@ -649,6 +665,7 @@ enum cache_status cache_clear(struct cache *c, size_t *n)
         *n = 0;
     if (!usable(c))
         return CACHE_ERROR;
+    cache_changing(c, NULL);
     rc = write_txn(c, c->limit, clear_fn, &count);
     map_settle(c);
     if (rc != 0) {
@@ -863,6 +880,7 @@ enum cache_status cache_evict_expired(struct cache *c, int64_t now, size_t max, 
         *n = 0;
     if (!usable(c))
         return CACHE_ERROR;
+    cache_changing(c, NULL);
     a = xcalloc(1, sizeof *a);
     a->keys = xmalloc(CACHE_EVICT_BATCH * CACHE_KEY_BUFSZ);
     a->key_len = xcalloc(CACHE_EVICT_BATCH, sizeof *a->key_len);

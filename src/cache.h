@@ -87,6 +87,15 @@ struct cache_stat {
 enum cache_status cache_stat(struct cache *c, struct cache_stat *out);
 
 /* Number of records (0 on error, which is logged). */
+/*
+ * A hook called before every write: with the domain for cache_put() and
+ * cache_del(), with NULL for writes that may touch any domain
+ * (cache_clear(), eviction).  For in-memory memos of what the cache says
+ * (lookup.c); NULL removes it.
+ */
+typedef void (*cache_change_fn)(void *arg, const char *domain);
+void cache_set_change_hook(struct cache *c, cache_change_fn fn, void *arg);
+
 size_t cache_count(struct cache *c);
 /* Current map size in bytes (for stats). */
 uint64_t cache_map_size(struct cache *c);

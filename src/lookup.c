@@ -45,6 +45,31 @@ struct lookup_query {
     struct lookup_query *prev, *next;
 };
 
+/*
+ * The memo: what the cache answered for (domain, profile) during one
+ * wall-clock second.  verdict_query() depends only on the entry and on
+ * `now` in whole seconds, so within the same second, with the entry
+ * unchanged, the answer is the same; every cache write to the domain
+ * (cache change hook) or to any domain, and every reconfiguration, voids
+ * it.  Only final answers (VQ_SERVE, VQ_NEGATIVE) are memoised, never
+ * those that start a job.  This spares a busy relay the LMDB read, the
+ * decode and re-validation and the rendering for the domains it is
+ * sending to right now.  Slots are direct-mapped; the table is
+ * allocated once and its pages are touched only as slots are used.
+ */
+#define LOOKUP_MEMO_SLOTS 1024 /* power of two */
+#define LOOKUP_MEMO_REPLY 480  /* longer replies are not memoised */
+
+struct lookup_memo {
+    int64_t at;   /* the second of the answer */
+    uint64_t gen; /* lookup's generation when stored */
+    uint16_t len;
+    uint8_t prof;
+    uint8_t verdict; /* enum stats_verdict */
+    char domain[DOMAIN_BUFSZ];
+    char reply[LOOKUP_MEMO_REPLY];
+};
+
 struct lookup {
     struct event_base *base;
     struct cache *cache;
@@ -52,7 +77,35 @@ struct lookup {
     struct lookup_params p;
     struct lookup_query *pending;
     size_t npending;
+    struct lookup_memo *memo;
+    uint64_t gen; /* bumped to void every memo slot at once */
 };
+
+static struct lookup_memo *lookup_memo_slot(struct lookup *l, const char *domain,
+                                            enum reply_profile prof)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)prof;
+    for (const char *s = domain; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return &l->memo[h & (LOOKUP_MEMO_SLOTS - 1)];
+}
+
+/* cache_change_fn: the cache is about to change for domain (NULL: any). */
+static void lookup_memo_forget(void *arg, const char *domain)
+{
+    struct lookup *l = arg;
+    if (domain == NULL) {
+        l->gen++;
+        return;
+    }
+    for (int prof = REPLY_PROFILE_CLASSIC; prof <= REPLY_PROFILE_TLSRPT; prof++) {
+        struct lookup_memo *m = lookup_memo_slot(l, domain, (enum reply_profile)prof);
+        if (m->at != 0 && strcmp(m->domain, domain) == 0)
+            m->at = 0;
+    }
+}
 
 struct lookup *lookup_new(struct event_base *base, struct cache *cache, struct fetch *fetch,
                           const struct lookup_params *p)
@@ -62,12 +115,16 @@ struct lookup *lookup_new(struct event_base *base, struct cache *cache, struct f
     l->cache = cache;
     l->fetch = fetch;
     l->p = *p;
+    l->memo = xcalloc(LOOKUP_MEMO_SLOTS, sizeof(*l->memo));
+    l->gen = 1;
+    cache_set_change_hook(cache, lookup_memo_forget, l);
     return l;
 }
 
 void lookup_reconfigure(struct lookup *l, const struct lookup_params *p)
 {
     l->p = *p;
+    l->gen++; /* verdicts may depend on the new parameters */
 }
 
 static void lookup_query_free(struct lookup_query *q)
@@ -93,6 +150,8 @@ void lookup_free(struct lookup *l)
         return;
     while (l->pending != NULL)
         lookup_query_free(l->pending);
+    cache_set_change_hook(l->cache, NULL, NULL);
+    free(l->memo);
     free(l);
 }
 
@@ -204,6 +263,19 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
         return NULL;
     }
 
+    struct lookup_memo *m = lookup_memo_slot(l, domain, prof);
+    if (m->at == now && m->gen == l->gen && m->prof == (uint8_t)prof &&
+        strcmp(m->domain, domain) == 0 && (size_t)m->len < replysz) {
+        stats.cache_hits++;
+        stats.verdicts[m->verdict]++;
+        memcpy(reply, m->reply, m->len);
+        reply[m->len] = '\0';
+        *len = m->len;
+        log_debug("lookup %s: memoised answer: %.*s", domain, (int)(*len < 120 ? *len : 120),
+                  reply);
+        return NULL;
+    }
+
     struct entry e;
     entry_init(&e);
     enum cache_status cs = cache_get(l->cache, domain, &e);
@@ -223,6 +295,16 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     case VQ_NEGATIVE:
         stats.cache_hits++;
         *len = lookup_render(l, prof, domain, ep, false, now, reply, replysz);
+        if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY) {
+            m->at = now;
+            m->gen = l->gen;
+            m->prof = (uint8_t)prof;
+            m->len = (uint16_t)*len;
+            m->verdict = (uint8_t)(strncmp(reply, "OK", 2) == 0 ? STATS_VERDICT_SECURE
+                                                                : STATS_VERDICT_NOTFOUND);
+            memcpy(m->domain, domain, strlen(domain) + 1);
+            memcpy(m->reply, reply, *len);
+        }
         log_debug("lookup %s: %s from the cache: %.*s", domain, verdict_query_name(v),
                   (int)(*len < 120 ? *len : 120), reply);
         entry_clear(&e);
