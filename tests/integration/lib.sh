@@ -56,7 +56,7 @@
 #     --no-server       mta-sts.NAME has an address of its own where nothing
 #                       listens (connection refused)
 #     --dns MODE        answer _mta-sts.NAME and mta-sts.NAME from slow_dns.py
-#                       in MODE (ok|servfail|refused|drop|delay:N|truncate);
+#                       in MODE (ok|servfail|refused|drop|delay:N|truncate|truncate-txt);
 #                       dnsmasq forwards the zone to it
 #   world_txt_at NAME TEXT          an extra TXT record at an arbitrary name
 #   world_mx NAME HOST PREF         an MX record at NAME (dnsmasq mx-host)

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 T='v=STSv1; id=1'
-world_domain trunc.test --txt "$T" --dns truncate
+world_domain trunc.test --txt "$T" --dns truncate-txt
 world_domain servfail.test --txt "$T" --dns servfail
 world_domain refused.test --txt "$T" --dns refused
 world_domain drop.test --txt "$T" --dns drop
