@@ -726,8 +726,13 @@ enum ctlproto_record ctlproto_record_parse(const char *line, size_t len, int64_t
         rc = ctl_reject(e, err, errsz, "refresh_at is outside [fetched_at, expires_at]");
         goto out;
     }
-    if (!has_r)
+    if (!has_r) {
+        /* From max_age, but never past this record's own (possibly
+         * earlier) expiry, which a later dump of it must respect. */
         refresh = verdict_refresh_at(fetched, p->max_age, refresh_interval, ctl_seed(domain));
+        if (refresh > expires)
+            refresh = expires;
+    }
 
     e->fetched_at = fetched;
     e->expires_at = expires;

@@ -14,6 +14,7 @@ include tests/fuzz/domain.mk
 include tests/fuzz/sts.mk
 include tests/fuzz/config.mk
 include tests/fuzz/entry.mk
+include tests/fuzz/ctlproto.mk
 
 TEST_EXTENSIONS = .corpus
 CORPUS_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/fuzz/replay-corpus
