@@ -750,20 +750,9 @@ static void cmd_refresh(struct control_client *c)
         refs[i].c = c;
         log_info("control: uid %ld pid %ld: refresh %s", (long)c->uid, (long)c->pid,
                  refs[i].domain);
-        /* An operator's refresh is not held back by the 5-minute back-off
-         * after a failed fetch: forget the failure first. */
-        struct entry e;
-        entry_init(&e);
-        if (cache_get(c->ctl->deps.cache, refs[i].domain, &e) == CACHE_OK && e.fail_at != 0) {
-            e.fail_id[0] = '\0';
-            e.fail_at = 0;
-            if (cache_put(c->ctl->deps.cache, refs[i].domain, &e) != CACHE_OK)
-                log_warning("control: refresh %s: cannot clear the last failure", refs[i].domain);
-        }
-        entry_clear(&e);
         /* fetch never calls back from inside fetch_request() */
         refs[i].w =
-            fetch_request(c->ctl->deps.fetch, refs[i].domain, true, cc_on_refresh, &refs[i]);
+            fetch_request_operator(c->ctl->deps.fetch, refs[i].domain, cc_on_refresh, &refs[i]);
     }
 }
 

@@ -59,6 +59,7 @@ struct fetch_job {
     char domain[DOMAIN_BUFSZ];
     enum fetch_job_state state;
     bool refresh;
+    bool ignore_backoff; /* an operator asked: fetch even a recently failed id */
     int64_t started_ms;
     struct event *deadline;
     struct dns_query *dq;
@@ -476,6 +477,10 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
               j->txt == VTXT_ID ? "ok" : (j->txt == VTXT_NONE ? "none" : "tempfail"),
               j->id[0] ? j->id : "-", verdict_next_name(next));
 
+    if (next == VN_BACKOFF && j->ignore_backoff) {
+        log_debug("fetch %s: operator refresh: fetching despite the back-off", j->domain);
+        next = VN_FETCH;
+    }
     switch (next) {
     case VN_FETCH: {
         char host[DOMAIN_BUFSZ + 8];
@@ -599,8 +604,8 @@ void fetch_free(struct fetch *f)
     free(f);
 }
 
-struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool refresh, fetch_cb cb,
-                                   void *arg)
+static struct fetch_waiter *fetch_request_job(struct fetch *f, const char *domain, bool refresh,
+                                              bool ignore_backoff, fetch_cb cb, void *arg)
 {
     struct fetch_job *j = fetch_table_find(f, domain);
     bool start_now = false;
@@ -626,6 +631,8 @@ struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool ref
         /* A refresh joining a plain revalidation upgrades it. */
         j->refresh = true;
     }
+    if (ignore_backoff && j->state <= FETCH_JOB_TXT)
+        j->ignore_backoff = true;
 
     struct fetch_waiter *w = NULL;
     if (cb != NULL) {
@@ -641,6 +648,18 @@ struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool ref
     if (start_now)
         fetch_job_start(j);
     return w;
+}
+
+struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool refresh, fetch_cb cb,
+                                   void *arg)
+{
+    return fetch_request_job(f, domain, refresh, false, cb, arg);
+}
+
+struct fetch_waiter *fetch_request_operator(struct fetch *f, const char *domain, fetch_cb cb,
+                                            void *arg)
+{
+    return fetch_request_job(f, domain, true, true, cb, arg);
 }
 
 void fetch_waiter_cancel(struct fetch_waiter *w)

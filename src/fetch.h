@@ -84,6 +84,10 @@ void fetch_reconfigure(struct fetch *f, const struct fetch_params *p);
 
 struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool refresh, fetch_cb cb,
                                    void *arg);
+/* A refresh an operator asked for ("mtastsd-ctl refresh"): as refresh = true,
+ * but not held back by the 5-minute back-off after a failed fetch. */
+struct fetch_waiter *fetch_request_operator(struct fetch *f, const char *domain, fetch_cb cb,
+                                            void *arg);
 void fetch_waiter_cancel(struct fetch_waiter *w);
 
 size_t fetch_active(const struct fetch *f); /* jobs running */
