@@ -201,6 +201,59 @@ static bool domain_is_ipv6(const char *s, size_t len)
 }
 
 /*
+ * The common case in one pass: in[0..len) holds only ASCII letters,
+ * digits, hyphens and dots, at most one trailing dot, no "xn--" label,
+ * and is a hostname once lowercased.  Then out gets that lowercase
+ * hostname without the trailing dot and the result is its length.  This
+ * is exactly what the general path produces for such a name: it needs no
+ * IDNA, and with no ':' and a top-level label that is not all digits it
+ * is no IP literal.  Anything else returns 0 (out holds junk) and the
+ * caller takes the general path, which decides.
+ */
+static size_t domain_fast_ldh(const char *in, size_t len, char out[DOMAIN_BUFSZ])
+{
+    size_t dots = 0, llen = 0;
+    bool numeric = true;
+
+    if (len > 0 && in[len - 1] == '.')
+        len--;
+    if (len == 0 || len > DOMAIN_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '.') {
+            if (llen == 0 || out[i - 1] == '-')
+                return 0;
+            out[i] = '.';
+            dots++;
+            llen = 0;
+            numeric = true;
+            continue;
+        }
+        if (llen == 0 && len - i >= 4 && (c | 0x20) == 'x' && (in[i + 1] | 0x20) == 'n' &&
+            in[i + 2] == '-' && in[i + 3] == '-')
+            return 0; /* an A-label: libidn2 must judge it */
+        if (c >= 'a' && c <= 'z') {
+            numeric = false;
+        } else if (c >= 'A' && c <= 'Z') {
+            c = (unsigned char)(c + ('a' - 'A'));
+            numeric = false;
+        } else if (c == '-' && llen > 0) {
+            numeric = false;
+        } else if (c < '0' || c > '9') {
+            return 0;
+        }
+        if (++llen > DOMAIN_LABEL_MAX)
+            return 0;
+        out[i] = (char)c;
+    }
+    if (llen == 0 || out[len - 1] == '-' || numeric || dots == 0)
+        return 0;
+    out[len] = '\0';
+    return len;
+}
+
+/*
  * One label that needs libidn2 (non-ASCII, or an "xn--" A-label) to its
  * A-label form, appended to out at *pos.  `ascii` says the label is all
  * ASCII, i.e. it claims to be an A-label and must come back unchanged.
@@ -323,7 +376,12 @@ enum domain_key_kind domain_normalize_key(const char *key, size_t len, char out[
     size_t n, hlen;
 
     out[0] = '\0';
-    if (key == NULL || len == 0 || len > DOMAIN_KEY_MAX || memchr(key, '\0', len) != NULL)
+    if (key == NULL || len == 0 || len > DOMAIN_KEY_MAX)
+        return DOMAIN_KEY_INVALID;
+    if (domain_fast_ldh(key, len, out) > 0)
+        return DOMAIN_KEY_OK;
+    out[0] = '\0';
+    if (memchr(key, '\0', len) != NULL)
         return DOMAIN_KEY_INVALID;
 
     /* Trim surrounding whitespace; any control byte left inside is fatal. */
@@ -386,35 +444,11 @@ enum domain_key_kind domain_normalize_key(const char *key, size_t len, char out[
     return DOMAIN_KEY_OK;
 }
 
-bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_BUFSZ],
-                       char match[DOMAIN_PATTERN_BUFSZ])
+/* The two written forms of a validated mx host (see the header). */
+static bool domain_pattern_forms(const char *host, size_t olen, bool wild,
+                                 char pattern[DOMAIN_PATTERN_BUFSZ],
+                                 char match[DOMAIN_PATTERN_BUFSZ])
 {
-    char buf[DOMAIN_KEY_MAX];
-    char host[DOMAIN_BUFSZ];
-    bool wild;
-
-    pattern[0] = '\0';
-    match[0] = '\0';
-    if (in == NULL || len == 0 || len > DOMAIN_KEY_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        /* Bytes that could change the meaning of a reply, rejected outright. */
-        if (c == '\0' || domain_is_ctl(c) || c == ' ' || c == '=' || c == ':' || c == '{' ||
-            c == '}' || c == '[' || c == ']' || c == ',')
-            return false;
-        buf[i] = (char)domain_lower(c);
-    }
-    wild = len >= 2 && buf[0] == '*' && buf[1] == '.';
-    const char *h = wild ? buf + 2 : buf;
-    size_t hlen = wild ? len - 2 : len;
-    if (hlen > 0 && h[hlen - 1] == '.')
-        hlen--;
-    if (hlen == 0 || domain_is_ip_literal(h, hlen))
-        return false;
-    if (!domain_to_alabels(h, hlen, host))
-        return false;
-    size_t olen = strlen(host);
     if (wild) {
         pattern[0] = '*';
         pattern[1] = '.';
@@ -426,6 +460,40 @@ bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_B
         memcpy(match, host, olen + 1);
     }
     return true;
+}
+
+bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_BUFSZ],
+                       char match[DOMAIN_PATTERN_BUFSZ])
+{
+    char buf[DOMAIN_KEY_MAX];
+    char host[DOMAIN_BUFSZ];
+    bool wild;
+
+    pattern[0] = '\0';
+    match[0] = '\0';
+    if (in == NULL || len == 0 || len > DOMAIN_KEY_MAX)
+        return false;
+    wild = len >= 2 && in[0] == '*' && in[1] == '.';
+    size_t fast = wild ? domain_fast_ldh(in + 2, len - 2, host) : domain_fast_ldh(in, len, host);
+    if (fast > 0)
+        return domain_pattern_forms(host, fast, wild, pattern, match);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        /* Bytes that could change the meaning of a reply, rejected outright. */
+        if (c == '\0' || domain_is_ctl(c) || c == ' ' || c == '=' || c == ':' || c == '{' ||
+            c == '}' || c == '[' || c == ']' || c == ',')
+            return false;
+        buf[i] = (char)domain_lower(c);
+    }
+    const char *h = wild ? buf + 2 : buf;
+    size_t hlen = wild ? len - 2 : len;
+    if (hlen > 0 && h[hlen - 1] == '.')
+        hlen--;
+    if (hlen == 0 || domain_is_ip_literal(h, hlen))
+        return false;
+    if (!domain_to_alabels(h, hlen, host))
+        return false;
+    return domain_pattern_forms(host, strlen(host), wild, pattern, match);
 }
 
 const char *domain_key_kind_name(enum domain_key_kind k)
