@@ -104,48 +104,36 @@ static size_t reply_fail(char *out, size_t outsz)
 
 /* ---- defence-in-depth validators ---- */
 
-static bool reply_ldh(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-/* Lowercase LDH hostname, at least two labels, see the header comment. */
+/* Lowercase LDH hostname, at least two labels, see the header comment.
+ * One pass; this runs for every name of every reply. */
 static bool reply_hostname_ok(const char *s)
 {
-    size_t len = strnlen(s, REPLY_HOST_MAX + 1);
-    if (len == 0 || len > REPLY_HOST_MAX)
-        return false;
-
-    size_t labels = 0;
-    size_t start = 0;
+    size_t labels = 0, llen = 0, i = 0;
     bool all_digits = true;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || s[i] == '.') {
-            size_t ll = i - start;
-            if (ll == 0 || ll > REPLY_LABEL_MAX)
-                return false;
-            if (s[start] == '-' || s[i - 1] == '-')
+
+    for (;; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\0' || c == '.') {
+            if (llen == 0 || s[i - 1] == '-')
                 return false;
             labels++;
-            if (i == len)
+            if (c == '\0')
                 break;
-            start = i + 1;
+            llen = 0;
             all_digits = true;
             continue;
         }
-        unsigned char c = (unsigned char)s[i];
-        if (!reply_ldh(c))
+        if (i >= REPLY_HOST_MAX || ++llen > REPLY_LABEL_MAX)
             return false;
-        if (c < '0' || c > '9')
+        if (c >= 'a' && c <= 'z')
             all_digits = false;
+        else if (c == '-' && llen > 1)
+            all_digits = false;
+        else if (c < '0' || c > '9')
+            return false;
     }
     /* all_digits now describes the last label. */
     return labels >= 2 && !all_digits;
-}
-
-static bool reply_match_ok(const char *s)
-{
-    return reply_hostname_ok(s[0] == '.' ? s + 1 : s);
 }
 
 static bool reply_mx_ok(const char *s)
@@ -153,10 +141,11 @@ static bool reply_mx_ok(const char *s)
     return reply_hostname_ok(s[0] == '*' && s[1] == '.' ? s + 2 : s);
 }
 
-/* match must be the Postfix form of mx: "*.x.y" -> ".x.y", else equal. */
+/* match must be the Postfix form of mx: "*.x.y" -> ".x.y", else equal.
+ * Equal to a valid mx with the '*' dropped, it is valid too. */
 static bool reply_pair_ok(const char *mx, const char *match)
 {
-    if (!reply_mx_ok(mx) || !reply_match_ok(match))
+    if (!reply_mx_ok(mx))
         return false;
     if (mx[0] == '*')
         return strcmp(mx + 1, match) == 0;
