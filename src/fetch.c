@@ -18,11 +18,22 @@
  * Limits: max_fetches jobs run at once; the queue is bounded by the
  * callers (one pending query per socketmap connection, refresh keeps a
  * fraction of max_fetches in flight).
+ *
+ * Memory: a burst of fetches (up to max_fetches TLS transfers at once)
+ * leaves megabytes of freed heap that glibc keeps.  When the burst ends
+ * (no job running or queued, no HTTPS transfer in flight) a timer gives
+ * it back with malloc_trim(0): at once if the last trim is at least
+ * FETCH_TRIM_INTERVAL_MS old, otherwise when it is, so a steady trickle
+ * of fetches trims at most once per interval.  Without malloc_trim (not
+ * glibc) the timer is never armed.
  */
 #include "autoconfig.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +49,9 @@
 #include "sts_policy.h"
 #include "sts_txt.h"
 #include "xalloc.h"
+
+/* At most one malloc_trim() per this many ms (see "Memory" above). */
+#define FETCH_TRIM_INTERVAL_MS 2000
 
 enum fetch_job_state {
     FETCH_JOB_QUEUED = 0,
@@ -85,6 +99,8 @@ struct fetch {
     size_t active;
     size_t queued;
     struct fetch_job *qhead, *qtail;
+    struct event *trim_ev;
+    int64_t last_trim_ms; /* 0: never */
 };
 
 static const char *const fetch_class_names[FETCH_CLASS__COUNT] = {
@@ -185,6 +201,47 @@ static void fetch_table_remove(struct fetch *f, struct fetch_job *j)
             return;
         }
     }
+}
+
+/* ---- giving heap back after a burst ------------------------------------- */
+
+static bool fetch_idle(const struct fetch *f)
+{
+    return f->active == 0 && f->queued == 0 && (f->https == NULL || https_active(f->https) == 0);
+}
+
+#ifdef HAVE_MALLOC_TRIM
+static void fetch_on_trim(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch *f = arg;
+    (void)fd;
+    (void)what;
+    /* A new burst began: its end arms the timer again. */
+    if (!fetch_idle(f))
+        return;
+    f->last_trim_ms = fetch_now_ms();
+    int released = malloc_trim(0);
+    log_debug("fetch: idle, heap trimmed (%s)",
+              released ? "memory released" : "nothing to release");
+}
+#endif
+
+/* Called when a job ends: if it was the last one, schedule the trim. */
+static void fetch_schedule_trim(struct fetch *f)
+{
+    if (f->trim_ev == NULL || !fetch_idle(f) || evtimer_pending(f->trim_ev, NULL))
+        return;
+    int64_t wait_ms = 0;
+    if (f->last_trim_ms != 0) {
+        wait_ms = f->last_trim_ms + FETCH_TRIM_INTERVAL_MS - fetch_now_ms();
+        if (wait_ms < 0)
+            wait_ms = 0;
+        if (wait_ms > FETCH_TRIM_INTERVAL_MS)
+            wait_ms = FETCH_TRIM_INTERVAL_MS;
+    }
+    struct timeval tv = {.tv_sec = (time_t)(wait_ms / 1000),
+                         .tv_usec = (suseconds_t)(wait_ms % 1000) * 1000};
+    event_add(f->trim_ev, &tv);
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -309,6 +366,7 @@ static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns
     }
     fetch_job_free(j);
     fetch_start_queued(f);
+    fetch_schedule_trim(f);
 }
 
 /* A fetch for the published id failed: record it, keep any valid policy. */
@@ -572,6 +630,11 @@ struct fetch *fetch_new(struct event_base *base, struct dns *dns, struct https *
         f->p.max_fetches = 1;
     f->nbuckets = 64;
     f->buckets = xcalloc(f->nbuckets, sizeof(*f->buckets));
+#ifdef HAVE_MALLOC_TRIM
+    f->trim_ev = evtimer_new(base, fetch_on_trim, f);
+    if (f->trim_ev == NULL)
+        log_warning("fetch: cannot create the heap trim timer; freed memory is not returned");
+#endif
     return f;
 }
 
@@ -600,6 +663,8 @@ void fetch_free(struct fetch *f)
             j = next;
         }
     }
+    if (f->trim_ev != NULL)
+        event_free(f->trim_ev);
     free(f->buckets);
     free(f);
 }
