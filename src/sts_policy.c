@@ -711,6 +711,78 @@ static bool pol_line_canonical(const char *s, size_t n, struct span *key, struct
     return !pol_line_unsafe(s, n);
 }
 
+/*
+ * Fast accept for a stored mx in the common form: "*."? then a lowercase
+ * LDH hostname without "xn--" labels (labels of 1-63, no hyphen at either
+ * end, at least two, the last not all digits, at most DOMAIN_MAX).  Such
+ * a pattern is its own normalised form (no case to fold, no IDNA, no
+ * trailing dot, no IP literal), so deserialising it through
+ * pol_mx_normalise() would accept it unchanged.  False means "not this
+ * form": the caller asks pol_mx_normalise(), which decides.
+ */
+static bool pol_mx_plain(const char *s, size_t n)
+{
+    size_t labels = 0, llen = 0;
+    bool numeric = true;
+
+    if (n >= 2 && s[0] == '*' && s[1] == '.') {
+        s += 2;
+        n -= 2;
+    }
+    if (n == 0 || n > DOMAIN_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '.') {
+            if (llen == 0 || s[i - 1] == '-')
+                return false;
+            labels++;
+            llen = 0;
+            numeric = true;
+            continue;
+        }
+        if (llen == 0 && c == 'x' && n - i >= 4 && memcmp(s + i, "xn--", 4) == 0)
+            return false;
+        if ((c >= 'a' && c <= 'z') || (c == '-' && llen > 0))
+            numeric = false;
+        else if (c < '0' || c > '9')
+            return false;
+        if (++llen > 63)
+            return false;
+    }
+    return llen > 0 && s[n - 1] != '-' && !numeric && labels >= 1;
+}
+
+/*
+ * Fast accept for a stored line in the common form: "key: value" with an
+ * ASCII key as pol_split_line() takes it, exactly one space after the
+ * colon, and a value of printable ASCII other than '{' and '}' that
+ * neither starts nor ends with a space.  pol_line_canonical() accepts
+ * every such line with the same key and value; anything else (UTF-8,
+ * say) is left to it.
+ */
+static bool pol_line_plain(const char *s, size_t n, struct span *key, struct span *value)
+{
+    size_t k = 1;
+
+    if (n < 4 || !pol_is_alnum((unsigned char)s[0]))
+        return false;
+    while (k < n && k < POLICY_KEY_MAX && pol_is_name_char((unsigned char)s[k]))
+        k++;
+    if (n - k < 3 || s[k] != ':' || s[k + 1] != ' ' || s[k + 2] == ' ' || s[n - 1] == ' ')
+        return false;
+    for (size_t i = k + 2; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e || c == '{' || c == '}')
+            return false;
+    }
+    key->p = s;
+    key->n = k;
+    value->p = s + k + 2;
+    value->n = n - k - 2;
+    return true;
+}
+
 struct sts_policy *sts_policy_deserialize(const unsigned char *in, size_t len)
 {
     struct builder b;
@@ -745,10 +817,18 @@ struct sts_policy *sts_policy_deserialize(const unsigned char *in, size_t len)
             goto fail;
         const char *s = (const char *)in + pos;
         pos += n;
-        if (!pol_mx_normalise(s, n, pattern, match))
-            goto fail;
-        if (strlen(pattern) != n || memcmp(pattern, s, n) != 0)
-            goto fail; /* not in canonical (normalised) form */
+        if (pol_mx_plain(s, n)) {
+            memcpy(pattern, s, n);
+            pattern[n] = '\0';
+            size_t skip = s[0] == '*' ? 1 : 0;
+            memcpy(match, s + skip, n - skip);
+            match[n - skip] = '\0';
+        } else {
+            if (!pol_mx_normalise(s, n, pattern, match))
+                goto fail;
+            if (strlen(pattern) != n || memcmp(pattern, s, n) != 0)
+                goto fail; /* not in canonical (normalised) form */
+        }
         size_t before = b.n_mx;
         builder_add_mx(&b, pattern, match);
         if (b.n_mx == before)
@@ -764,7 +844,7 @@ struct sts_policy *sts_policy_deserialize(const unsigned char *in, size_t len)
             goto fail;
         const char *s = (const char *)in + pos;
         pos += n;
-        if (!pol_line_canonical(s, n, &key, &value))
+        if (!pol_line_plain(s, n, &key, &value) && !pol_line_canonical(s, n, &key, &value))
             goto fail;
         builder_add_line(&b, key, value);
     }

@@ -10,7 +10,8 @@
  *      that again gives the same bytes.
  *    When it rejects: no policy, a non-empty printable reason.
  * 2. sts_policy_deserialize() on the raw input (a hostile cache record):
- *    when it accepts, serialising the result gives back the input bytes.
+ *    when it accepts, serialising the result gives back the input bytes,
+ *    and every mx is in the form domain_mx_pattern() gives it.
  */
 #include "autoconfig.h"
 
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "sts_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,6 +63,20 @@ static void check_policy(const struct sts_policy *p)
         for (const unsigned char *c = (const unsigned char *)l; *c; c++)
             if (*c < 0x20 || *c == 0x7f || *c == '{' || *c == '}')
                 abort();
+    }
+}
+
+/* A stored mx is accepted only in the form domain_mx_pattern() gives it
+ * (deserialize has a one-pass accept for plain names: it must agree). */
+static void check_canonical_mx(const struct sts_policy *p)
+{
+    char pattern[DOMAIN_PATTERN_BUFSZ], match[DOMAIN_PATTERN_BUFSZ];
+
+    for (size_t i = 0; i < p->n_mx; i++) {
+        if (!domain_mx_pattern(p->mx[i], strlen(p->mx[i]), pattern, match))
+            abort();
+        if (strcmp(pattern, p->mx[i]) != 0 || strcmp(match, p->match[i]) != 0)
+            abort();
     }
 }
 
@@ -126,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sts_policy *r = sts_policy_deserialize(data, size);
     if (r != NULL) {
         check_policy(r);
+        check_canonical_mx(r);
         size_t len;
         unsigned char *buf = serialise(r, &len);
         if (len != size || memcmp(buf, data, size) != 0)
