@@ -726,45 +726,28 @@ static bool pol_line_canonical(const char *s, size_t n, struct span *key, struct
 }
 
 /*
- * Fast accept for a stored mx in the common form: "*."? then a lowercase
- * LDH hostname without "xn--" labels (labels of 1-63, no hyphen at either
- * end, at least two, the last not all digits, at most DOMAIN_MAX).  Such
- * a pattern is its own normalised form (no case to fold, no IDNA, no
- * trailing dot, no IP literal), so deserialising it through
+ * Fast accept for a stored mx in the common form: "*."? then a hostname
+ * (domain_is_hostname()) of lowercase letters, digits, hyphens and dots
+ * without "xn--" labels.  Such a pattern is its own normalised form (no
+ * case to fold, no IDNA, no trailing dot, no IP literal), so
  * pol_mx_normalise() would accept it unchanged.  False means "not this
  * form": the caller asks pol_mx_normalise(), which decides.
  */
 static bool pol_mx_plain(const char *s, size_t n)
 {
-    size_t labels = 0, llen = 0;
-    bool numeric = true;
-
     if (n >= 2 && s[0] == '*' && s[1] == '.') {
         s += 2;
         n -= 2;
     }
-    if (n == 0 || n > DOMAIN_MAX)
+    if (!domain_is_hostname(s, n))
         return false;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '.') {
-            if (llen == 0 || s[i - 1] == '-')
-                return false;
-            labels++;
-            llen = 0;
-            numeric = true;
-            continue;
-        }
-        if (llen == 0 && c == 'x' && n - i >= 4 && memcmp(s + i, "xn--", 4) == 0)
+        if (s[i] >= 'A' && s[i] <= 'Z')
             return false;
-        if ((c >= 'a' && c <= 'z') || (c == '-' && llen > 0))
-            numeric = false;
-        else if (c < '0' || c > '9')
-            return false;
-        if (++llen > 63)
+        if ((i == 0 || s[i - 1] == '.') && n - i >= 4 && memcmp(s + i, "xn--", 4) == 0)
             return false;
     }
-    return llen > 0 && s[n - 1] != '-' && !numeric && labels >= 1;
+    return true;
 }
 
 /*
