@@ -60,6 +60,7 @@ struct mtastsd {
     struct smap *smap;
     struct refresh *refresh;
     struct event *sig_hup, *sig_term, *sig_int;
+    bool https_init, pidfile_written;
 };
 
 static void usage(FILE *out)
@@ -220,24 +221,30 @@ static bool ensure_dir(const char *path, char *err, size_t errsz)
     return true;
 }
 
-static int run(struct mtastsd *d, bool foreground)
+/*
+ * Everything up to READY=1.  On false the reason is logged and run()
+ * frees what was set up (teardown()), so a daemon that cannot start
+ * leaves neither a socket file nor a pidfile behind.
+ */
+static bool setup(struct mtastsd *d, bool foreground)
 {
     char err[1024];
     struct config *c = d->cfg;
 
     if (!foreground && !daemon_detach(err, sizeof(err))) {
         log_error("cannot detach: %s", err);
-        return 1;
+        return false;
     }
     signal(SIGPIPE, SIG_IGN);
     if (!https_global_init(err, sizeof(err))) {
         log_error("%s", err);
-        return 1;
+        return false;
     }
+    d->https_init = true;
     d->base = event_base_new();
     if (d->base == NULL) {
         log_error("cannot create the event loop");
-        return 1;
+        return false;
     }
 
     bool activated = false;
@@ -245,7 +252,7 @@ static int run(struct mtastsd *d, bool foreground)
     activated = d->listener != NULL;
     if (d->listener == NULL && err[0] != '\0') {
         log_error("socket activation: %s", err);
-        return 1;
+        return false;
     }
     if (d->listener == NULL) {
         struct listener_unix_perms perms = {
@@ -253,52 +260,55 @@ static int run(struct mtastsd *d, bool foreground)
         d->listener = listener_open(d->base, c->listen, &perms, err, sizeof(err));
         if (d->listener == NULL) {
             log_error("listen: %s", err);
-            return 1;
+            return false;
         }
     }
     d->control = control_open(d->base, c, err, sizeof(err));
     if (d->control == NULL && err[0] != '\0') {
         log_error("control socket: %s", err);
-        return 1;
+        return false;
     }
-    if (c->pidfile[0] != '\0' && !daemon_pidfile_write(c->pidfile, err, sizeof(err))) {
-        log_error("pidfile: %s", err);
-        return 1;
+    if (c->pidfile[0] != '\0') {
+        if (!daemon_pidfile_write(c->pidfile, err, sizeof(err))) {
+            log_error("pidfile: %s", err);
+            return false;
+        }
+        d->pidfile_written = true;
     }
     if (!ensure_dir(c->state_dir, err, sizeof(err))) {
         log_error("state_dir: %s", err);
-        return 1;
+        return false;
     }
     if (c->user[0] != '\0') {
         long uid, gid;
         if (!daemon_lookup_ids(c->user, c->group, &uid, &gid, err, sizeof(err))) {
             log_error("user: %s", err);
-            return 1;
+            return false;
         }
         if (geteuid() == 0 && chown(c->state_dir, (uid_t)uid, (gid_t)gid) != 0)
             log_warning_errno("chown %s", c->state_dir);
     }
     if (!daemon_drop_privileges(c->user, c->group, err, sizeof(err))) {
         log_error("cannot drop privileges: %s", err);
-        return 1;
+        return false;
     }
 
     d->cache = cache_open(c->state_dir, c->cache_max_size, err, sizeof(err));
     if (d->cache == NULL) {
         log_error("cache: %s", err);
-        return 1;
+        return false;
     }
     d->dns = dns_new(d->base, c->dns_servers, (int)(c->dns_timeout * 1000), err, sizeof(err));
     if (d->dns == NULL) {
         log_error("dns: %s", err);
-        return 1;
+        return false;
     }
     struct https_config hc;
     fill_https_config(c, &hc);
     d->https = https_new(d->base, &hc, err, sizeof(err));
     if (d->https == NULL) {
         log_error("https: %s", err);
-        return 1;
+        return false;
     }
     struct fetch_params fp;
     fill_fetch_params(c, &fp);
@@ -335,23 +345,52 @@ static int run(struct mtastsd *d, bool foreground)
              c->state_dir);
     daemon_notify("READY=1\nSTATUS=serving");
 
-    event_base_dispatch(d->base);
+    return true;
+}
 
-    refresh_free(d->refresh);
-    smap_free(d->smap);
-    listener_close(d->listener);
-    control_close(d->control);
-    lookup_free(d->lookup);
-    fetch_free(d->fetch);
-    https_free(d->https);
-    dns_free(d->dns);
-    cache_close(d->cache);
-    event_free(d->sig_hup);
-    event_free(d->sig_term);
-    event_free(d->sig_int);
-    event_base_free(d->base);
-    https_global_cleanup();
-    daemon_pidfile_remove(d->cfg->pidfile);
+/* Free what setup() made, in reverse order; any member may be NULL. */
+static void teardown(struct mtastsd *d)
+{
+    if (d->refresh != NULL)
+        refresh_free(d->refresh);
+    if (d->smap != NULL)
+        smap_free(d->smap);
+    if (d->listener != NULL)
+        listener_close(d->listener);
+    if (d->control != NULL)
+        control_close(d->control);
+    if (d->lookup != NULL)
+        lookup_free(d->lookup);
+    if (d->fetch != NULL)
+        fetch_free(d->fetch);
+    if (d->https != NULL)
+        https_free(d->https);
+    if (d->dns != NULL)
+        dns_free(d->dns);
+    if (d->cache != NULL)
+        cache_close(d->cache);
+    if (d->sig_hup != NULL)
+        event_free(d->sig_hup);
+    if (d->sig_term != NULL)
+        event_free(d->sig_term);
+    if (d->sig_int != NULL)
+        event_free(d->sig_int);
+    if (d->base != NULL)
+        event_base_free(d->base);
+    if (d->https_init)
+        https_global_cleanup();
+    if (d->pidfile_written)
+        daemon_pidfile_remove(d->cfg->pidfile);
+}
+
+static int run(struct mtastsd *d, bool foreground)
+{
+    if (!setup(d, foreground)) {
+        teardown(d);
+        return 1;
+    }
+    event_base_dispatch(d->base);
+    teardown(d);
     log_info("mtastsd stopped");
     return 0;
 }
