@@ -46,6 +46,9 @@
 #define CTL_EXIT_USAGE       2
 #define CTL_EXIT_UNREACHABLE 3
 
+/* The reason of the daemon's refusal of a peer (doc/control-protocol.txt). */
+#define CTL_REFUSED "permission denied"
+
 #define CTL_IDLE_TIMEOUT 150         /* seconds; longer than the server's refresh wait */
 #define CTL_SEND_CHUNK   (64 * 1024) /* load: file bytes queued per round */
 
@@ -243,6 +246,10 @@ static void ctl_reply(struct ctl_session *s, const char *line, size_t len)
         else
             ctl_print(stderr, "failed", 6);
         s->status = CTL_EXIT_FAILED;
+        /* The daemon refused this peer (SO_PEERCRED): like a socket file
+         * we may not open, no permission to use mtastsd. */
+        if (tlen == strlen(CTL_REFUSED) && memcmp(text, CTL_REFUSED, tlen) == 0)
+            s->status = CTL_EXIT_UNREACHABLE;
         return;
     case CTLPROTO_R_INVALID:
         break;
