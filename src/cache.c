@@ -3,8 +3,9 @@
  * file that includes <lmdb.h>.
  *
  * Public functions: cache_open(), cache_close(), cache_get(), cache_put(),
- * cache_del(), cache_clear(), cache_scan(), cache_evict_expired(),
- * cache_count(), cache_map_size(), cache_stat().
+ * cache_put_many(), cache_del(), cache_clear(), cache_scan(),
+ * cache_evict_expired(), cache_count(), cache_map_size(), cache_stat(),
+ * cache_set_change_hook().
  *
  * Layout: one environment, state_dir/cache.mdb plus cache.mdb-lock
  * (MDB_NOSUBDIR, mode 0600), one unnamed database, key = policy domain
@@ -49,6 +50,11 @@
  * holds the pages); a power loss may undo the last commit but never
  * breaks the file.  Puts happen at fetch rate, and every sync blocks the
  * event loop, so halving the syncs matters more than the last policy.
+ * Bulk writers (mtastsd-ctl load) use cache_put_many(): a whole batch is
+ * one transaction, so one commit and one sync, all or nothing.  The
+ * batch is encoded up front into one buffer; a write step that meets
+ * MDB_MAP_FULL is aborted whole and run again after the map grew (or
+ * after make_room()), so a batch is never half stored.
  *
  * Ownership: the handle owns the environment; cache_get() hands the caller
  * a decoded entry (caller calls entry_clear()).  The handle belongs to the
@@ -565,6 +571,19 @@ static void make_room(struct cache *c)
     map_settle(c);
 }
 
+/* A put step (fn) under the put cap; when the map is full there, make
+ * room once and run the whole step again.  Returns an LMDB status. */
+static int put_txn(struct cache *c, cache_write_fn fn, void *arg)
+{
+    int rc = write_txn(c, c->put_cap, fn, arg);
+
+    if (rc == MDB_MAP_FULL) {
+        make_room(c);
+        rc = write_txn(c, c->put_cap, fn, arg);
+    }
+    return rc;
+}
+
 enum cache_status cache_put(struct cache *c, const char *domain, const struct entry *e)
 {
     unsigned char stackbuf[CACHE_STACK_VALUE];
@@ -599,11 +618,7 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
     a.val.mv_data = buf;
     a.val.mv_size = need;
     cache_changing(c, domain);
-    rc = write_txn(c, c->put_cap, put_fn, &a);
-    if (rc == MDB_MAP_FULL) {
-        make_room(c);
-        rc = write_txn(c, c->put_cap, put_fn, &a);
-    }
+    rc = put_txn(c, put_fn, &a);
     if (buf != stackbuf)
         free(buf);
     if (rc == MDB_MAP_FULL) {
@@ -614,6 +629,117 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
     }
     if (rc != 0) {
         log_failure(c, "store", domain, rc);
+        return CACHE_ERROR;
+    }
+    return CACHE_OK;
+}
+
+struct put_many_arg {
+    const char *const *domains;
+    const size_t *len;        /* encoded size of each record */
+    const unsigned char *buf; /* the records back to back */
+    size_t n;
+};
+
+/* Every record of the batch, in order (a later duplicate wins). */
+static int put_many_fn(struct cache *c, MDB_txn *txn, void *arg)
+{
+    const struct put_many_arg *a = arg;
+    const unsigned char *v = a->buf;
+
+    for (size_t i = 0; i < a->n; i++) {
+        MDB_val key = {.mv_size = strlen(a->domains[i]), .mv_data = (void *)a->domains[i]};
+        MDB_val val = {.mv_size = a->len[i], .mv_data = (void *)v};
+        int rc = mdb_put(txn, c->dbi, &key, &val, 0);
+
+        if (rc != 0)
+            return rc;
+        v += a->len[i];
+    }
+    return 0;
+}
+
+/* Check every key and size every record; false (logged) if one is bad. */
+static bool put_many_check(struct cache *c, const char *const *domains,
+                           const struct entry *const *entries, size_t n, size_t *len, size_t *total)
+{
+    *total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t klen = domains[i] ? strlen(domains[i]) : 0;
+
+        if (!key_valid(domains[i], klen)) {
+            log_error("cache %s: refusing to store an invalid key (%zu bytes, record %zu of a "
+                      "batch of %zu); nothing of the batch stored",
+                      c->path, klen, i + 1, n);
+            return false;
+        }
+        len[i] = entries[i] ? entry_encode(entries[i], NULL, 0) : 0;
+        if (len[i] == 0 || len[i] > CACHE_VALUE_MAX || len[i] > SIZE_MAX - *total) {
+            log_error("cache %s: entry for %s cannot be stored (encoded size %zu, limit %d); "
+                      "nothing of its batch of %zu stored",
+                      c->path, domains[i], len[i], CACHE_VALUE_MAX, n);
+            return false;
+        }
+        *total += len[i];
+    }
+    return true;
+}
+
+enum cache_status cache_put_many(struct cache *c, const char *const *domains,
+                                 const struct entry *const *entries, size_t n)
+{
+    struct put_many_arg a;
+    unsigned char *buf, *p;
+    size_t *len, total;
+    int rc;
+
+    if (!usable(c))
+        return CACHE_ERROR;
+    if (n == 0)
+        return CACHE_OK;
+    if (domains == NULL || entries == NULL || n > CACHE_PUT_MANY_MAX) {
+        log_error("cache %s: refusing a batch of %zu records (at most %d)", c->path, n,
+                  CACHE_PUT_MANY_MAX);
+        return CACHE_ERROR;
+    }
+    len = xmalloc(n * sizeof *len);
+    if (!put_many_check(c, domains, entries, n, len, &total)) {
+        free(len);
+        return CACHE_ERROR;
+    }
+    buf = p = xmalloc(total);
+    for (size_t i = 0; i < n; i++) {
+        if (entry_encode(entries[i], p, len[i]) != len[i]) {
+            log_error("cache %s: entry for %s encodes inconsistently; nothing of its batch of "
+                      "%zu stored",
+                      c->path, domains[i], n);
+            free(buf);
+            free(len);
+            return CACHE_ERROR;
+        }
+        p += len[i];
+    }
+    a.domains = domains;
+    a.len = len;
+    a.buf = buf;
+    a.n = n;
+    for (size_t i = 0; i < n; i++)
+        cache_changing(c, domains[i]);
+    rc = put_txn(c, put_many_fn, &a);
+    free(buf);
+    free(len);
+    if (rc == MDB_MAP_FULL) {
+        log_error("cache %s: full (cache_max_size %" PRIu64 " KiB) and nothing expired to "
+                  "evict; a batch of %zu records (%s first) not stored: raise cache_max_size "
+                  "or flush entries",
+                  c->path, c->limit >> 10, n, domains[0]);
+        return CACHE_ERROR;
+    }
+    if (rc != 0) {
+        log_error("cache %s: store of a batch of %zu records (%s first) failed: %s%s", c->path, n,
+                  domains[0], mdb_strerror(rc),
+                  is_file_problem(rc) ? " (the file is damaged: stop mtastsd and move it aside)"
+                                      : "");
         return CACHE_ERROR;
     }
     return CACHE_OK;

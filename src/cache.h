@@ -23,7 +23,9 @@
  * Limits: keys are 1-DOMAIN_MAX printable bytes (others: NOTFOUND on
  * get/del, CACHE_ERROR on put); encoded records are at most
  * CACHE_VALUE_MAX bytes; max_size below 1 MiB is raised to 1 MiB; one
- * cache_scan() call returns at most CACHE_SCAN_MAX entries.
+ * cache_scan() call returns at most CACHE_SCAN_MAX entries; one
+ * cache_put_many() call stores at most CACHE_PUT_MANY_MAX records (its
+ * records are encoded into one buffer, so the caller bounds the batch).
  */
 #ifndef MTASTSD_CACHE_H
 #define MTASTSD_CACHE_H
@@ -37,8 +39,9 @@
 
 struct cache;
 
-#define CACHE_VALUE_MAX (1024 * 1024) /* largest encoded entry stored */
-#define CACHE_SCAN_MAX  4096          /* cache_scan() batch cap */
+#define CACHE_VALUE_MAX    (1024 * 1024) /* largest encoded entry stored */
+#define CACHE_SCAN_MAX     4096          /* cache_scan() batch cap */
+#define CACHE_PUT_MANY_MAX 4096          /* cache_put_many() batch cap */
 
 enum cache_status {
     CACHE_OK = 0,
@@ -53,6 +56,20 @@ void cache_close(struct cache *c);
  * otherwise *out is left empty (entry_init()). */
 enum cache_status cache_get(struct cache *c, const char *domain, struct entry *out);
 enum cache_status cache_put(struct cache *c, const char *domain, const struct entry *e);
+/*
+ * Store n records (domains[i] -> entries[i]) in ONE write transaction: one
+ * sync for the lot instead of one per record.  All or nothing: CACHE_OK
+ * when every record is stored; otherwise CACHE_ERROR (logged) and nothing
+ * of the batch is stored -- an invalid key, an entry that does not
+ * encode, more than CACHE_PUT_MANY_MAX records, a map still full after
+ * growth and eviction, or an LMDB failure.  A domain given twice: the
+ * later record wins, as with two cache_put() calls.  The change hook is
+ * called for every domain of the batch before the write.  n = 0 stores
+ * nothing and returns CACHE_OK.  The map grows (or is evicted) and the
+ * whole batch is retried as cache_put() does for one record.
+ */
+enum cache_status cache_put_many(struct cache *c, const char *const *domains,
+                                 const struct entry *const *entries, size_t n);
 enum cache_status cache_del(struct cache *c, const char *domain);
 /* Delete everything (flush --all); *n gets the count removed. */
 enum cache_status cache_clear(struct cache *c, size_t *n);
@@ -73,8 +90,8 @@ enum cache_status cache_scan(struct cache *c, const char *after, size_t max, cac
  * one, and negative_until <= now) and records that do not decode or have
  * keys that are not domains.  At most `max` deletions (0: no limit), in
  * short transactions.  *n (if not NULL) gets the number deleted.  Called
- * by cache_put() when the map is full at max_size; may also be used as a
- * cleanup sweep.
+ * by cache_put() and cache_put_many() when the map is full at max_size;
+ * may also be used as a cleanup sweep.
  */
 enum cache_status cache_evict_expired(struct cache *c, int64_t now, size_t max, size_t *n);
 
@@ -89,9 +106,9 @@ enum cache_status cache_stat(struct cache *c, struct cache_stat *out);
 /* Number of records (0 on error, which is logged). */
 /*
  * A hook called before every write: with the domain for cache_put() and
- * cache_del(), with NULL for writes that may touch any domain
- * (cache_clear(), eviction).  For in-memory memos of what the cache says
- * (lookup.c); NULL removes it.
+ * cache_del(), once with each domain of a cache_put_many() batch, with
+ * NULL for writes that may touch any domain (cache_clear(), eviction).
+ * For in-memory memos of what the cache says (lookup.c); NULL removes it.
  */
 typedef void (*cache_change_fn)(void *arg, const char *domain);
 void cache_set_change_hook(struct cache *c, cache_change_fn fn, void *arg);

@@ -21,14 +21,17 @@
  *            written
  * control_client_enter_state() logs "old -> new" at debug level.
  *
- * Never blocking the loop: a load stores at most CONTROL_LOAD_BATCH records
- * per loop iteration; scans read at most CONTROL_SCAN_BATCH entries
- * per loop iteration (cache_scan() ends its transaction before calling
- * back), stop early once CONTROL_OUT_HIGH bytes are queued, and resume
- * from the write callback when the output has drained to CONTROL_OUT_LOW
- * or from a deferred "work" event.  A client that stops reading is cut
- * off after CONTROL_IDLE_TIMEOUT without progress.  A client that leaves
- * cancels its refresh waiters; the jobs go on.
+ * Never blocking the loop: a load reads at most CONTROL_LOAD_BATCH records
+ * (and at most CONTROL_LOAD_BATCH_BYTES of record text) per loop iteration
+ * and writes the ones it accepts with one cache_put_many(), so one LMDB
+ * transaction and one sync per batch; scans read at most
+ * CONTROL_SCAN_BATCH entries per loop iteration (cache_scan() ends its
+ * transaction before calling back), stop early once CONTROL_OUT_HIGH
+ * bytes are queued, and resume from the write callback when the output
+ * has drained to CONTROL_OUT_LOW or from a deferred "work" event.  A
+ * client that stops reading is cut off after CONTROL_IDLE_TIMEOUT without
+ * progress.  A client that leaves cancels its refresh waiters; the jobs
+ * go on.
  *
  * Access: SO_PEERCRED at accept; root, the daemon's effective uid, and
  * members of control_socket_group (primary group or, with SO_PEERGROUPS,
@@ -78,15 +81,18 @@
 #include "verdict.h"
 #include "xalloc.h"
 
-#define CONTROL_CLIENTS_MAX     16
-#define CONTROL_IDLE_TIMEOUT    30  /* seconds without progress */
-#define CONTROL_REFRESH_WAIT    120 /* seconds a refresh command waits */
-#define CONTROL_SCAN_BATCH      256 /* entries per loop iteration */
-#define CONTROL_OUT_LOW         (16 * 1024)
-#define CONTROL_OUT_HIGH        (64 * 1024)
-#define CONTROL_LOAD_REPORT_MAX 100
-#define CONTROL_LOAD_BATCH      4 /* records per loop iteration */
-#define CONTROL_ACCEPT_BATCH    16
+#define CONTROL_CLIENTS_MAX      16
+#define CONTROL_IDLE_TIMEOUT     30  /* seconds without progress */
+#define CONTROL_REFRESH_WAIT     120 /* seconds a refresh command waits */
+#define CONTROL_SCAN_BATCH       256 /* entries per loop iteration */
+#define CONTROL_OUT_LOW          (16 * 1024)
+#define CONTROL_OUT_HIGH         (64 * 1024)
+#define CONTROL_LOAD_REPORT_MAX  100
+#define CONTROL_LOAD_BATCH       128           /* records per loop iteration and transaction */
+#define CONTROL_LOAD_BATCH_BYTES (1024 * 1024) /* record text per batch */
+#define CONTROL_ACCEPT_BATCH     16
+
+_Static_assert(CONTROL_LOAD_BATCH <= CACHE_PUT_MANY_MAX, "a load batch is one cache_put_many()");
 
 enum control_client_state {
     CC_REQUEST = 0,
@@ -105,6 +111,13 @@ enum control_scan_kind {
 };
 
 struct control_client;
+
+/* A load record accepted but not yet written. */
+struct control_load_item {
+    char domain[DOMAIN_BUFSZ];
+    struct entry e;
+    size_t line_no;
+};
 
 struct control_refresh {
     struct control_client *c;
@@ -131,8 +144,11 @@ struct control_client {
     struct control_refresh *refs;
     size_t nrefs, pending, failed;
     struct event *timer;
-    /* load */
+    /* load: counts, and the batch of one loop iteration (never kept
+     * across iterations: written before cc_load_input() returns) */
     size_t line_no, loaded, skipped, rejected;
+    struct control_load_item *batch; /* CONTROL_LOAD_BATCH slots */
+    size_t nbatch, batch_bytes;
     struct control_client *prev, *next;
 };
 
@@ -180,6 +196,9 @@ static void cc_free(struct control_client *c)
         if (c->refs[i].w != NULL)
             fetch_waiter_cancel(c->refs[i].w);
     free(c->refs);
+    for (size_t i = 0; i < c->nbatch; i++)
+        entry_clear(&c->batch[i].e);
+    free(c->batch);
     if (c->timer != NULL)
         event_free(c->timer);
     if (c->work != NULL)
@@ -817,7 +836,56 @@ static void cc_load_finish(struct control_client *c)
              c->skipped, c->rejected);
 }
 
-/* One record line; on a cache failure the load ends with ERR (cc_final). */
+/*
+ * Write the pending batch with one cache_put_many() (one transaction, one
+ * sync).  All or nothing: c->loaded counts the batch only once it is
+ * committed.  False, with the final ERR queued, if the write failed.
+ */
+static bool cc_load_flush(struct control_client *c)
+{
+    const char *doms[CONTROL_LOAD_BATCH];
+    const struct entry *ents[CONTROL_LOAD_BATCH];
+    size_t n = c->nbatch;
+    if (n == 0)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        doms[i] = c->batch[i].domain;
+        ents[i] = &c->batch[i].e;
+    }
+    enum cache_status st = cache_put_many(c->ctl->deps.cache, doms, ents, n);
+    size_t first = c->batch[0].line_no, last = c->batch[n - 1].line_no;
+    char first_dom[DOMAIN_BUFSZ];
+    memcpy(first_dom, c->batch[0].domain, sizeof(first_dom));
+    for (size_t i = 0; i < n; i++)
+        entry_clear(&c->batch[i].e);
+    c->nbatch = 0;
+    c->batch_bytes = 0;
+    if (st != CACHE_OK) {
+        cc_final(c, "ERR",
+                 "cache write failed for the %zu records of lines %zu-%zu (%s first), none of "
+                 "them stored; loaded %zu so far",
+                 n, first, last, first_dom, c->loaded);
+        return false;
+    }
+    c->loaded += n;
+    return true;
+}
+
+static bool cc_load_pending(const struct control_client *c, const char *domain)
+{
+    for (size_t i = 0; i < c->nbatch; i++)
+        if (strcmp(c->batch[i].domain, domain) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * One record line: parsed, checked and compared with the cache one by one;
+ * an accepted record joins the pending batch (cc_load_flush() writes it).
+ * A record for a domain already in the batch first writes the batch, so
+ * that its comparison sees the earlier record exactly as a record-by-record
+ * load would.  On a cache failure the load ends with ERR (cc_final).
+ */
 static void cc_load_record(struct control_client *c, const char *line, size_t len)
 {
     char domain[DOMAIN_BUFSZ], err[256];
@@ -843,6 +911,10 @@ static void cc_load_record(struct control_client *c, const char *line, size_t le
     case CTLPROTO_RECORD_OK:
         break;
     }
+    if ((c->nbatch == CONTROL_LOAD_BATCH || cc_load_pending(c, domain)) && !cc_load_flush(c)) {
+        entry_clear(&e);
+        return;
+    }
     entry_init(&old);
     enum cache_status st = cache_get(c->ctl->deps.cache, domain, &old);
     bool newer_cached =
@@ -850,8 +922,9 @@ static void cc_load_record(struct control_client *c, const char *line, size_t le
     entry_clear(&old);
     if (st == CACHE_ERROR) {
         entry_clear(&e);
-        cc_final(c, "ERR", "cache read failed at line %zu (%s); loaded %zu so far", c->line_no,
-                 domain, c->loaded);
+        if (cc_load_flush(c))
+            cc_final(c, "ERR", "cache read failed at line %zu (%s); loaded %zu so far", c->line_no,
+                     domain, c->loaded);
         return;
     }
     if (newer_cached) {
@@ -861,20 +934,19 @@ static void cc_load_record(struct control_client *c, const char *line, size_t le
         entry_clear(&e);
         return;
     }
-    st = cache_put(c->ctl->deps.cache, domain, &e);
-    entry_clear(&e);
-    if (st != CACHE_OK) {
-        cc_final(c, "ERR", "cache write failed at line %zu (%s); loaded %zu so far", c->line_no,
-                 domain, c->loaded);
-        return;
-    }
-    c->loaded++;
-    return;
+    struct control_load_item *it = &c->batch[c->nbatch++];
+    memcpy(it->domain, domain, sizeof(it->domain));
+    it->e = e; /* the batch takes the policy */
+    it->line_no = c->line_no;
+    c->batch_bytes += len;
 }
 
 static void cmd_load(struct control_client *c)
 {
     log_info("control: uid %ld pid %ld: load started", (long)c->uid, (long)c->pid);
+    c->batch = xcalloc(CONTROL_LOAD_BATCH, sizeof(*c->batch));
+    c->nbatch = 0;
+    c->batch_bytes = 0;
     control_client_enter_state(c, CC_LOAD);
     cc_write(c, "CONTINUE", "send one record per line, then a line \".\"",
              strlen("send one record per line, then a line \".\""));
@@ -960,30 +1032,40 @@ static int cc_getline(struct control_client *c, size_t max, char **line, size_t 
     return 1;
 }
 
-/* At most CONTROL_LOAD_BATCH records per loop iteration (each is a cache
- * write); the rest wait for the work event. */
+/*
+ * At most CONTROL_LOAD_BATCH records (CONTROL_LOAD_BATCH_BYTES of record
+ * text) per loop iteration, written together with one cache_put_many()
+ * before this returns; the rest wait for the work event.  No batch is kept
+ * across iterations, so a client that leaves loses nothing it was told
+ * about and the counts are always those of committed records.
+ */
 static void cc_load_input(struct control_client *c)
 {
     char *line;
     size_t len, done = 0;
     while (c->state == CC_LOAD) {
-        if (done == CONTROL_LOAD_BATCH) {
-            cc_schedule(c);
+        if (done == CONTROL_LOAD_BATCH || c->batch_bytes >= CONTROL_LOAD_BATCH_BYTES) {
+            if (cc_load_flush(c))
+                cc_schedule(c);
             return;
         }
         int r = cc_getline(c, CTLPROTO_RECORD_MAX, &line, &len);
-        if (r == 0)
+        if (r == 0) {
+            (void)cc_load_flush(c);
             return;
+        }
         c->line_no++;
         if (r < 0) {
-            cc_final(c, "ERR",
-                     "line %zu: record longer than %d bytes; load stopped after %zu loaded",
-                     c->line_no, CTLPROTO_RECORD_MAX, c->loaded);
+            if (cc_load_flush(c))
+                cc_final(c, "ERR",
+                         "line %zu: record longer than %d bytes; load stopped after %zu loaded",
+                         c->line_no, CTLPROTO_RECORD_MAX, c->loaded);
             return;
         }
         if (len == 1 && line[0] == '.') {
             free(line);
-            cc_load_finish(c);
+            if (cc_load_flush(c))
+                cc_load_finish(c);
             return;
         }
         bool blank = true;

@@ -8,10 +8,15 @@
 # refresh (unchanged, changed id, failures), flush (domains, --negative,
 # --all), reload (good and bad file), load of the dump into a second
 # daemon with a fresh state dir that then answers postmap with DNS and
-# HTTPS stopped, load of hostile records, the protocol's own errors (bad
-# version, garbage, oversize line, client limit), and the exit codes
-# 0/1/2/3.  Peer-credential refusal is not exercised: inside "unshare -r"
-# only uid 0 exists.
+# HTTPS stopped, a bulk load of 3000 records (written one batch, one
+# transaction, at a time; every domain then counted and a sample served;
+# its time printed, not asserted), rejections across batch boundaries,
+# the same domain twice in one batch, a load stopped by an oversize record
+# after good ones in its batch, a batch that does not fit a 1 MiB cache
+# (ERR, nothing of it stored, the reported count exact), load of hostile
+# records, the protocol's own errors (bad version, garbage, oversize line,
+# client limit), and the exit codes 0/1/2/3.  Peer-credential refusal is
+# not exercised: inside "unshare -r" only uid 0 exists.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${MTASTSD_CTL:-$top_builddir/mtastsd-ctl}
@@ -315,6 +320,164 @@ expect_ctl_err "load without a file: usage, exit 2" 2 'usage' load
 head -c 300000 /dev/zero | tr '\0' 'x' >"$WORK/huge.jsonl"
 ctl2 load "$WORK/huge.jsonl"
 expect_eq "a record over the limit stops the load: exit 1" "$RC" 1
+note "bulk load: records are written one batch (one transaction) at a time"
+# gen_load FILE SPEC...: write a load file; each SPEC is "N:KIND[:PREFIX]"
+# for N lines of one kind: good (PREFIXNNNNN.load.test, default prefix
+# "bulk", numbered on across specs, fetched 10 s ago), big (the same with
+# 60 mx patterns each, several KiB in the cache), bad (not JSON), expired
+# (a policy past its expiry), or one record "rec:DOMAIN:ID:AGE" (fetched
+# AGE seconds ago).  Line 1 is the header.
+gen_load() {
+    "$PYTHON" - "$@" <<'PYEOF'
+import sys, time
+now = int(time.time())
+out = open(sys.argv[1], "w")
+out.write('{"mtastsd_dump":1,"version":"test","created":%d}\n' % now)
+k = 0
+def rec(domain, rid, fetched, max_age=86400, nmx=1):
+    mx = ",".join('"mx%d.%s"' % (j, domain) for j in range(nmx))
+    out.write('{"domain":"%s","id":"%s","fetched_at":%d,"policy":{"mode":"enforce",'
+              '"max_age":%d,"mx":[%s]}}\n' % (domain, rid, fetched, max_age, mx))
+for spec in sys.argv[2:]:
+    f = spec.split(":")
+    if f[0] == "rec":
+        rec(f[1], f[2], now - int(f[3]))
+        continue
+    for _ in range(int(f[0])):
+        if f[1] in ("good", "big"):
+            rec("%s%05d.load.test" % (f[2] if len(f) > 2 else "bulk", k), "b%d" % k, now - 10,
+                nmx=60 if f[1] == "big" else 1)
+            k += 1
+        elif f[1] == "bad":
+            out.write("not json\n")
+        elif f[1] == "expired":
+            rec("old.load.test", "o1", now - 7200, 3600)
+PYEOF
+}
+ctl2 status
+entries0=$(printf '%s\n' "$OUT" | sed -n 's/^cache_entries *//p')
+gen_load "$WORK/bulk.jsonl" 3000:good
+t0=$(date +%s%N)
+ctl2 load "$WORK/bulk.jsonl"
+t1=$(date +%s%N)
+note "load of 3000 records took $(((t1 - t0) / 1000000)) ms (state_dir $SECOND/state, not asserted)"
+expect_eq "bulk load: exit 0" "$RC" 0
+expect_eq "bulk load: every record loaded" "$OUT" "loaded 3000, skipped 0, rejected 0"
+ctl2 status
+expect_eq "bulk load: status counts every record" \
+    "$(printf '%s\n' "$OUT" | sed -n 's/^cache_entries *//p')" "$((entries0 + 3000))"
+ctl2 list enforce
+expect_eq "bulk load: list shows every loaded domain" \
+    "$(printf '%s\n' "$OUT" | grep -c '^bulk[0-9]*\.load\.test ')" 3000
+for i in 00000 00127 00128 01500 02999; do
+    out=$(timeout 20 postmap -q "bulk$i.load.test" "socketmap:unix:$SECOND/mtastsd.sock:mtasts" 2>&1)
+    expect_eq "bulk load: bulk$i.load.test is served (DNS and HTTPS down)" "$out" \
+        "secure match=mx0.bulk$i.load.test servername=hostname"
+done
+ctl2 --json show bulk02999.load.test
+expect_eq "bulk load: the last record keeps its id" "$(json_get "$OUT" 'o["id"]')" b2999
+ctl2 load "$WORK/bulk.jsonl"
+expect_eq "bulk load again: everything is cached as new" "$OUT" "loaded 0, skipped 3000, rejected 0"
+
+# Rejections and skips on both sides of batch boundaries keep their lines.
+gen_load "$WORK/mixed.jsonl" 98:good:mix 1:bad 27:good:mix 2:bad 40:good:mix 1:expired \
+    80:good:mix 1:bad 150:good:mix
+ctl2 load "$WORK/mixed.jsonl"
+expect_eq "mixed load: counts" "$ERR" "mtastsd-ctl: loaded 395, skipped 1, rejected 4"
+expect_eq "mixed load: rejected lines named across batches" \
+    "$(printf '%s\n' "$OUT" | sed 's/: rejected: .*//' | tr '\n' ' ')" \
+    "line 100 line 128 line 129 line 251 "
+ctl2 --json show mix00394.load.test
+expect_eq "mixed load: the last record is stored" "$(json_get "$OUT" 'o["id"]')" b394
+
+note "the same domain twice in one batch: the later record counts as before"
+gen_load "$WORK/dup.jsonl" rec:dup.load.test:d1:100 3:good:fill rec:dup.load.test:d2:50 \
+    rec:older.load.test:x2:50 rec:older.load.test:x1:100 \
+    rec:same.load.test:y1:100 rec:same.load.test:y2:100 \
+    rec:dup.load.test:d3:20
+ctl2 load "$WORK/dup.jsonl"
+expect_eq "duplicate load: counts as record by record" "$OUT" "loaded 8, skipped 2, rejected 0"
+ctl2 --json show dup.load.test
+expect_eq "a newer later record replaces the earlier one" "$(json_get "$OUT" 'o["id"]')" d3
+ctl2 --json show older.load.test
+expect_eq "an older later record is skipped" "$(json_get "$OUT" 'o["id"]')" x2
+ctl2 --json show same.load.test
+expect_eq "a later record fetched at the same time is skipped" "$(json_get "$OUT" 'o["id"]')" y1
+
+note "a load that stops keeps exactly what it reported"
+gen_load "$WORK/stop.jsonl" rec:stop1.load.test:s1:10 rec:stop2.load.test:s2:10 \
+    rec:stop3.load.test:s3:10
+head -c 300000 /dev/zero | tr '\0' 'x' >>"$WORK/stop.jsonl"
+echo >>"$WORK/stop.jsonl"
+"$PYTHON" - "$SECOND/control.sock" "$WORK/stop.jsonl" >"$WORK/stop.out" 2>&1 <<'PYEOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(b"MTASTSD-CTL 1 text load\n")
+try:
+    s.sendall(open(sys.argv[2], "rb").read() + b".\n")
+except OSError:
+    pass
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except OSError:
+    pass
+sys.stdout.write(out.decode("latin-1"))
+PYEOF
+expect_eq "an oversize record after three good ones in the same batch" "$(tail -n 1 "$WORK/stop.out")" \
+    "ERR line 5: record longer than 262144 bytes; load stopped after 3 loaded"
+ctl2 --json show stop3.load.test
+expect_eq "the records before it were written" "$(json_get "$OUT" 'o["id"]')" s3
+note "a batch that cannot be written: ERR, and 'loaded N so far' is exact"
+SMALL=$WORK/small
+mkdir -p "$SMALL/state"
+cat >"$SMALL/mtastsd.conf" <<EOF
+listen = unix:$SMALL/mtastsd.sock
+control_socket = $SMALL/control.sock
+state_dir = $SMALL/state
+cache_max_size = 1M
+dns_servers = 127.0.0.1
+ca_file = $CA_FILE
+log_level = info
+EOF
+"$MTASTSD" -f -c "$SMALL/mtastsd.conf" >>"$SMALL/mtastsd.log" 2>&1 &
+SMALL_PID=$!
+lib_track "$SMALL_PID"
+wait_for 10 test -S "$SMALL/control.sock" || die "small mtastsd did not start: $(tail -5 "$SMALL/mtastsd.log")"
+gen_load "$WORK/full.jsonl" 600:big:full
+OUT=$("$CTL" -s "$SMALL/control.sock" load "$WORK/full.jsonl" 2>&1)
+RC=$?
+expect_eq "a load into a full 1 MiB cache: exit 1" "$RC" 1
+full_re='cache write failed for the ([0-9]+) records of lines ([0-9]+)-([0-9]+) \(([a-z0-9.]+) first\), none of them stored; loaded ([0-9]+) so far'
+if [[ $OUT =~ $full_re ]]; then
+    lib_result 0 "the full cache names the batch that was not stored"
+    k=${BASH_REMATCH[1]} first=${BASH_REMATCH[2]} last=${BASH_REMATCH[3]}
+    dom=${BASH_REMATCH[4]} n=${BASH_REMATCH[5]}
+    note "loaded $n, then the batch of lines $first-$last ($k records) did not fit"
+    expect_eq "the failed batch is the records of its lines" "$((last - first + 1))" "$k"
+    expect_eq "loaded so far = the records before the failed batch" "$n" "$((first - 2))"
+    expect_true "some batches were committed before it" test "$n" -gt 0
+    OUT=$("$CTL" -s "$SMALL/control.sock" status 2>&1)
+    expect_eq "the cache holds exactly the records reported loaded" \
+        "$(printf '%s\n' "$OUT" | sed -n 's/^cache_entries *//p')" "$n"
+    expect_false "the first record of the failed batch is not stored" \
+        "$CTL" -s "$SMALL/control.sock" show "$dom"
+    expect_true "the record before the failed batch is stored" \
+        "$CTL" -s "$SMALL/control.sock" show "$(printf 'full%05d.load.test' $((n - 1)))"
+else
+    lib_result 1 "the full cache names the batch that was not stored" "mtastsd-ctl said: ${OUT:0:400}"
+fi
+kill -TERM "$SMALL_PID"
+wait "$SMALL_PID"
+expect_eq "small mtastsd exits with status 0" "$?" 0
+lib_untrack "$SMALL_PID"
+
 kill -TERM "$SECOND_PID"
 wait "$SECOND_PID"
 expect_eq "second mtastsd exits with status 0" "$?" 0

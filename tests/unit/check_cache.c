@@ -11,7 +11,12 @@
  * undecodable records and foreign keys planted through a second LMDB
  * environment, a map grown by another process (MDB_MAP_RESIZED), stale
  * readers left by a dead process, non-LMDB files and unusable
- * directories at open, and use after fork.
+ * directories at open, and use after fork.  cache_put_many(): empty, one,
+ * many and the cap, a domain twice in one batch (the later wins), batches
+ * refused whole (an entry that does not encode, a bad or NULL key, over
+ * the cap) with the earlier data untouched, the change hook per domain
+ * before the write, a batch that grows the map mid-transaction, one that
+ * evicts at max_size, and one that cannot fit (refused whole).
  *
  * Log lines are captured by redirecting stderr (log.c writes there when
  * not opened for syslog) so that tests can check they name the file or
@@ -640,6 +645,256 @@ START_TEST(test_scan_callback_writes)
 }
 END_TEST
 
+/* ---- batched writes (cache_put_many) ----------------------------------- */
+
+/* A batch of n records named pm<i>.example, ids "b<i>", checked_at = i. */
+struct batch {
+    char names[CACHE_PUT_MANY_MAX + 1][32];
+    const char *domains[CACHE_PUT_MANY_MAX + 1];
+    struct entry store[CACHE_PUT_MANY_MAX + 1];
+    const struct entry *entries[CACHE_PUT_MANY_MAX + 1];
+    size_t n;
+};
+
+static struct batch *batch_new(size_t n, const char *prefix, const char *policy_text)
+{
+    struct batch *b = calloc(1, sizeof *b);
+
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_le(n, CACHE_PUT_MANY_MAX + 1);
+    b->n = n;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(b->names[i], sizeof b->names[i], "%s%05zu.example", prefix, i);
+        entry_with(&b->store[i], policy_text, "b");
+        snprintf(b->store[i].id, sizeof b->store[i].id, "b%zu", i);
+        b->store[i].checked_at = (int64_t)i;
+        b->domains[i] = b->names[i];
+        b->entries[i] = &b->store[i];
+    }
+    return b;
+}
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        entry_clear(&b->store[i]);
+    free(b);
+}
+
+struct pm_row {
+    const char *name;
+    size_t n;
+    bool dup; /* the last record repeats the first record's domain */
+};
+
+static const struct pm_row pm_rows[] = {
+    {"empty batch", 0, false},
+    {"one record", 1, false},
+    {"two records", 2, false},
+    {"many records", 500, false},
+    {"the cap", CACHE_PUT_MANY_MAX, false},
+    {"same domain twice, adjacent", 2, true},
+    {"same domain twice, far apart", 300, true},
+};
+
+START_TEST(test_put_many)
+{
+    const struct pm_row *r = &pm_rows[_i];
+    struct cache *c = open_ok(512 * MiB);
+    struct batch *b = batch_new(r->n, "pm", POLICY_ENFORCE);
+    struct entry got;
+    size_t distinct = r->n;
+
+    if (r->dup) {
+        b->domains[r->n - 1] = b->names[0];
+        distinct--;
+    }
+    ck_assert_int_eq(cache_put_many(c, b->domains, b->entries, r->n), CACHE_OK);
+    ck_assert_msg(cache_count(c) == distinct, "%s: %zu stored, want %zu", r->name, cache_count(c),
+                  distinct);
+    for (size_t i = 0; i < r->n; i++) {
+        size_t want = i;
+        if (r->dup && i == 0)
+            want = r->n - 1; /* the later record wins */
+        ck_assert_int_eq(cache_get(c, b->domains[i], &got), CACHE_OK);
+        ck_assert_int_eq(got.checked_at, (int64_t)want);
+        assert_same(b->entries[want], &got);
+        entry_clear(&got);
+    }
+    /* a second batch over the same keys replaces them all */
+    for (size_t i = 0; i < r->n; i++)
+        b->store[i].checked_at += 1000000;
+    ck_assert_int_eq(cache_put_many(c, b->domains, b->entries, r->n), CACHE_OK);
+    ck_assert_uint_eq(cache_count(c), distinct);
+    if (r->n > 0) {
+        ck_assert_int_eq(cache_get(c, b->domains[r->n - 1], &got), CACHE_OK);
+        ck_assert_int_eq(got.checked_at, (int64_t)(r->n - 1) + 1000000);
+        entry_clear(&got);
+    }
+    batch_free(b);
+    cache_close(c);
+}
+END_TEST
+
+/* Batches refused as a whole: nothing stored, earlier data untouched. */
+enum pm_bad {
+    PM_BAD_ENCODE,      /* an entry that entry_encode() refuses */
+    PM_BAD_NULL_ENTRY,  /* a NULL entry pointer */
+    PM_BAD_KEY,         /* a key that is not a domain */
+    PM_BAD_NULL_KEY,    /* a NULL domain */
+    PM_BAD_TOO_MANY,    /* more than CACHE_PUT_MANY_MAX records */
+    PM_BAD_NULL_ARRAYS, /* no domains or no entries at all */
+};
+
+struct pm_bad_row {
+    const char *name;
+    enum pm_bad what;
+    size_t n, at; /* batch size; which record is bad */
+    const char *log;
+};
+
+static const struct pm_bad_row pm_bad_rows[] = {
+    {"first entry does not encode", PM_BAD_ENCODE, 10, 0, "cannot be stored"},
+    {"middle entry does not encode", PM_BAD_ENCODE, 10, 5, "cannot be stored"},
+    {"last entry does not encode", PM_BAD_ENCODE, 10, 9, "cannot be stored"},
+    {"the only entry does not encode", PM_BAD_ENCODE, 1, 0, "cannot be stored"},
+    {"NULL entry", PM_BAD_NULL_ENTRY, 10, 3, "cannot be stored"},
+    {"invalid key", PM_BAD_KEY, 10, 7, "invalid key"},
+    {"NULL key", PM_BAD_NULL_KEY, 10, 2, "invalid key"},
+    {"over the cap", PM_BAD_TOO_MANY, CACHE_PUT_MANY_MAX + 1, 0, "at most"},
+    {"NULL arrays", PM_BAD_NULL_ARRAYS, 3, 0, "refusing a batch"},
+};
+
+static size_t hook_calls;
+
+static void count_hook(void *arg, const char *domain)
+{
+    (void)arg;
+    (void)domain;
+    hook_calls++;
+}
+
+START_TEST(test_put_many_refused)
+{
+    const struct pm_bad_row *r = &pm_bad_rows[_i];
+    struct cache *c = open_ok(64 * MiB);
+    struct batch *b = batch_new(r->n, "bad", POLICY_TESTING);
+    struct entry before, got;
+    const char *log;
+    enum cache_status st;
+
+    /* record 0's domain already holds something: it must stay */
+    entry_with(&before, POLICY_NONE, "before");
+    ck_assert_int_eq(cache_put(c, b->names[0], &before), CACHE_OK);
+    switch (r->what) {
+    case PM_BAD_ENCODE:
+        b->store[r->at].expires_at = b->store[r->at].fetched_at - 1;
+        break;
+    case PM_BAD_NULL_ENTRY:
+        b->entries[r->at] = NULL;
+        break;
+    case PM_BAD_KEY:
+        b->domains[r->at] = "bad key.example";
+        break;
+    case PM_BAD_NULL_KEY:
+        b->domains[r->at] = NULL;
+        break;
+    case PM_BAD_TOO_MANY:
+    case PM_BAD_NULL_ARRAYS:
+        break;
+    }
+    hook_calls = 0;
+    cache_set_change_hook(c, count_hook, NULL);
+    capture_start();
+    if (r->what == PM_BAD_NULL_ARRAYS) {
+        st = cache_put_many(c, NULL, b->entries, r->n);
+        ck_assert_int_eq(st, CACHE_ERROR);
+        st = cache_put_many(c, b->domains, NULL, r->n);
+    } else {
+        st = cache_put_many(c, b->domains, b->entries, r->n);
+    }
+    log = capture_end();
+    ck_assert_msg(st == CACHE_ERROR, "%s: accepted", r->name);
+    ck_assert_msg(strstr(log, r->log) != NULL, "%s: log: %s", r->name, log);
+    ck_assert_uint_eq(hook_calls, 0); /* refused before anything was written */
+    ck_assert_uint_eq(cache_count(c), 1);
+    ck_assert_int_eq(cache_get(c, b->names[0], &got), CACHE_OK);
+    ck_assert_str_eq(got.id, "before");
+    entry_clear(&got);
+    for (size_t i = 1; i < r->n; i++) {
+        ck_assert_int_eq(cache_get(c, b->names[i], &got), CACHE_NOTFOUND);
+        entry_clear(&got);
+    }
+    /* the same batch, repaired, goes in whole */
+    if (r->what != PM_BAD_TOO_MANY && r->what != PM_BAD_NULL_ARRAYS) {
+        entry_clear(&b->store[r->at]);
+        entry_with(&b->store[r->at], POLICY_TESTING, "fixed");
+        b->entries[r->at] = &b->store[r->at];
+        b->domains[r->at] = b->names[r->at];
+        ck_assert_int_eq(cache_put_many(c, b->domains, b->entries, r->n), CACHE_OK);
+        ck_assert_uint_eq(cache_count(c), r->n);
+        ck_assert_uint_eq(hook_calls, r->n);
+    }
+    entry_clear(&before);
+    batch_free(b);
+    cache_close(c);
+}
+END_TEST
+
+/* The hook sees every domain of the batch, in order, before the write. */
+struct hook_log {
+    struct cache *c;
+    char domains[8][DOMAIN_BUFSZ];
+    bool was_stored[8];
+    size_t n;
+};
+
+static void log_hook(void *arg, const char *domain)
+{
+    struct hook_log *h = arg;
+    struct entry got;
+
+    ck_assert_ptr_nonnull(domain);
+    ck_assert_uint_lt(h->n, 8);
+    snprintf(h->domains[h->n], DOMAIN_BUFSZ, "%s", domain);
+    h->was_stored[h->n] = cache_get(h->c, domain, &got) == CACHE_OK && got.checked_at >= 100;
+    entry_clear(&got);
+    h->n++;
+}
+
+START_TEST(test_put_many_hook)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct batch *b = batch_new(5, "hook", POLICY_ENFORCE);
+    struct hook_log h = {.c = c};
+
+    b->domains[4] = b->names[1]; /* a domain twice: one call each */
+    for (size_t i = 0; i < 5; i++)
+        b->store[i].checked_at = 100 + (int64_t)i;
+    cache_set_change_hook(c, log_hook, &h);
+    ck_assert_int_eq(cache_put_many(c, b->domains, b->entries, 5), CACHE_OK);
+    ck_assert_uint_eq(h.n, 5);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_str_eq(h.domains[i], b->domains[i]);
+        ck_assert_msg(!h.was_stored[i], "hook for %s ran after the write", b->domains[i]);
+    }
+    /* an empty batch writes nothing and calls nothing */
+    h.n = 0;
+    ck_assert_int_eq(cache_put_many(c, b->domains, b->entries, 0), CACHE_OK);
+    ck_assert_uint_eq(h.n, 0);
+    /* cache_put still calls it once */
+    ck_assert_int_eq(cache_put(c, "single.example", b->entries[0]), CACHE_OK);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_str_eq(h.domains[0], "single.example");
+    cache_set_change_hook(c, NULL, NULL);
+    ck_assert_int_eq(cache_put_many(c, b->domains, b->entries, 5), CACHE_OK);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_uint_eq(cache_count(c), 5);
+    batch_free(b);
+    cache_close(c);
+}
+END_TEST
+
 /* ---- growth and a full map -------------------------------------------- */
 
 START_TEST(test_map_growth)
@@ -763,6 +1018,113 @@ START_TEST(test_map_full_evicts_expired)
     ck_assert_uint_le(cache_map_size(c), 1 * MiB);
     entry_clear(&old);
     entry_clear(&fresh);
+    cache_close(c);
+}
+END_TEST
+
+/* A batch larger than the initial 16 MiB map: MDB_MAP_FULL in the middle
+ * of the transaction, the map grows, the whole batch is run again. */
+START_TEST(test_put_many_grows_map)
+{
+    struct cache *c = open_ok(512 * MiB);
+    uint64_t initial = cache_map_size(c);
+    struct batch *b = batch_new(CACHE_PUT_MANY_MAX, "grow", NULL);
+    struct entry big, got;
+    size_t need;
+
+    entry_init(&big);
+    entry_set_policy(&big, big_policy(5000));
+    snprintf(big.id, sizeof big.id, "big");
+    big.fetched_at = NOW;
+    big.expires_at = NOW + 86400;
+    for (size_t i = 0; i < b->n; i++)
+        b->entries[i] = &big; /* one entry under many keys */
+    need = entry_encode(&big, NULL, 0);
+    ck_assert_uint_gt(need, 4096);
+    ck_assert_uint_gt(need * b->n, initial); /* cannot fit without growing */
+    capture_start();
+    ck_assert_int_eq(cache_put_many(c, b->domains, b->entries, b->n), CACHE_OK);
+    ck_assert(strstr(capture_end(), "map grown") != NULL);
+    ck_assert_uint_gt(cache_map_size(c), initial);
+    ck_assert_uint_eq(cache_count(c), b->n);
+    for (size_t i = 0; i < b->n; i += 409) {
+        ck_assert_int_eq(cache_get(c, b->domains[i], &got), CACHE_OK);
+        assert_same(&big, &got);
+        entry_clear(&got);
+    }
+    entry_clear(&big);
+    batch_free(b);
+    cache_close(c);
+}
+END_TEST
+
+/* At a 1 MiB max_size: a batch that meets the full map evicts expired
+ * records and goes in whole; a batch that cannot fit is refused whole. */
+START_TEST(test_put_many_full_map)
+{
+    struct cache *c = open_ok(1 * MiB);
+    struct batch *old = batch_new(40, "old", NULL), *fresh, *huge;
+    struct entry got, big;
+    size_t stored = 0, count_before;
+    bool evicted = false;
+    const char *log;
+
+    for (size_t i = 0; i < old->n; i++)
+        expired_entry(&old->store[i]);
+    capture_start();
+    for (unsigned round = 0; round < 200 && !evicted; round++) {
+        for (size_t i = 0; i < old->n; i++)
+            snprintf(old->names[i], sizeof old->names[i], "old%03u-%02u.example", round % 1000u,
+                     (unsigned)(i % 100));
+        ck_assert_int_eq(cache_put_many(c, old->domains, old->entries, old->n), CACHE_OK);
+        stored += old->n;
+        evicted = cache_count(c) < stored;
+    }
+    log = capture_end();
+    ck_assert_msg(evicted, "the map never filled up");
+    ck_assert(strstr(log, "evict") != NULL);
+    ck_assert_uint_le(cache_map_size(c), 1 * MiB);
+    /* the batch that made room is there whole, and little else */
+    for (size_t i = 0; i < old->n; i++) {
+        ck_assert_int_eq(cache_get(c, old->domains[i], &got), CACHE_OK);
+        entry_clear(&got);
+    }
+    ck_assert_uint_le(cache_count(c), 2 * old->n);
+
+    /* valid records that can never fit in 1 MiB: refused whole */
+    fresh = batch_new(1, "keep", POLICY_ENFORCE);
+    fresh->store[0].fetched_at = (int64_t)time(NULL); /* valid now: never evicted */
+    fresh->store[0].expires_at = fresh->store[0].fetched_at + 86400;
+    ck_assert_int_eq(cache_put_many(c, fresh->domains, fresh->entries, 1), CACHE_OK);
+    huge = batch_new(2000, "huge", NULL);
+    entry_init(&big);
+    entry_set_policy(&big, big_policy(1000));
+    snprintf(big.id, sizeof big.id, "huge");
+    big.fetched_at = (int64_t)time(NULL);
+    big.expires_at = big.fetched_at + 86400;
+    for (size_t i = 0; i < huge->n; i++)
+        huge->entries[i] = &big;
+    count_before = cache_count(c);
+    capture_start();
+    ck_assert_int_eq(cache_put_many(c, huge->domains, huge->entries, huge->n), CACHE_ERROR);
+    log = capture_end();
+    ck_assert_msg(strstr(log, "raise cache_max_size") != NULL, "log: %s", log);
+    ck_assert_msg(strstr(log, "batch of 2000") != NULL, "log: %s", log);
+    ck_assert_uint_le(cache_count(c), count_before); /* eviction may have run */
+    for (size_t i = 0; i < huge->n; i += 97) {
+        ck_assert_int_eq(cache_get(c, huge->domains[i], &got), CACHE_NOTFOUND);
+        entry_clear(&got);
+    }
+    ck_assert_int_eq(cache_get(c, "keep00000.example", &got), CACHE_OK);
+    entry_clear(&got);
+    /* and the cache still takes a batch that fits */
+    ck_assert_int_eq(cache_put_many(c, huge->domains, huge->entries, 20), CACHE_OK);
+    ck_assert_int_eq(cache_get(c, huge->domains[19], &got), CACHE_OK);
+    entry_clear(&got);
+    entry_clear(&big);
+    batch_free(huge);
+    batch_free(fresh);
+    batch_free(old);
     cache_close(c);
 }
 END_TEST
@@ -1481,6 +1843,9 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, test_overwrite);
     tcase_add_loop_test(tc, test_bad_keys, 0, sizeof bad_keys / sizeof bad_keys[0] - 1);
     tcase_add_test(tc, test_put_unencodable_entry);
+    tcase_add_loop_test(tc, test_put_many, 0, sizeof pm_rows / sizeof pm_rows[0]);
+    tcase_add_loop_test(tc, test_put_many_refused, 0, sizeof pm_bad_rows / sizeof pm_bad_rows[0]);
+    tcase_add_test(tc, test_put_many_hook);
     tcase_add_test(tc, test_clear);
     tcase_add_test(tc, test_scan_batches);
     tcase_add_test(tc, test_scan_edges);
@@ -1508,6 +1873,8 @@ static Suite *cache_suite(void)
     tcase_set_timeout(big, 300);
     tcase_add_test(big, test_map_growth);
     tcase_add_test(big, test_map_full_evicts_expired);
+    tcase_add_test(big, test_put_many_grows_map);
+    tcase_add_test(big, test_put_many_full_map);
     tcase_add_test(big, test_overflow_pages_small_map);
     tcase_add_test(big, test_evict_max_and_batches);
     suite_add_tcase(s, big);
