@@ -36,7 +36,10 @@
  * Access: SO_PEERCRED at accept; root, the daemon's effective uid, and
  * members of control_socket_group (primary group or, with SO_PEERGROUPS,
  * any supplementary group) are served.  Others get "ERR permission
- * denied" and a warning in the log.  At most CONTROL_CLIENTS_MAX clients
+ * denied" and a warning in the log: at most CONTROL_DENY_LOG_BURST at
+ * once, then one per second, the next logged line counting those that
+ * were not (any local user may knock on a socket of mode 0666).  At most
+ * CONTROL_CLIENTS_MAX clients
  * at once; more get "ERR too many control clients".
  *
  * Limits: request line CTLPROTO_LINE_MAX bytes, load record
@@ -91,6 +94,7 @@
 #define CONTROL_LOAD_BATCH       128           /* records per loop iteration and transaction */
 #define CONTROL_LOAD_BATCH_BYTES (1024 * 1024) /* record text per batch */
 #define CONTROL_ACCEPT_BATCH     16
+#define CONTROL_DENY_LOG_BURST   10 /* refusal lines logged at once, then 1/s */
 
 _Static_assert(CONTROL_LOAD_BATCH <= CACHE_PUT_MANY_MAX, "a load batch is one cache_put_many()");
 
@@ -171,6 +175,12 @@ struct control {
     unsigned long next_id;
     uint64_t refused;
     time_t last_refuse_log;
+    /* Logging of refused peers: a token bucket (CONTROL_DENY_LOG_BURST
+     * lines, then one per second), so that any local user cannot flood
+     * the log through a world-connectable socket. */
+    unsigned deny_tokens;
+    time_t deny_at;
+    uint64_t deny_unlogged;
 };
 
 struct control_command {
@@ -1176,6 +1186,25 @@ static void control_refuse(struct control *ctl, int fd, const char *msg)
     close(fd);
 }
 
+/* May this refusal be logged?  Takes a token; refills one per second. */
+static bool control_deny_log_ok(struct control *ctl)
+{
+    time_t now = time(NULL);
+    if (ctl->deny_at == 0 || now < ctl->deny_at) {
+        ctl->deny_tokens = CONTROL_DENY_LOG_BURST;
+    } else if (now > ctl->deny_at) {
+        uint64_t add = (uint64_t)(now - ctl->deny_at);
+        ctl->deny_tokens = add >= CONTROL_DENY_LOG_BURST - ctl->deny_tokens
+                               ? CONTROL_DENY_LOG_BURST
+                               : ctl->deny_tokens + (unsigned)add;
+    }
+    ctl->deny_at = now;
+    if (ctl->deny_tokens == 0)
+        return false;
+    ctl->deny_tokens--;
+    return true;
+}
+
 static void control_accept_one(struct control *ctl, int fd)
 {
     struct ucred cr;
@@ -1186,11 +1215,20 @@ static void control_accept_one(struct control *ctl, int fd)
         return;
     }
     if (!control_peer_allowed(ctl, fd, &cr)) {
-        log_warning("control: connection from uid %ld gid %ld pid %ld refused: not root, not "
-                    "uid %ld%s%s",
-                    (long)cr.uid, (long)cr.gid, (long)cr.pid, (long)geteuid(),
-                    ctl->has_group ? " and not in group " : "",
-                    ctl->has_group ? ctl->group_name : "");
+        if (control_deny_log_ok(ctl)) {
+            char more[64] = "";
+            if (ctl->deny_unlogged > 0)
+                snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)",
+                         ctl->deny_unlogged);
+            log_warning("control: connection from uid %ld gid %ld pid %ld refused: not root, "
+                        "not uid %ld%s%s%s",
+                        (long)cr.uid, (long)cr.gid, (long)cr.pid, (long)geteuid(),
+                        ctl->has_group ? " and not in group " : "",
+                        ctl->has_group ? ctl->group_name : "", more);
+            ctl->deny_unlogged = 0;
+        } else {
+            ctl->deny_unlogged++;
+        }
         control_refuse(ctl, fd, "ERR permission denied\n");
         return;
     }

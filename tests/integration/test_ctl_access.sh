@@ -231,6 +231,36 @@ expect_eq "the daemon counted 4 refusals (control_refused)" "$(control_refused)"
 expect_notfound example.com
 expect_true "mtastsd still running after the refusals" mtastsd_alive
 
+# A local user knocking in a loop must not flood the log: at most 10
+# refusal lines at once, then one per second, and the next logged line
+# says how many were not logged.
+sleep 2 # let the bucket refill after the refusals above
+log_mark
+FLOOD=40 flood_rc=0 flood_t0=$(date +%s)
+for ((i = 0; i < FLOOD; i++)); do
+    ctl stranger status
+    [ "$RC" = 3 ] || flood_rc=$RC
+done
+expect_eq "flood: all $FLOOD knocks refused (exit 3)" "$flood_rc" 0
+expect_eq "flood: the daemon counted them (control_refused)" "$(control_refused)" $((4 + FLOOD))
+flood_s=$(($(date +%s) - flood_t0))
+flood_logged=$(lib_log_since_mark | grep -c 'refused: not root')
+# 10 at once, plus one per second the flood lasted (and one for a second
+# boundary); the knocks must outnumber that for the next check to mean
+# anything.
+expect_true "flood: $flood_logged refusal lines for $FLOOD knocks in ${flood_s}s (10 + 1/s)" \
+    test "$flood_logged" -ge 10 -a "$flood_logged" -le $((11 + flood_s)) -a "$flood_logged" -lt "$FLOOD"
+sleep 2
+ctl stranger status
+expect_log "control: connection from uid $NOBODY_UID gid $NOBODY_GID pid $CTL_PID refused: .* \\([0-9]+ more refused, not logged\\)\$"
+# Every knock is either a line or counted in a later line's "N more".
+flood_lines=$(lib_log_since_mark | grep -c 'refused: not root')
+flood_unlogged=$(lib_log_since_mark | sed -n 's/.*refused: not root.* (\([0-9]*\) more refused, not logged)$/\1/p' |
+    awk '{ n += $1 } END { print n + 0 }')
+expect_eq "flood: $flood_lines lines + $flood_unlogged counted as not logged = every knock" \
+    $((flood_lines + flood_unlogged)) $((FLOOD + 1))
+expect_notfound example.com
+
 # ---------------------------------------------------------------- phase 3
 note "3. control_socket_mode=0666, no group, user=$DAEMON_USER: the daemon's own uid"
 mtastsd_stop
