@@ -115,7 +115,11 @@ PEER_duser=(setpriv "--reuid=$DAEMON_UID" "--regid=$DAEMON_GID" --clear-groups -
 # the socket's own mode and not the directory's; and they must have no
 # capability that would bypass the file mode (CAP_DAC_OVERRIDE).
 chmod 711 "$WORK"
-for d in "$WORK" "$(dirname "$CTL")"; do
+# The build tree may be where nobody cannot go (a clone under /root, mode
+# 0700): every peer runs a copy of mtastsd-ctl from $WORK.
+install -m 755 "$CTL" "$WORK/mtastsd-ctl" || die "cannot copy $CTL to $WORK"
+CTL=$WORK/mtastsd-ctl
+for d in "$(dirname "$WORK")" "$WORK"; do
     "${PEER_stranger[@]}" test -x "$d" || die "$d is not traversable by nobody"
 done
 "${PEER_stranger[@]}" test -x "$CTL" || die "$CTL is not executable by nobody"
