@@ -5,8 +5,10 @@
  *   - policy (may be NULL) with the TXT id it was fetched under, when it
  *     was fetched and when it expires (fetched_at + max_age); an expired
  *     policy is kept only for id comparison until the sweep removes it;
- *   - checked_at: the last time DNS confirmed the cached id (or the
- *     absence of a record, for negative entries);
+ *   - checked_at: the last time DNS was asked about the domain: it
+ *     confirmed the cached id, showed no record (negative entries), or
+ *     failed or showed none while a valid policy stayed in force; queries
+ *     revalidate recheck_interval after it;
  *   - refresh_at: when the proactive refresh is due (set at fetch time,
  *     with jitter, by verdict_refresh_at());
  *   - negative_until: "no policy published" is known until then (0: not

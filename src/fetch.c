@@ -381,6 +381,8 @@ static void fetch_job_fail(struct fetch_job *j, enum fetch_class cls, bool dns_t
     j->e.fail_class = (uint16_t)cls;
     if (j->e.fail_count < UINT16_MAX)
         j->e.fail_count++;
+    if (j->refresh)
+        j->e.refresh_at = verdict_refresh_retry(&j->e, now, &j->f->p.verdict);
     if (j->refresh && j->e.fail_count >= 2 && j->e.policy != NULL &&
         j->e.policy->mode != STS_MODE_NONE && verdict_policy_valid(&j->e, now))
         log_warning("refresh %s: %u refreshes in a row failed (last: %s); the cached policy "
@@ -437,9 +439,9 @@ static void fetch_on_https(void *arg, enum https_status st, long http_code, cons
     j->hr = NULL;
     if (st != HTTPS_OK) {
         char buf[160];
-        if (st == HTTPS_ERR_STATUS || st == HTTPS_ERR_REDIRECT)
-            snprintf(buf, sizeof(buf), "HTTP %ld%s%s", http_code, detail ? ", " : "",
-                     detail ? detail : "");
+        /* https's detail already names the status ("HTTP 404"). */
+        if ((st == HTTPS_ERR_STATUS || st == HTTPS_ERR_REDIRECT) && detail == NULL)
+            snprintf(buf, sizeof(buf), "HTTP %ld", http_code);
         else
             snprintf(buf, sizeof(buf), "%s", detail ? detail : https_status_name(st));
         fetch_job_fail(j, fetch_class_from_https(st), false, buf);
@@ -550,8 +552,13 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
         return;
     }
     case VN_KEEP: {
-        /* A valid policy stays in force; note that DNS was asked. */
+        /* A valid policy stays in force; note that DNS was asked, so that
+         * queries do not ask again before recheck_interval.  A refresh
+         * gets here only when DNS failed: try again later, not at the
+         * next tick. */
         j->e.checked_at = now;
+        if (j->refresh)
+            j->e.refresh_at = verdict_refresh_retry(&j->e, now, &f->p.verdict);
         enum fetch_class cls = j->txt == VTXT_ID     ? FETCH_UNCHANGED
                                : j->txt == VTXT_NONE ? FETCH_NO_RECORD
                                                      : FETCH_DNS_TEMPFAIL;
@@ -560,9 +567,18 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
         fetch_job_finish(j, cls, j->txt == VTXT_TEMPFAIL, why);
         return;
     }
-    case VN_BACKOFF:
-        fetch_job_finish(j, FETCH_BACKOFF, false, "this id failed to fetch recently");
+    case VN_BACKOFF: {
+        /* A refresh held back by a recent failure (of a query's fetch)
+         * is due again when the back-off ends, not at the next tick. */
+        enum fetch_class cls = FETCH_BACKOFF;
+        if (j->refresh) {
+            j->e.refresh_at = verdict_refresh_retry(&j->e, j->e.fail_at, &f->p.verdict);
+            if (!fetch_store(j))
+                cls = FETCH_INTERNAL;
+        }
+        fetch_job_finish(j, cls, false, "this id failed to fetch recently");
         return;
+    }
     case VN_NEGATIVE: {
         j->e.checked_at = now;
         j->e.negative_until = now + f->p.verdict.negative_ttl;

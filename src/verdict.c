@@ -4,7 +4,7 @@
  *
  * Public functions: verdict_params_default(), verdict_policy_valid(),
  * verdict_query(), verdict_after_txt(), verdict_refresh_due(),
- * verdict_refresh_at(), verdict_sweepable(), verdict_query_name(),
+ * verdict_refresh_retry(), verdict_refresh_at(), verdict_sweepable(), verdict_query_name(),
  * verdict_next_name().  See verdict.h for the decision tables.
  *
  * Decisions not spelt out in verdict.h:
@@ -65,6 +65,16 @@ static bool verdict_elapsed_at_least(int64_t now, int64_t since, int64_t span)
 bool verdict_policy_valid(const struct entry *e, int64_t now)
 {
     return e != NULL && e->policy != NULL && now < e->expires_at;
+}
+
+int64_t verdict_refresh_retry(const struct entry *e, int64_t from, const struct verdict_params *p)
+{
+    int64_t t = from > INT64_MAX - p->fail_backoff ? INT64_MAX : from + p->fail_backoff;
+    if (t > e->expires_at)
+        t = e->expires_at;
+    if (t < e->fetched_at)
+        t = e->fetched_at;
+    return t;
 }
 
 bool verdict_refresh_due(const struct entry *e, int64_t now)

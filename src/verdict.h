@@ -23,8 +23,10 @@
  *                   record says, unless DNS failed temporarily).
  *      VN_KEEP      a valid cached policy stays in force (id unchanged,
  *                   or record gone / DNS failing while the policy is
- *                   valid); the caller renews checked_at only when the id
- *                   was confirmed (VTXT_ID with the same id).
+ *                   valid); the caller renews checked_at, the time DNS
+ *                   was last asked, so that queries do not ask again
+ *                   before recheck_interval; a refresh that got here
+ *                   (DNS failing) is retried at verdict_refresh_retry().
  *      VN_BACKOFF   the published id failed to fetch less than
  *                   fail_backoff (5 min) ago: do not fetch; answer from a
  *                   valid cached policy if any, else no policy.  A
@@ -105,6 +107,15 @@ enum verdict_next verdict_after_txt(const struct entry *e, enum verdict_txt txt,
 /* True when a cached valid policy's proactive refresh is due. */
 bool verdict_refresh_due(const struct entry *e, int64_t now);
 
+/*
+ * When a proactive refresh that did not succeed is tried again: fail_backoff
+ * after `from` (now for a failed fetch or failing DNS, fail_at for a
+ * refresh held back by the back-off), as for a failed fetch; clamped to
+ * [fetched_at, expires_at] like every refresh_at.  Later than now for any
+ * entry whose refresh was due (valid policy, from >= now - fail_backoff),
+ * so a failing refresh never restarts at the next tick.
+ */
+int64_t verdict_refresh_retry(const struct entry *e, int64_t from, const struct verdict_params *p);
 int64_t verdict_refresh_at(int64_t fetched_at, uint32_t max_age, int64_t refresh_interval,
                            uint32_t jitter_seed);
 

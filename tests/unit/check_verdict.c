@@ -608,6 +608,56 @@ START_TEST(test_sweepable)
 }
 END_TEST
 
+/* ---- verdict_refresh_retry ------------------------------------------- */
+
+struct retry_row {
+    const char *name;
+    struct spec e;
+    int64_t from;
+    int64_t backoff; /* -1: default (300) */
+    int64_t want;
+};
+
+static const struct retry_row retry_rows[] = {
+    {"failed refresh: fail_backoff after now", VALID(T), R, -1, R + 300},
+    {"custom back-off", VALID(T), R, 60, R + 60},
+    {"back-off ends at a failure's fail_at + 300", VALID(T), F, -1, F + 300},
+    {"clamped to the expiry", VALID(T), E - 10, -1, E},
+    {"exactly at the expiry", VALID(T), E - 300, -1, E},
+    {"never before fetched_at", VALID(T), T - 1000, -1, T},
+    {"saturates", {true, "abc", T, INT64_MAX, T, R, 0, "", 0}, INT64_MAX - 5, -1, INT64_MAX},
+};
+
+START_TEST(test_refresh_retry)
+{
+    const struct retry_row *r = &retry_rows[_i];
+    struct entry e;
+    make_entry(&e, &r->e);
+    struct verdict_params p = defaults();
+    if (r->backoff >= 0)
+        p.fail_backoff = r->backoff;
+    int64_t got = verdict_refresh_retry(&e, r->from, &p);
+    ck_assert_msg(got == r->want, "%s: got %lld, want %lld", r->name, (long long)got,
+                  (long long)r->want);
+}
+END_TEST
+
+/* A refresh that was due and did not succeed is never due again at once. */
+START_TEST(test_refresh_retry_not_due)
+{
+    struct verdict_params p = defaults();
+    for (int64_t now = R; now < E; now += 997) {
+        struct entry e;
+        struct spec s = VALID(T);
+        make_entry(&e, &s);
+        ck_assert(verdict_refresh_due(&e, now));
+        e.refresh_at = verdict_refresh_retry(&e, now, &p);
+        ck_assert_msg(!verdict_refresh_due(&e, now), "due again at once at %lld", (long long)now);
+        ck_assert(e.refresh_at >= e.fetched_at && e.refresh_at <= e.expires_at);
+    }
+}
+END_TEST
+
 /* ---- names ----------------------------------------------------------- */
 
 START_TEST(test_names)
@@ -753,6 +803,8 @@ static Suite *verdict_suite(void)
     tcase_add_test(tc, test_after_txt_backoff_param);
     tcase_add_loop_test(tc, test_refresh_at, 0, NROWS(refresh_rows));
     tcase_add_loop_test(tc, test_sweepable, 0, NROWS(sweep_rows));
+    tcase_add_loop_test(tc, test_refresh_retry, 0, NROWS(retry_rows));
+    tcase_add_test(tc, test_refresh_retry_not_due);
     tcase_add_test(tc, test_names);
     suite_add_tcase(s, tc);
     TCase *prop = tcase_create("properties");
