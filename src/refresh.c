@@ -105,10 +105,17 @@ void refresh_tick(struct refresh *r)
     }
     snprintf(r->next, sizeof(r->next), "%s", next);
     if (done) {
-        if (r->seen > 0 || r->started > 0 || r->swept > 0)
+        /* A pass over a small cache takes one tick: say something only
+         * when it did something, or debug would be the only place. */
+        if (r->started > 0 || r->swept > 0 || r->skipped > 0)
             log_info("refresh pass: %zu entries in %lld s, %zu refreshes started, %zu expired "
                      "entries removed, %zu deferred",
                      r->seen, (long long)(now - r->pass_started), r->started, r->swept, r->skipped);
+        else if (r->seen > 0)
+            log_debug("refresh pass: %zu entries in %lld s, %zu refreshes started, %zu expired "
+                      "entries removed, %zu deferred",
+                      r->seen, (long long)(now - r->pass_started), r->started, r->swept,
+                      r->skipped);
         r->seen = r->started = r->swept = r->skipped = 0;
         r->pass_started = 0;
         r->next[0] = '\0';
