@@ -67,6 +67,8 @@
 #   world_set_txt NAME [TEXT...]    replace the TXT records of NAME (none if no
 #                                   TEXT) and restart dnsmasq
 #   world_set_policy NAME TEXT|@FILE  replace the served policy (immediate)
+#   world_set_status NAME [N]      serve NAME's policy URL with status N
+#                                   (none: the policy again); restarts nginx
 #   world_set_dns_mode NAME MODE    change a --dns domain's mode (immediate)
 #   world_set_hostile NAME MODE     restart a --hostile domain's server in MODE;
 #                                   MODE "off" stops it (connection refused)
@@ -670,6 +672,15 @@ world_set_txt() { # NAME [TEXT...]
 world_set_policy() { # NAME TEXT|@FILE
     lib_write_body "$WWW/$1/mta-sts.txt.new" "$2"
     mv "$WWW/$1/mta-sts.txt.new" "$WWW/$1/mta-sts.txt"
+}
+
+world_set_status() { # NAME [N]
+    [ -n "${W_STATUS[$1]+set}" ] || die "world_set_status: $1 was not declared"
+    W_STATUS[$1]=${2:-}
+    if [ -n "$NGINX_PID" ]; then
+        world_https_stop
+        world_https_start
+    fi
 }
 
 world_dns_queries() { # NAME: queries seen by dnsmasq for names ending in NAME
