@@ -3,7 +3,8 @@
  * validation (DESIGN section 3).  See domain.h for the contract.
  *
  * Public functions: domain_normalize_key(), domain_is_hostname(),
- * domain_is_ip_literal(), domain_mx_pattern(), domain_key_kind_name().
+ * domain_is_plain_hostname(), domain_is_ip_literal(), domain_mx_pattern(),
+ * domain_key_kind_name().
  *
  * Ownership: callers pass buffers with explicit lengths (embedded NUL
  * bytes are rejected, never truncated at) and fixed-size output buffers;
@@ -200,57 +201,38 @@ static bool domain_is_ipv6(const char *s, size_t len)
     return inet_pton(AF_INET6, buf, addr) == 1;
 }
 
+bool domain_is_plain_hostname(const char *s, size_t len)
+{
+    if (!domain_is_hostname(s, len))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            return false;
+        if ((i == 0 || s[i - 1] == '.') && len - i >= 4 && memcmp(s + i, "xn--", 4) == 0)
+            return false;
+    }
+    return true;
+}
+
 /*
- * The common case in one pass: in[0..len) holds only ASCII letters,
- * digits, hyphens and dots, at most one trailing dot, no "xn--" label,
- * and is a hostname once lowercased.  Then out gets that lowercase
- * hostname without the trailing dot and the result is its length.  This
- * is exactly what the general path produces for such a name: it needs no
- * IDNA, and with no ':' and a top-level label that is not all digits it
- * is no IP literal.  Anything else returns 0 (out holds junk) and the
- * caller takes the general path, which decides.
+ * The common case: in[0..len), lowercased and without one trailing dot,
+ * is a plain hostname (domain_is_plain_hostname()).  Then out holds it
+ * and the result is its length.  This is exactly what the general path
+ * produces for such a name: it needs no IDNA, and with no ':' and a
+ * top-level label that is not all digits it is no IP literal.  Anything
+ * else returns 0 (out holds junk) and the caller takes the general path,
+ * which decides.
  */
 static size_t domain_fast_ldh(const char *in, size_t len, char out[DOMAIN_BUFSZ])
 {
-    size_t dots = 0, llen = 0;
-    bool numeric = true;
-
     if (len > 0 && in[len - 1] == '.')
         len--;
     if (len == 0 || len > DOMAIN_MAX)
         return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (c == '.') {
-            if (llen == 0 || out[i - 1] == '-')
-                return 0;
-            out[i] = '.';
-            dots++;
-            llen = 0;
-            numeric = true;
-            continue;
-        }
-        if (llen == 0 && len - i >= 4 && (c | 0x20) == 'x' && (in[i + 1] | 0x20) == 'n' &&
-            in[i + 2] == '-' && in[i + 3] == '-')
-            return 0; /* an A-label: libidn2 must judge it */
-        if (c >= 'a' && c <= 'z') {
-            numeric = false;
-        } else if (c >= 'A' && c <= 'Z') {
-            c = (unsigned char)(c + ('a' - 'A'));
-            numeric = false;
-        } else if (c == '-' && llen > 0) {
-            numeric = false;
-        } else if (c < '0' || c > '9') {
-            return 0;
-        }
-        if (++llen > DOMAIN_LABEL_MAX)
-            return 0;
-        out[i] = (char)c;
-    }
-    if (llen == 0 || out[len - 1] == '-' || numeric || dots == 0)
-        return 0;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)domain_lower((unsigned char)in[i]);
     out[len] = '\0';
-    return len;
+    return domain_is_plain_hostname(out, len) ? len : 0;
 }
 
 /*

@@ -51,6 +51,10 @@ enum domain_key_kind domain_normalize_key(const char *key, size_t len, char out[
 /* Valid LDH hostname in A-label form, lowercase or not (see above). */
 bool domain_is_hostname(const char *s, size_t len);
 
+/* A hostname as above, all lowercase and without "xn--" labels: its own
+ * normalised form (no case to fold, no IDNA to apply). */
+bool domain_is_plain_hostname(const char *s, size_t len);
+
 /* Valid IPv4 or IPv6 address text (no brackets). */
 bool domain_is_ip_literal(const char *s, size_t len);
 

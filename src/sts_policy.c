@@ -726,28 +726,17 @@ static bool pol_line_canonical(const char *s, size_t n, struct span *key, struct
 }
 
 /*
- * Fast accept for a stored mx in the common form: "*."? then a hostname
- * (domain_is_hostname()) of lowercase letters, digits, hyphens and dots
- * without "xn--" labels.  Such a pattern is its own normalised form (no
- * case to fold, no IDNA, no trailing dot, no IP literal), so
- * pol_mx_normalise() would accept it unchanged.  False means "not this
- * form": the caller asks pol_mx_normalise(), which decides.
+ * Fast accept for a stored mx in the common form: "*."? then a plain
+ * hostname (domain_is_plain_hostname()).  Such a pattern is its own
+ * normalised form, so pol_mx_normalise() would accept it unchanged.
+ * False means "not this form": the caller asks pol_mx_normalise(), which
+ * decides.
  */
 static bool pol_mx_plain(const char *s, size_t n)
 {
-    if (n >= 2 && s[0] == '*' && s[1] == '.') {
-        s += 2;
-        n -= 2;
-    }
-    if (!domain_is_hostname(s, n))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] >= 'A' && s[i] <= 'Z')
-            return false;
-        if ((i == 0 || s[i - 1] == '.') && n - i >= 4 && memcmp(s + i, "xn--", 4) == 0)
-            return false;
-    }
-    return true;
+    if (n >= 2 && s[0] == '*' && s[1] == '.')
+        return domain_is_plain_hostname(s + 2, n - 2);
+    return domain_is_plain_hostname(s, n);
 }
 
 /*

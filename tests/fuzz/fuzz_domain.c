@@ -10,9 +10,9 @@
  *    [a-z0-9.*-], `pattern` is a hostname or "*." + hostname, `match` is
  *    the same with "*" dropped, and feeding `pattern` back yields itself;
  *  - domain_is_hostname() and domain_is_ip_literal() never both hold;
- *  - the one-pass fast path agrees with the general path (a key with a
+ *  - the fast path agrees with the general path (a key with a
  *    leading space always takes the general path and must normalise the
- *    same).
+ *    same), and a domain_is_plain_hostname() name normalises to itself.
  * A broken invariant aborts, which libFuzzer reports as a crash.
  */
 #include "autoconfig.h"
@@ -43,7 +43,7 @@ static void fuzz_check_chars(const char *s, bool star, const char *what)
 }
 
 /*
- * Differential check of the one-pass fast path: a leading space always
+ * Differential check of the fast path: a leading space always
  * sends the key down the general path (it is trimmed there), so " key"
  * must give the same kind and the same output as "key".
  */
@@ -122,6 +122,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(buf, data, size);
 
     fuzz_key(buf, size);
+    if (domain_is_plain_hostname(buf, size)) {
+        /* Its own normal form: as a key and as an mx. */
+        char out[DOMAIN_BUFSZ], pattern[DOMAIN_PATTERN_BUFSZ], match[DOMAIN_PATTERN_BUFSZ];
+        if (domain_normalize_key(buf, size, out) != DOMAIN_KEY_OK || strlen(out) != size ||
+            memcmp(out, buf, size) != 0)
+            fuzz_fail("a plain hostname does not normalise to itself", out);
+        if (!domain_mx_pattern(buf, size, pattern, match) || strcmp(pattern, out) != 0)
+            fuzz_fail("a plain hostname is not its own mx pattern", pattern);
+    }
     fuzz_mx(buf, size);
     if (domain_is_hostname(buf, size) && domain_is_ip_literal(buf, size))
         fuzz_fail("both hostname and IP literal", "input");

@@ -333,6 +333,33 @@ START_TEST(test_is_hostname_table)
 }
 END_TEST
 
+/* A plain hostname is its own normal form: a hostname, lowercase, no
+ * A-label. */
+static const struct bool_row plain_rows[] = {
+    {B("example.com"), true},
+    {B("mx-1.a0.example"), true},
+    {B("a.b"), true},
+    {B("axn--b.example"), true}, /* "xn--" not at a label start */
+    {B("EXAMPLE.com"), false},
+    {B("mx.Example.com"), false},
+    {B("xn--bcher-kva.example"), false},
+    {B("mx.xn--bcher-kva.example"), false},
+    {B("XN--bcher-kva.example"), false},
+    {B("example"), false},
+    {B("example.com."), false},
+    {B("1.2.3.4"), false},
+    {B("-a.b"), false},
+    {B("a\0.bc"), false},
+};
+
+START_TEST(test_is_plain_hostname_table)
+{
+    const struct bool_row *r = &plain_rows[_i];
+    ck_assert_msg(domain_is_plain_hostname(r->in, r->len) == r->want, "row %d (%.*s)", _i,
+                  (int)r->len, r->in);
+}
+END_TEST
+
 static const struct bool_row ip_rows[] = {
     {B("1.2.3.4"), true},
     {B("255.255.255.255"), true},
@@ -525,6 +552,7 @@ static Suite *domain_suite(void)
 
     tc = tcase_create("hostname");
     tcase_add_loop_test(tc, test_is_hostname_table, 0, NROWS(hostname_rows));
+    tcase_add_loop_test(tc, test_is_plain_hostname_table, 0, NROWS(plain_rows));
     tcase_add_loop_test(tc, test_is_ip_literal_table, 0, NROWS(ip_rows));
     tcase_add_test(tc, test_hostname_lengths);
     suite_add_tcase(s, tc);
