@@ -105,17 +105,14 @@ void refresh_tick(struct refresh *r)
     }
     snprintf(r->next, sizeof(r->next), "%s", next);
     if (done) {
-        /* A pass over a small cache takes one tick: say something only
-         * when it did something, or debug would be the only place. */
-        if (r->started > 0 || r->swept > 0 || r->skipped > 0)
-            log_info("refresh pass: %zu entries in %lld s, %zu refreshes started, %zu expired "
-                     "entries removed, %zu deferred",
-                     r->seen, (long long)(now - r->pass_started), r->started, r->swept, r->skipped);
-        else if (r->seen > 0)
-            log_debug("refresh pass: %zu entries in %lld s, %zu refreshes started, %zu expired "
-                      "entries removed, %zu deferred",
-                      r->seen, (long long)(now - r->pass_started), r->started, r->swept,
-                      r->skipped);
+        /* A pass over a small cache takes one tick: info only when it
+         * did something, or that line would come every second. */
+        bool busy = r->started > 0 || r->swept > 0 || r->skipped > 0;
+        if (busy || r->seen > 0)
+            log_msg(busy ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+                    "refresh pass: %zu entries in %lld s, %zu refreshes started, %zu expired "
+                    "entries removed, %zu deferred",
+                    r->seen, (long long)(now - r->pass_started), r->started, r->swept, r->skipped);
         r->seen = r->started = r->swept = r->skipped = 0;
         r->pass_started = 0;
         r->next[0] = '\0';
