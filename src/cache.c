@@ -736,10 +736,7 @@ enum cache_status cache_put_many(struct cache *c, const char *const *domains,
         return CACHE_ERROR;
     }
     if (rc != 0) {
-        log_error("cache %s: store of a batch of %zu records (%s first) failed: %s%s", c->path, n,
-                  domains[0], mdb_strerror(rc),
-                  is_file_problem(rc) ? " (the file is damaged: stop mtastsd and move it aside)"
-                                      : "");
+        log_failure(c, "store of the batch starting with", domains[0], rc);
         return CACHE_ERROR;
     }
     return CACHE_OK;
