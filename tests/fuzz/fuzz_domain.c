@@ -115,7 +115,7 @@ static void fuzz_mx(const char *in, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Exact-size copy, so that reads past the end are caught. */
-    char *buf = malloc(size ? size : 1);
+    char *buf = calloc(1, size ? size : 1); /* zeroed: size 0 reads nothing, gcc cannot tell */
     if (buf == NULL)
         return 0;
     if (size > 0)
