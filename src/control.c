@@ -36,11 +36,11 @@
  * Access: SO_PEERCRED at accept; root, the daemon's effective uid, and
  * members of control_socket_group (primary group or, with SO_PEERGROUPS,
  * any supplementary group) are served.  Others get "ERR permission
- * denied" and a warning in the log: at most CONTROL_DENY_LOG_BURST at
- * once, then one per second, the next logged line counting those that
- * were not (any local user may knock on a socket of mode 0666).  At most
- * CONTROL_CLIENTS_MAX clients
- * at once; more get "ERR too many control clients".
+ * denied".  At most CONTROL_CLIENTS_MAX clients at once; more get "ERR
+ * too many control clients".  Both refusals log a warning: at most
+ * CONTROL_DENY_LOG_BURST at once, then one per second, the next logged
+ * line counting those that were not (any local user may knock on a
+ * socket of mode 0666).
  *
  * Limits: request line CTLPROTO_LINE_MAX bytes, load record
  * CTLPROTO_RECORD_MAX bytes, CTLPROTO_REFRESH_MAX domains per refresh,
@@ -174,10 +174,10 @@ struct control {
     size_t nclients;
     unsigned long next_id;
     uint64_t refused;
-    time_t last_refuse_log;
-    /* Logging of refused peers: a token bucket (CONTROL_DENY_LOG_BURST
-     * lines, then one per second), so that any local user cannot flood
-     * the log through a world-connectable socket. */
+    /* Logging of refused connections: a token bucket
+     * (CONTROL_DENY_LOG_BURST lines, then one per second), so that any
+     * local user cannot flood the log through a world-connectable socket
+     * or by opening clients beyond CONTROL_CLIENTS_MAX. */
     unsigned deny_tokens;
     time_t deny_at;
     uint64_t deny_unlogged;
@@ -1186,8 +1186,13 @@ static void control_refuse(struct control *ctl, int fd, const char *msg)
     close(fd);
 }
 
-/* May this refusal be logged?  Takes a token; refills one per second. */
-static bool control_deny_log_ok(struct control *ctl)
+/*
+ * Log one refused connection, unless the token bucket is empty (it refills
+ * one line per second up to CONTROL_DENY_LOG_BURST); the next line that
+ * is logged says how many were not.
+ */
+static void control_log_refusal(struct control *ctl, const char *fmt, ...) LOG_PRINTF(2, 3);
+static void control_log_refusal(struct control *ctl, const char *fmt, ...)
 {
     time_t now = time(NULL);
     if (ctl->deny_at == 0 || now < ctl->deny_at) {
@@ -1199,10 +1204,21 @@ static bool control_deny_log_ok(struct control *ctl)
                                : ctl->deny_tokens + (unsigned)add;
     }
     ctl->deny_at = now;
-    if (ctl->deny_tokens == 0)
-        return false;
+    if (ctl->deny_tokens == 0) {
+        ctl->deny_unlogged++;
+        return;
+    }
     ctl->deny_tokens--;
-    return true;
+
+    char msg[512], more[64] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ctl->deny_unlogged > 0)
+        snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)", ctl->deny_unlogged);
+    log_warning("%s%s", msg, more);
+    ctl->deny_unlogged = 0;
 }
 
 static void control_accept_one(struct control *ctl, int fd)
@@ -1215,30 +1231,18 @@ static void control_accept_one(struct control *ctl, int fd)
         return;
     }
     if (!control_peer_allowed(ctl, fd, &cr)) {
-        if (control_deny_log_ok(ctl)) {
-            char more[64] = "";
-            if (ctl->deny_unlogged > 0)
-                snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)",
-                         ctl->deny_unlogged);
-            log_warning("control: connection from uid %ld gid %ld pid %ld refused: not root, "
-                        "not uid %ld%s%s%s",
-                        (long)cr.uid, (long)cr.gid, (long)cr.pid, (long)geteuid(),
-                        ctl->has_group ? " and not in group " : "",
-                        ctl->has_group ? ctl->group_name : "", more);
-            ctl->deny_unlogged = 0;
-        } else {
-            ctl->deny_unlogged++;
-        }
+        control_log_refusal(ctl,
+                            "control: connection from uid %ld gid %ld pid %ld refused: not "
+                            "root, not uid %ld%s%s",
+                            (long)cr.uid, (long)cr.gid, (long)cr.pid, (long)geteuid(),
+                            ctl->has_group ? " and not in group " : "",
+                            ctl->has_group ? ctl->group_name : "");
         control_refuse(ctl, fd, "ERR permission denied\n");
         return;
     }
     if (ctl->nclients >= CONTROL_CLIENTS_MAX) {
-        time_t now = time(NULL);
-        if (now != ctl->last_refuse_log) {
-            log_warning("control: %d clients already connected; refusing uid %ld pid %ld",
-                        CONTROL_CLIENTS_MAX, (long)cr.uid, (long)cr.pid);
-            ctl->last_refuse_log = now;
-        }
+        control_log_refusal(ctl, "control: %d clients already connected; refusing uid %ld pid %ld",
+                            CONTROL_CLIENTS_MAX, (long)cr.uid, (long)cr.pid);
         control_refuse(ctl, fd, "ERR too many control clients\n");
         return;
     }
