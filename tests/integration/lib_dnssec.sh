@@ -314,7 +314,7 @@ EOF
 
 dnssec_dig() { # NAME TYPE [SERVER]
     local out
-    out=$(timeout 5 drill -D "@${3:-$DNSSEC_RESOLVER}" "$1" "$2" 2>&1) || {
+    out=$(timeout "${DNSSEC_DIG_TIMEOUT:-5}" drill -D "@${3:-$DNSSEC_RESOLVER}" "$1" "$2" 2>&1) || {
         echo TIMEOUT
         return 1
     }
@@ -342,8 +342,11 @@ dnssec_stat() { # KEY
     echo "${v:-0}"
 }
 
+# The TCP port first: a UDP query sent before the server binds is lost
+# silently (drill would wait for its whole timeout).
 lib_dnssec_ready() { # SERVER NAME
-    dnssec_dig "$2" SOA "$1" | head -n 1 | grep -q '^NOERROR'
+    lib_port_open "$1" 53 || return 1
+    DNSSEC_DIG_TIMEOUT=2 dnssec_dig "$2" SOA "$1" | head -n 1 | grep -q '^NOERROR'
 }
 
 # lib_dnssec_expect_flags NAME TYPE WANT_RCODE AD|noAD: die unless so
