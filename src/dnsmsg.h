@@ -40,21 +40,21 @@
  * Hostile input: every read is bounds-checked against the message length;
  * names are decompressed with each pointer required to point before the
  * segment being read (so pointer loops and forward pointers are refused),
- * never into the 12-byte header, with labels of at most 63 octets and
- * names of at most 255 octets; the label types 01 and 10 (RFC 6891
- * section 5, obsolete) are refused.  The rdata of every record used must
- * have exactly its type's length (an MX exchange or CNAME target must end
- * exactly at the end of its RDATA).  Records of the answer section must be
- * of class IN.  Names returned are text: lowercase, no trailing dot, root
- * as "."; a name used in the answer (owner of the chain, CNAME target, MX
- * exchange) whose labels hold anything but letters, digits, '-' and '_'
- * makes the whole answer invalid (DNSMSG_E_CHARS): such a name is no host
- * name Postfix could use, and an answer is never half-believed.  At most
- * DNSMSG_MAX_RRS records are returned; more set oversize.  Counts in the
- * header are not trusted: every record must be in the message.
+ * never into the 12-byte header, at most 127 pointers per name (a name has
+ * at most 127 labels), names of at most 255 octets; the label types 01 and
+ * 10 (RFC 6891 section 5, obsolete) are refused.  The rdata of every record
+ * used must have exactly its type's length (an MX exchange or CNAME target
+ * must end exactly at the end of its RDATA).  Records of the answer section
+ * must be of class IN.  Names returned are text: lowercase, no trailing
+ * dot, root as "."; a name used in the answer (owner of the chain, CNAME
+ * target, MX exchange) whose labels hold anything but letters, digits, '-'
+ * and '_' makes the whole answer invalid (DNSMSG_E_CHARS): such a name is
+ * no host name Postfix could use, and an answer is never half-believed.  At
+ * most DNSMSG_MAX_RRS records are returned; more set oversize.  Counts in
+ * the header are not trusted: every record must be in the message.
  *
  * Ownership: a parsed answer points into the message for RDATA and TLSA
- * data (rr.rdata, rr.tlsa.data): the caller keeps the message alive while
+ * data (rr.rdata, rr.u.tlsa.data): the caller keeps the message alive while
  * it uses the answer.  Everything else is copied into the answer.
  *
  * Pure: no allocation, no I/O, no logging.  dnsmsg_strerror() says what
@@ -68,7 +68,6 @@
 #include <stdint.h>
 
 #define DNSMSG_HEADER_LEN 12
-#define DNSMSG_MAX_MSG    65535                              /* a DNS message over TCP */
 #define DNSMSG_QUERY_MAX  (DNSMSG_HEADER_LEN + 255 + 4 + 11) /* longest query we build */
 #define DNSMSG_NAME_WIRE  255                                /* octets, RFC 1035 section 2.3.4 */
 #define DNSMSG_NAME_TEXT  254                                /* 253 characters and the NUL */
