@@ -211,8 +211,19 @@ while True:
     while q[end] != 0:
         end += 1 + q[end]
     question = q[12:end + 5]
+    qtype, = struct.unpack(">H", q[end + 1:end + 3])
     label = q[13:13 + q[12]].decode()
-    if label == "loop":      # owner is a pointer to itself
+    flags, count = 0x81A0, 1
+    if label == "half":      # A: one record with AD; AAAA: SERVFAIL
+        if qtype == 1:
+            an = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, 1])
+        else:
+            an, flags, count = b"", 0x8182, 0
+    elif label == "many":    # 40 A records with AD
+        an = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 100 - i, 4) + bytes([192, 0, 2, i])
+                      for i in range(40))
+        count = 40
+    elif label == "loop":    # owner is a pointer to itself
         at = 12 + len(question)
         an = struct.pack(">H", 0xC000 | at) + struct.pack(">HHIH", 52, 1, 60, 4) + b"\3\1\1\0"
     elif label == "forward":  # pointer to a later name
@@ -222,7 +233,7 @@ while True:
         an = b"\xc0\x0c" + struct.pack(">HHIH", 52, 1, 60, 200) + b"\3\1\1"
     else:                     # an answer of class CH
         an = b"\xc0\x0c" + struct.pack(">HHIH", 52, 3, 60, 4) + b"\3\1\1\0"
-    hdr = struct.pack(">HHHHHH", qid, 0x81A0, 1, 1, 0, 0)
+    hdr = struct.pack(">HHHHHH", qid, flags, 1, count, 0, 0)
     s.sendto(hdr + question + an, peer)
 EOF
 "$PYTHON" "$WORK/hostile_dns.py" "$HOSTILE" 2>>"$WORK/hostile_dns.err" &
@@ -235,6 +246,13 @@ for case in loop:"bad compression pointer" forward:"bad compression pointer" \
         -s "$HOSTILE" sec TLSA "${case%%:*}.hostile.test"
     expect_eq "hostile answer (${case%%:*}): detail" "$(detail)" "malformed answer: ${case#*:}"
 done
+
+expect_sec "A with AD but AAAA SERVFAIL: the address is there, AD is not" OK 0 0 "A/192.0.2.1" \
+    -s "$HOSTILE" addr-sec half.hostile.test
+expect_eq "half: the detail names both" "$(detail)" "A: 1 record, AD, AAAA: SERVFAIL"
+run -s "$HOSTILE" sec A many.hostile.test
+expect_eq "40 records: the first 32, flagged oversize, TTL of all 40" \
+    "$RC $(field status) $(field ad) $(field oversize) $(field n) $(field ttl)" "0 OK 1 1 32 61"
 
 note "dnssec world start: ${DNSSEC_START_MS} ms"
 finish
