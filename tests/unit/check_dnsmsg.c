@@ -983,6 +983,8 @@ END_TEST
 
 START_TEST(test_cname_out_of_order_and_strays)
 {
+    uint8_t *msg;
+
     /* The A record comes before the CNAME that leads to it; an A for an
      * unrelated name and one for the alias itself are not the answer. */
     w_start(&W, F_ANSWER, "_25._tcp.alias.example", DNSMSG_T_TLSA, 4, 0, 0);
@@ -1005,7 +1007,7 @@ START_TEST(test_cname_out_of_order_and_strays)
     w_bytes(&W, "\x02\x00\x00\x02", 4);
     w_rr_end(&W, at);
 
-    ck_assert_int_eq(parse_w(&W, "_25._tcp.alias.example", DNSMSG_T_TLSA, 0x1234, &ans, NULL),
+    ck_assert_int_eq(parse_w(&W, "_25._tcp.alias.example", DNSMSG_T_TLSA, 0x1234, &ans, &msg),
                      DNSMSG_OK);
     ck_assert_str_eq(ans.cname, "_25._tcp.mx.example");
     ck_assert_uint_eq(ans.cnames, 1);
@@ -1013,6 +1015,7 @@ START_TEST(test_cname_out_of_order_and_strays)
     ck_assert_uint_eq(ans.ttl, 40);
     ck_assert_uint_eq(ans.rr[0].u.tlsa.usage, 3);
     ck_assert(memcmp(ans.rr[0].u.tlsa.data, digest, 32) == 0);
+    free(msg); /* the TLSA data points into it */
 }
 END_TEST
 
