@@ -45,6 +45,22 @@
  * over to anyway); with several servers failover is kept and the detail
  * says the cause is one of the three.
  *
+ * DNSSEC-aware queries (dns_query_sec() and its wrappers, for DANE):
+ * c-ares 1.18's ares_query() fixes the header flags (no AD bit), has no
+ * TLSA parser and its MX parser drops TTLs, so these queries are built by
+ * dnsmsg_build() and sent with ares_send(), and the raw answer is copied
+ * (the TLSA data of the result points into the copy) and parsed by
+ * dnsmsg_parse().  They share everything else with dns_txt()/dns_addr():
+ * channels, parts, deferred delivery, cancellation, dns_free().  The
+ * query id is random (getrandom()); c-ares 1.18 keeps it and matches the
+ * answer on id and question, newer c-ares choose their own id, so the
+ * parser is not asked to check it.  With ares_send(), c-ares passes every
+ * answer it accepts (NXDOMAIN included) as ARES_SUCCESS; the RCODE is
+ * mapped here: NOERROR with records -> DNS_OK, NOERROR without ->
+ * DNS_NODATA, NXDOMAIN -> DNS_NODATA + nxdomain, anything else (SERVFAIL
+ * with a single server, see above), a TC bit still set or a malformed
+ * answer -> DNS_TEMPFAIL.
+ *
  * Diagnostics: every result carries a short detail ("NXDOMAIN",
  * "SERVFAIL", "timeout", ...) for the caller's log line; this module logs
  * only at debug level, plus errors from dns_new().
@@ -56,7 +72,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <ares.h>
 #include <event2/event.h>
@@ -86,6 +105,7 @@
 enum dns_kind {
     DNS_KIND_TXT,
     DNS_KIND_ADDR,
+    DNS_KIND_SEC, /* dns_query_sec() and its wrappers */
 };
 
 /* One c-ares channel.  dns_reconfigure() starts a new one; the old one
@@ -118,6 +138,23 @@ struct dns_part {
     char detail[DNS_PART_SZ];
 };
 
+/* The raw answer of one part of a DNSSEC-aware query, and the result
+ * handed to the callback (which points into the answers). */
+struct dns_sec_part {
+    uint8_t *msg; /* copy of the answer: TLSA data points into it */
+    bool parsed;
+    bool nxdomain;
+    struct dnsmsg_answer ans;
+};
+
+struct dns_sec {
+    dns_sec_cb cb;
+    struct dns_sec_part part[2];
+    struct dnsmsg_rr *merged;     /* A then AAAA, for dns_addr_sec() */
+    char cname[DNSMSG_NAME_TEXT]; /* the name without its dot, if no answer says more */
+    struct dns_sec_result res;
+};
+
 struct dns_query {
     struct dns *d; /* NULL once detached for delivery */
     enum dns_kind kind;
@@ -131,6 +168,7 @@ struct dns_query {
     struct dns_part parts[2];
     struct event *deliver;
     struct dns_query *prev, *next;
+    struct dns_sec *sec; /* DNS_KIND_SEC only */
 
     /* Results. */
     enum dns_status st;
@@ -154,6 +192,10 @@ struct dns {
 
 static void dns_rearm(struct dns_chan *c);
 static void dns_chan_free(struct dns_chan *c);
+static void dns_sec_collect(struct dns_query *q, struct dns_part *p, const unsigned char *abuf,
+                            int alen);
+static void dns_sec_finish(struct dns_query *q);
+static void dns_sec_free(struct dns_sec *sec);
 
 const char *dns_status_name(enum dns_status st)
 {
@@ -417,6 +459,10 @@ static void dns_collect_addr(struct dns_query *q, struct dns_part *p, const unsi
 /* Combine the parts into the query's overall status and detail. */
 static void dns_finish(struct dns_query *q)
 {
+    if (q->kind == DNS_KIND_SEC) {
+        dns_sec_finish(q);
+        return;
+    }
     if (q->kind == DNS_KIND_TXT) {
         q->st = q->parts[0].st;
         snprintf(q->detail, sizeof(q->detail), "%s", q->parts[0].detail);
@@ -455,6 +501,7 @@ static void dns_query_free(struct dns_query *q)
     if (q->kind == DNS_KIND_TXT)
         for (i = 0; i < q->n; i++)
             free(q->txt_buf[i]);
+    dns_sec_free(q->sec);
     if (q->deliver != NULL)
         event_free(q->deliver);
     free(q);
@@ -486,6 +533,8 @@ static void dns_deliver_event(evutil_socket_t fd, short what, void *arg)
     if (!q->cancelled) {
         if (q->kind == DNS_KIND_TXT)
             q->txt_cb(q->arg, q->st, q->n > 0 ? q->rrs : NULL, q->n, q->oversize, q->detail);
+        else if (q->kind == DNS_KIND_SEC)
+            q->sec->cb(q->arg, &q->sec->res);
         else
             q->addr_cb(q->arg, q->st, q->n > 0 ? q->addrs : NULL, q->n, q->detail);
     }
@@ -510,13 +559,11 @@ static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf
             dns_part_fail(p, status);
         else if (q->kind == DNS_KIND_TXT)
             dns_collect_txt(q, p, abuf, alen);
+        else if (q->kind == DNS_KIND_SEC)
+            dns_sec_collect(q, p, abuf, alen);
         else
             dns_collect_addr(q, p, abuf, alen);
-        log_debug("dns: %s %s: %s", q->name,
-                  p->type == T_TXT ? "TXT"
-                  : p->type == T_A ? "A"
-                                   : "AAAA",
-                  p->detail);
+        log_debug("dns: %s %s: %s", q->name, dnsmsg_type_name((uint16_t)p->type), p->detail);
     }
     if (q->outstanding > 0)
         return;
@@ -800,9 +847,260 @@ void dns_cancel(struct dns_query *q)
     q->cancelled = true;
     q->txt_cb = NULL;
     q->addr_cb = NULL;
+    if (q->sec != NULL)
+        q->sec->cb = NULL;
     if (q->outstanding == 0) {
         /* Finished, waiting for delivery: drop it now. */
         dns_unlink(q);
         dns_query_free(q);
     }
+}
+
+/* ---- DNSSEC-aware queries (DANE) ---------------------------------------- */
+
+/* A query id nobody off the path can guess (the resolver is local, but
+ * the id costs nothing).  getrandom() cannot fail for 2 bytes once the
+ * kernel pool is ready; if it does, a time-seeded generator stands in. */
+static uint16_t dns_random_id(void)
+{
+    static uint64_t state;
+    uint16_t id;
+
+    if (getrandom(&id, sizeof(id), GRND_NONBLOCK) == (ssize_t)sizeof(id))
+        return id;
+    if (state == 0)
+        state = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15u;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint16_t)(state >> 24);
+}
+
+static void dns_sec_free(struct dns_sec *sec)
+{
+    if (sec == NULL)
+        return;
+    for (int i = 0; i < 2; i++)
+        free(sec->part[i].msg);
+    free(sec->merged);
+    free(sec);
+}
+
+/* One answer arrived with ARES_SUCCESS: parse it and map its RCODE. */
+static void dns_sec_collect(struct dns_query *q, struct dns_part *p, const unsigned char *abuf,
+                            int alen)
+{
+    struct dns_sec_part *sp = &q->sec->part[p - q->parts];
+    struct dnsmsg_answer *a = &sp->ans;
+    enum dnsmsg_err err;
+
+    p->st = DNS_TEMPFAIL;
+    if (abuf == NULL || alen <= 0) {
+        snprintf(p->detail, sizeof(p->detail), "empty answer");
+        return;
+    }
+    sp->msg = xmalloc((size_t)alen);
+    memcpy(sp->msg, abuf, (size_t)alen);
+    err = dnsmsg_parse(sp->msg, (size_t)alen, q->name, (uint16_t)p->type, DNSMSG_ANY_ID, a);
+    if (err != DNSMSG_OK) {
+        snprintf(p->detail, sizeof(p->detail), "malformed answer: %s", dnsmsg_strerror(err));
+        return;
+    }
+    if (a->hdr.tc) {
+        snprintf(p->detail, sizeof(p->detail), "truncated answer");
+        return;
+    }
+    switch (a->hdr.rcode) {
+    case DNSMSG_R_NOERROR:
+        sp->parsed = true;
+        p->st = a->n > 0 ? DNS_OK : DNS_NODATA;
+        if (a->n > 0)
+            snprintf(p->detail, sizeof(p->detail), "%zu record%s%s%s", a->n, a->n == 1 ? "" : "s",
+                     a->oversize ? " (oversize)" : "", a->hdr.ad ? ", AD" : "");
+        else
+            snprintf(p->detail, sizeof(p->detail), "no records%s", a->hdr.ad ? ", AD" : "");
+        return;
+    case DNSMSG_R_NXDOMAIN:
+        sp->parsed = true;
+        sp->nxdomain = true;
+        p->st = DNS_NODATA;
+        snprintf(p->detail, sizeof(p->detail), "NXDOMAIN%s", a->hdr.ad ? ", AD" : "");
+        return;
+    default:
+        snprintf(p->detail, sizeof(p->detail), "%s", dnsmsg_rcode_name(a->hdr.rcode));
+        if (strcmp(p->detail, "RCODE") == 0)
+            snprintf(p->detail, sizeof(p->detail), "RCODE %u", a->hdr.rcode);
+        return;
+    }
+}
+
+/* The TTL a part's outcome may be kept for (see dns.h). */
+static uint32_t dns_sec_part_ttl(const struct dns_part *p, const struct dns_sec_part *sp)
+{
+    if (!sp->parsed)
+        return 0;
+    if (p->st == DNS_OK)
+        return sp->ans.ttl;
+    return sp->ans.has_soa ? sp->ans.neg_ttl : 0;
+}
+
+static void dns_sec_finish(struct dns_query *q)
+{
+    struct dns_sec *sec = q->sec;
+    struct dns_sec_result *r = &sec->res;
+    const struct dns_part *p0 = &q->parts[0];
+    const struct dns_sec_part *s0 = &sec->part[0];
+
+    r->name = q->name;
+    r->cname = s0->parsed ? s0->ans.cname : sec->cname;
+    if (q->parts[1].type == 0) {
+        /* One type. */
+        q->st = p0->st;
+        r->nxdomain = s0->nxdomain;
+        r->ad = s0->parsed && s0->ans.hdr.ad;
+        r->ttl = dns_sec_part_ttl(p0, s0);
+        r->oversize = s0->parsed && s0->ans.oversize;
+        r->n = p0->st == DNS_OK ? s0->ans.n : 0;
+        r->rrs = r->n > 0 ? s0->ans.rr : NULL;
+        snprintf(q->detail, sizeof(q->detail), "%s", p0->detail);
+    } else {
+        /* A and AAAA: as dns_addr(), plus AD only if both had it. */
+        const struct dns_part *p1 = &q->parts[1];
+        const struct dns_sec_part *s1 = &sec->part[1];
+        size_t n0 = p0->st == DNS_OK ? s0->ans.n : 0, n1 = p1->st == DNS_OK ? s1->ans.n : 0;
+        uint32_t t0 = dns_sec_part_ttl(p0, s0), t1 = dns_sec_part_ttl(p1, s1);
+
+        if (!s0->parsed && s1->parsed)
+            r->cname = s1->ans.cname;
+        if (n0 + n1 > 0)
+            q->st = DNS_OK;
+        else if (p0->st == DNS_TEMPFAIL || p1->st == DNS_TEMPFAIL)
+            q->st = DNS_TEMPFAIL;
+        else
+            q->st = DNS_NODATA;
+        r->nxdomain = q->st == DNS_NODATA && s0->nxdomain && s1->nxdomain;
+        r->ad = s0->parsed && s1->parsed && s0->ans.hdr.ad && s1->ans.hdr.ad;
+        if (s0->parsed && s1->parsed)
+            r->ttl = t0 < t1 ? t0 : t1;
+        else
+            r->ttl = s0->parsed ? t0 : t1;
+        r->oversize = (s0->parsed && s0->ans.oversize) || (s1->parsed && s1->ans.oversize);
+        if (n0 + n1 > 0) {
+            sec->merged = xcalloc(n0 + n1, sizeof(*sec->merged));
+            memcpy(sec->merged, s0->ans.rr, n0 * sizeof(*sec->merged));
+            memcpy(sec->merged + n0, s1->ans.rr, n1 * sizeof(*sec->merged));
+        }
+        r->n = n0 + n1;
+        r->rrs = sec->merged;
+        snprintf(q->detail, sizeof(q->detail), "A: %s, AAAA: %s", p0->detail, p1->detail);
+    }
+    if (q->st == DNS_TEMPFAIL) {
+        r->ad = false;
+        r->ttl = 0;
+        r->nxdomain = false;
+    }
+    r->st = q->st;
+    r->detail = q->detail;
+}
+
+/* Start a DNSSEC-aware query for NAME (NULL: a bad name) with one or two
+ * types. */
+static struct dns_query *dns_sec_start(struct dns *d, const char *name, const uint16_t *types,
+                                       int ntypes, dns_sec_cb cb, void *arg)
+{
+    struct dns_query *q = xcalloc(1, sizeof(*q));
+    uint8_t qbuf[2][DNSMSG_QUERY_MAX];
+    size_t qlen[2], len = name != NULL ? strlen(name) : 0;
+    enum dnsmsg_err err;
+    int i;
+
+    q->d = d;
+    q->kind = DNS_KIND_SEC;
+    q->arg = arg;
+    q->sec = xcalloc(1, sizeof(*q->sec));
+    q->sec->cb = cb;
+    q->deliver = event_new(d->base, -1, 0, dns_deliver_event, q);
+    if (q->deliver == NULL) {
+        log_error("dns: cannot create event");
+        abort();
+    }
+    q->next = d->queries;
+    if (d->queries != NULL)
+        d->queries->prev = q;
+    d->queries = q;
+
+    /* Absolute name: one trailing dot, so no search list applies; "." and
+     * "" are the root. */
+    while (name != NULL && len > 1 && name[len - 1] == '.')
+        len--;
+    if (name != NULL && (len == 0 || strcmp(name, ".") == 0)) {
+        strcpy(q->name, ".");
+        strcpy(q->sec->cname, ".");
+    } else if (name != NULL && dns_name_ok(name, len)) {
+        memcpy(q->name, name, len);
+        memcpy(q->sec->cname, name, len);
+        q->name[len] = '.';
+        q->name[len + 1] = '\0';
+    } else {
+        q->st = DNS_NODATA;
+        snprintf(q->detail, sizeof(q->detail), "bad name");
+        q->sec->res.st = q->st;
+        q->sec->res.name = q->name;
+        q->sec->res.cname = q->sec->cname;
+        q->sec->res.detail = q->detail;
+        event_active(q->deliver, EV_TIMEOUT, 0);
+        return q;
+    }
+    for (i = 0; i < ntypes; i++) {
+        qlen[i] = dnsmsg_build(qbuf[i], sizeof(qbuf[i]), dns_random_id(), q->name, types[i],
+                               DNSMSG_Q_DEFAULT, &err);
+        if (qlen[i] == 0) {
+            /* dns_name_ok() and dnsmsg agree on names: cannot happen. */
+            log_error("dns: cannot build query for %s: %s", q->name, dnsmsg_strerror(err));
+            abort();
+        }
+    }
+
+    /* Count everything before the first ares_send(): it may call back. */
+    struct dns_chan *c = d->cur;
+    for (i = 0; i < ntypes; i++) {
+        q->parts[i].q = q;
+        q->parts[i].c = c;
+        q->parts[i].type = types[i];
+    }
+    q->outstanding = ntypes;
+    c->outstanding += ntypes;
+    for (i = 0; i < ntypes; i++)
+        ares_send(c->channel, qbuf[i], (int)qlen[i], dns_ares_cb, &q->parts[i]);
+    dns_rearm(c);
+    return q;
+}
+
+struct dns_query *dns_query_sec(struct dns *d, const char *name, uint16_t type, dns_sec_cb cb,
+                                void *arg)
+{
+    return dns_sec_start(d, name, &type, 1, cb, arg);
+}
+
+struct dns_query *dns_mx_sec(struct dns *d, const char *domain, dns_sec_cb cb, void *arg)
+{
+    return dns_query_sec(d, domain, DNSMSG_T_MX, cb, arg);
+}
+
+struct dns_query *dns_tlsa(struct dns *d, const char *host, unsigned port, dns_sec_cb cb, void *arg)
+{
+    char name[DNS_NAME_MAX + 16];
+    const uint16_t type = DNSMSG_T_TLSA;
+    bool ok = port > 0 && port <= 65535 &&
+              (size_t)snprintf(name, sizeof(name), "_%u._tcp.%s", port, host) < sizeof(name);
+
+    /* An impossible port or an overlong name is a "bad name". */
+    return dns_sec_start(d, ok ? name : NULL, &type, 1, cb, arg);
+}
+
+struct dns_query *dns_addr_sec(struct dns *d, const char *host, dns_sec_cb cb, void *arg)
+{
+    static const uint16_t types[2] = {DNSMSG_T_A, DNSMSG_T_AAAA};
+
+    return dns_sec_start(d, host, types, 2, cb, arg);
 }

@@ -32,13 +32,45 @@
  * / dns_addr() themselves (they are deferred to the loop if c-ares
  * answers synchronously).  dns_free() cancels everything outstanding
  * without calling callbacks.
+ *
+ * DNSSEC-aware lookups (for DANE, RFC 7672): dns_query_sec() asks for one
+ * name and type with a query built by dnsmsg (RD and AD set, EDNS0, see
+ * dnsmsg.h for why), sent with ares_send(), and parses the raw answer
+ * with dnsmsg_parse().  dns_mx_sec(), dns_tlsa() (the TLSA RRset of
+ * "_PORT._tcp.HOST") and dns_addr_sec() (A and AAAA at once) are built on
+ * it.  The result (struct dns_sec_result) says:
+ *   st        DNS_OK (n >= 1), DNS_NODATA (no records; nxdomain says the
+ *             name does not exist), DNS_TEMPFAIL (SERVFAIL -- which is what
+ *             a validating resolver answers for a bogus signature --,
+ *             REFUSED, timeout, a truncated or malformed answer, ...)
+ *   ad        the resolver set AD: it validated the answer (or the denial)
+ *             with DNSSEC.  Only meaningful from a trusted, local,
+ *             validating resolver; never set with DNS_TEMPFAIL.  For
+ *             dns_addr_sec(), only when both the A and the AAAA answers
+ *             came (records or none) with AD.
+ *   ttl       DNS_OK: the smallest TTL of the records and of the CNAMEs
+ *             followed; DNS_NODATA: the negative-caching TTL of the SOA
+ *             in the answer (0 if there was none); 0 on DNS_TEMPFAIL.
+ *   name      the absolute name asked ("_25._tcp.mx.example.");
+ *   cname     the name the records belong to after CNAMEs (RFC 7671
+ *             section 7 lets a TLSA RRset be reached through CNAMEs), no
+ *             trailing dot;
+ *   rrs, n    the records (struct dnsmsg_rr: MX preference and exchange,
+ *             TLSA usage/selector/matching type/data, A/AAAA bytes, TTLs),
+ *             at most DNSMSG_MAX_RRS per type, oversize if more came;
+ *             A before AAAA for dns_addr_sec().  Everything the result
+ *             points to lives until the callback returns.
+ *   detail    for the caller's log line.
+ * Names are checked as for dns_txt(); "." (or "") asks for the root.
  */
 #ifndef MTASTSD_DNS_H
 #define MTASTSD_DNS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "dnsmsg.h"
 #include "sts_txt.h"
 
 struct event_base;
@@ -63,6 +95,20 @@ typedef void (*dns_txt_cb)(void *arg, enum dns_status st, const struct sts_txt_r
 typedef void (*dns_addr_cb)(void *arg, enum dns_status st, const char *const *addrs, size_t n,
                             const char *detail);
 
+struct dns_sec_result {
+    enum dns_status st;
+    bool nxdomain;
+    bool ad;
+    bool oversize;
+    uint32_t ttl;
+    const char *name;
+    const char *cname;
+    size_t n;
+    const struct dnsmsg_rr *rrs;
+    const char *detail;
+};
+typedef void (*dns_sec_cb)(void *arg, const struct dns_sec_result *r);
+
 struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
                     size_t errsz);
 void dns_free(struct dns *d);
@@ -71,6 +117,13 @@ bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *e
 
 struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
 struct dns_query *dns_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg);
+/* DNSSEC-aware lookups (see above); cancelled with dns_cancel(). */
+struct dns_query *dns_query_sec(struct dns *d, const char *name, uint16_t type, dns_sec_cb cb,
+                                void *arg);
+struct dns_query *dns_mx_sec(struct dns *d, const char *domain, dns_sec_cb cb, void *arg);
+struct dns_query *dns_tlsa(struct dns *d, const char *host, unsigned port, dns_sec_cb cb,
+                           void *arg);
+struct dns_query *dns_addr_sec(struct dns *d, const char *host, dns_sec_cb cb, void *arg);
 void dns_cancel(struct dns_query *q);
 
 const char *dns_status_name(enum dns_status st);

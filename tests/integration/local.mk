@@ -11,3 +11,4 @@ include tests/integration/ops.mk
 include tests/integration/ctl.mk
 include tests/integration/resil.mk
 include tests/integration/e2e.mk
+include tests/integration/dns_sec.mk

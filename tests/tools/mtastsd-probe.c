@@ -5,6 +5,7 @@
  *                 [-C CONNECT_TIMEOUT_MS] [-T TOTAL_TIMEOUT_MS] [-m MAX_BODY]
  *                 [-r SERVERS] [-R SERVERS] [-x]
  *                 txt NAME | addr HOST | fetch HOST | get HOST ADDRS
+ *                 | mx-sec DOMAIN | tlsa HOST PORT | addr-sec HOST | sec TYPE NAME
  *
  * txt   dns_txt(NAME)            status=OK n=2 oversize=0 rr="..." rr="..."
  * addr  dns_addr(HOST)           status=OK n=2 addr=127.0.0.1 addr=::1
@@ -13,6 +14,16 @@
  *                                status=OK code=200 len=N body="..."
  *                                status=ERR_CERT code=0 detail="..."
  *                                status=DNS_NODATA detail="..." (lookup failed)
+ * mx-sec    dns_mx_sec(DOMAIN)
+ * tlsa      dns_tlsa(HOST, PORT)
+ * addr-sec  dns_addr_sec(HOST)
+ * sec       dns_query_sec(NAME, TYPE); TYPE a number or A, AAAA, MX, TLSA,
+ *           TXT, SOA, NS, DNSKEY
+ *           status=OK ad=1 nxdomain=0 oversize=0 ttl=3600 n=2
+ *           name=_25._tcp.mx.example. cname=_25._tcp.mx.example
+ *           rr=MX/TTL/PREF/EXCHANGE  rr=TLSA/TTL/USAGE/SELECTOR/MTYPE/HEXDATA
+ *           rr=A/TTL/ADDR  rr=AAAA/TTL/ADDR  rr=TYPEn/TTL/HEXRDATA
+ *           (HEXDATA lowercase; "-" when empty)
  * Every result line also ends in detail="...".  Quoted values escape '"',
  * '\' and bytes outside printable ASCII as \xHH, so the line is one line
  * and parseable.  -x starts the operation, cancels it at once and checks
@@ -27,12 +38,14 @@
  */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -56,7 +69,8 @@ static void usage(void)
     fprintf(stderr, "usage: mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] "
                     "[-p PORT] [-C CONNECT_MS] [-T TOTAL_MS] [-m MAX_BODY] [-r SERVERS] "
                     "[-R SERVERS] [-x] "
-                    "txt NAME | addr HOST | fetch HOST | get HOST ADDRS\n");
+                    "txt NAME | addr HOST | fetch HOST | get HOST ADDRS | mx-sec DOMAIN | "
+                    "tlsa HOST PORT | addr-sec HOST | sec TYPE NAME\n");
     exit(2);
 }
 
@@ -122,6 +136,65 @@ static void on_addr(void *arg, enum dns_status st, const char *const *addrs, siz
     print_quoted("detail", detail, strlen(detail));
     putchar('\n');
     finish(p);
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        putchar('-');
+    for (size_t i = 0; i < n; i++)
+        printf("%02x", p[i]);
+}
+
+static void on_sec(void *arg, const struct dns_sec_result *r)
+{
+    struct probe *p = arg;
+    char buf[INET6_ADDRSTRLEN];
+
+    p->callbacks++;
+    printf("status=%s ad=%d nxdomain=%d oversize=%d ttl=%lu n=%zu name=%s cname=%s",
+           dns_status_name(r->st), r->ad ? 1 : 0, r->nxdomain ? 1 : 0, r->oversize ? 1 : 0,
+           (unsigned long)r->ttl, r->n, r->name, r->cname);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct dnsmsg_rr *rr = &r->rrs[i];
+        switch (rr->type) {
+        case DNSMSG_T_MX:
+            printf(" rr=MX/%lu/%u/%s", (unsigned long)rr->ttl, rr->u.mx.pref, rr->u.mx.exchange);
+            break;
+        case DNSMSG_T_TLSA:
+            printf(" rr=TLSA/%lu/%u/%u/%u/", (unsigned long)rr->ttl, rr->u.tlsa.usage,
+                   rr->u.tlsa.selector, rr->u.tlsa.mtype);
+            print_hex(rr->u.tlsa.data, rr->u.tlsa.len);
+            break;
+        case DNSMSG_T_A:
+        case DNSMSG_T_AAAA:
+            inet_ntop(rr->type == DNSMSG_T_A ? AF_INET : AF_INET6, rr->u.aaaa, buf, sizeof(buf));
+            printf(" rr=%s/%lu/%s", rr->type == DNSMSG_T_A ? "A" : "AAAA", (unsigned long)rr->ttl,
+                   buf);
+            break;
+        default:
+            printf(" rr=TYPE%u/%lu/", rr->type, (unsigned long)rr->ttl);
+            print_hex(rr->rdata, rr->rdlen);
+        }
+    }
+    print_quoted("detail", r->detail, strlen(r->detail));
+    putchar('\n');
+    finish(p);
+}
+
+static uint16_t type_arg(const char *s)
+{
+    static const struct {
+        const char *name;
+        uint16_t type;
+    } names[] = {{"A", DNSMSG_T_A},       {"AAAA", DNSMSG_T_AAAA}, {"MX", DNSMSG_T_MX},
+                 {"TLSA", DNSMSG_T_TLSA}, {"TXT", DNSMSG_T_TXT},   {"SOA", DNSMSG_T_SOA},
+                 {"NS", DNSMSG_T_NS},     {"DNSKEY", 48}};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(s, names[i].name) == 0)
+            return names[i].type;
+    return (uint16_t)num_arg(s, 1, 65535);
 }
 
 static void on_body(void *arg, enum https_status st, long code, const char *body, size_t len,
@@ -220,11 +293,14 @@ int main(int argc, char **argv)
         usage();
     op = argv[optind];
     arg = argv[optind + 1];
-    if (strcmp(op, "get") == 0
-            ? argc - optind != 3
-            : (argc - optind != 2 ||
-               (strcmp(op, "txt") != 0 && strcmp(op, "addr") != 0 && strcmp(op, "fetch") != 0)))
+    if (strcmp(op, "get") == 0 || strcmp(op, "tlsa") == 0 || strcmp(op, "sec") == 0) {
+        if (argc - optind != 3)
+            usage();
+    } else if (argc - optind != 2 ||
+               (strcmp(op, "txt") != 0 && strcmp(op, "addr") != 0 && strcmp(op, "fetch") != 0 &&
+                strcmp(op, "mx-sec") != 0 && strcmp(op, "addr-sec") != 0)) {
         usage();
+    }
 
     log_open("mtastsd-probe", true);
     if (getenv("PROBE_DEBUG") != NULL)
@@ -275,6 +351,19 @@ int main(int argc, char **argv)
             dns_cancel(q);
     } else if (strcmp(op, "addr") == 0) {
         struct dns_query *q = dns_addr(p.dns, arg, on_addr, &p);
+        if (p.cancel_mode)
+            dns_cancel(q);
+    } else if (strcmp(op, "mx-sec") == 0 || strcmp(op, "tlsa") == 0 ||
+               strcmp(op, "addr-sec") == 0 || strcmp(op, "sec") == 0) {
+        struct dns_query *q;
+        if (strcmp(op, "mx-sec") == 0)
+            q = dns_mx_sec(p.dns, arg, on_sec, &p);
+        else if (strcmp(op, "tlsa") == 0)
+            q = dns_tlsa(p.dns, arg, (unsigned)num_arg(argv[optind + 2], 0, 99999), on_sec, &p);
+        else if (strcmp(op, "addr-sec") == 0)
+            q = dns_addr_sec(p.dns, arg, on_sec, &p);
+        else
+            q = dns_query_sec(p.dns, argv[optind + 2], type_arg(arg), on_sec, &p);
         if (p.cancel_mode)
             dns_cancel(q);
     } else if (p.cancel_mode) {

@@ -12,3 +12,4 @@ include tests/unit/config.mk
 include tests/unit/cache.mk
 include tests/unit/dns_https.mk
 include tests/unit/control.mk
+include tests/unit/dnsmsg.mk

@@ -1,0 +1,5 @@
+# tests/integration/dns_sec.mk: the DNSSEC test world (lib_dnssec.sh: nsd
+# serving zones signed in the test, a validating unbound) and the dns
+# adapter's DNSSEC-aware lookups against it, via the probe.
+TESTS += tests/integration/test_dns_sec.sh
+EXTRA_DIST += tests/integration/test_dns_sec.sh tests/integration/lib_dnssec.sh
