@@ -21,7 +21,9 @@
 #     must pull in its dependencies and the recommended postfix, put every
 #     file in place, make the "mtastsd" system user and the cache
 #     directory, enable mtastsd.service and ask to start it, and leave
-#     mtastsd.socket disabled.  "mtastsd -n" runs as that user.
+#     mtastsd.socket disabled.  The host's systemd-tmpfiles applies the
+#     installed tmpfiles.d entry to the root (as at boot; the root has no
+#     systemd).  "mtastsd -n" runs as that user.
 #  3. SERVE.  tests/package/daemon.sh, in a private network namespace,
 #     brings up the test world of tests/integration/lib.sh (dnsmasq, nginx,
 #     test CA) and starts the installed daemon the way its installed unit
@@ -84,7 +86,7 @@ die() {
 PATH="$PATH:/usr/sbin:/sbin"
 for tool in dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian debootstrap:debootstrap \
     hardening-check:devscripts git:git unshare:util-linux setpriv:util-linux \
-    mount:mount flock:util-linux chroot:coreutils; do
+    mount:mount flock:util-linux chroot:coreutils systemd-tmpfiles:systemd; do
     command -v "${tool%%:*}" >/dev/null ||
         die "${tool%%:*} not found: install the Debian package ${tool#*:}"
 done
@@ -406,6 +408,12 @@ check_eq "the cache directory /var/lib/mtastsd: owner mtastsd, mode 750" \
     "$(owner_mode "$ROOT/var/lib/mtastsd")" "$(ids_of mtastsd) 750"
 check_eq "mtastsd.service is enabled" "$(readlink "$ROOT/$WANTS")" \
     "/lib/systemd/system/mtastsd.service"
+# The root has no systemd-tmpfiles (postinst runs it where there is one):
+# the host's applies the installed entry to the root, as at boot.
+check "systemd-tmpfiles --create mtastsd.conf (the installed entry)" \
+    systemd-tmpfiles --root="$ROOT" --create mtastsd.conf
+check_eq "... makes /run/mtastsd: owner mtastsd, mode 755" \
+    "$(owner_mode "$ROOT/run/mtastsd")" "$(ids_of mtastsd) 755"
 check "mtastsd.socket is not enabled (socket activation is opt-in)" \
     test ! -e "$ROOT/$SOCKET_WANTS" -a ! -L "$ROOT/$SOCKET_WANTS"
 check "postinst asked to start mtastsd.service (policy-rc.d refused)" \
