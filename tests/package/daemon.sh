@@ -53,7 +53,7 @@ pm() {
     rc=$?
     echo "rc=$rc $out$([ -s "$WORK/pm.err" ] && echo " stderr: $(head -c 300 "$WORK/pm.err")")"
 }
-# uid_of FILE: "uid:gid mode", and the same for the mtastsd user of the root
+# uid_of FILE: "uid:gid mode"; MTASTSD_IDS: "uid:gid" of the root's mtastsd user
 uid_of() { stat -c '%u:%g %a' "$1" 2>&1; }
 MTASTSD_IDS=$(in_root id -u mtastsd):$(in_root id -g mtastsd)
 

@@ -86,12 +86,15 @@ die() {
 PATH="$PATH:/usr/sbin:/sbin"
 for tool in dpkg-buildpackage:dpkg-dev dh:debhelper lintian:lintian debootstrap:debootstrap \
     hardening-check:devscripts git:git unshare:util-linux setpriv:util-linux \
-    mount:mount flock:util-linux chroot:coreutils systemd-tmpfiles:systemd; do
+    mount:mount flock:util-linux chroot:coreutils systemd-tmpfiles:systemd \
+    dnsmasq:dnsmasq-base nginx:nginx-light openssl:openssl curl:curl python3:python3 \
+    ip:iproute2 postmap:postfix; do
     command -v "${tool%%:*}" >/dev/null ||
         die "${tool%%:*} not found: install the Debian package ${tool#*:}"
 done
 
 # A private mount namespace: every mount below dies with it.
+# shellcheck disable=SC2093 # the die runs only if exec fails
 if [ "${MTASTSD_PKG_MNTNS:-}" != 1 ]; then
     MTASTSD_PKG_MNTNS=1 exec unshare -m --propagation private -- "${BASH:-bash}" "$0" "$@"
     die "cannot enter a mount namespace (unshare -m)"
