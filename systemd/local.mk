@@ -1,14 +1,13 @@
 # systemd/: the unit files, sysusers.d and tmpfiles.d entries.
 #
-# Install directories default below $(prefix), so that "make distcheck"
-# and --prefix installs stay inside the prefix.  systemd reads units from
-# /usr/local/lib/systemd/system and /usr/lib/systemd/system alike; a
-# package build for Debian passes the directories of the system, e.g.
-#     make install systemdsystemunitdir=$(pkg-config systemd --variable=systemdsystemunitdir)
-# (and the same for sysusersdir and tmpfilesdir).
-systemdsystemunitdir = $(prefix)/lib/systemd/system
-sysusersdir = $(prefix)/lib/sysusers.d
-tmpfilesdir = $(prefix)/lib/tmpfiles.d
+# The install directories come from configure (--with-systemdsystemunitdir,
+# --with-sysusersdir, --with-tmpfilesdir); they default below $(prefix), so
+# that "make distcheck" and --prefix installs stay inside the prefix.
+# systemd reads units from /usr/local/lib/systemd/system and
+# /usr/lib/systemd/system alike.  The Debian package passes the directories
+# of Debian 12 (debian/rules): /lib/systemd/system, where dh_installsystemd
+# looks for the units it enables, and /usr/lib/{sysusers,tmpfiles}.d.
+# "make install systemdsystemunitdir=..." still overrides them.
 
 systemdsystemunit_DATA = systemd/mtastsd.service systemd/mtastsd.socket
 EXTRA_DIST += systemd/mtastsd.service.in systemd/mtastsd.socket \
