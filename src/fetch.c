@@ -120,6 +120,7 @@ static const char *const fetch_class_names[FETCH_CLASS__COUNT] = {
     [FETCH_TIMEOUT] = "timeout",
     [FETCH_PARSE] = "policy-invalid",
     [FETCH_INTERNAL] = "internal",
+    [FETCH_HTTPS_OTHER] = "https-other",
 };
 
 static const char *const fetch_job_state_names[] = {
@@ -428,7 +429,7 @@ static enum fetch_class fetch_class_from_https(enum https_status st)
         return FETCH_TIMEOUT;
     case HTTPS_ERR_OTHER:
     default:
-        return FETCH_CONNECT;
+        return FETCH_HTTPS_OTHER; /* not "connect": the detail says what it was */
     }
 }
 

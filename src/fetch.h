@@ -56,8 +56,9 @@ enum fetch_class {
     FETCH_MEDIA_TYPE,
     FETCH_TOO_LARGE,
     FETCH_TIMEOUT,
-    FETCH_PARSE,    /* body is not a valid policy */
-    FETCH_INTERNAL, /* cache write failed, ... */
+    FETCH_PARSE,       /* body is not a valid policy */
+    FETCH_INTERNAL,    /* cache write failed, ... */
+    FETCH_HTTPS_OTHER, /* transfer not set up, or a curl error of no class above */
     FETCH_CLASS__COUNT,
 };
 
