@@ -518,15 +518,20 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
         why = "no _mta-sts TXT record";
         break;
     case DNS_OK: {
+        /* Every record is here, long ones cut to DNS_MAX_TXT + 1 bytes:
+         * sts_txt_select() discards those that are not v=STSv1 records, and
+         * a cut v=STSv1 record is over STS_TXT_MAX, so invalid. */
         struct sts_txt t;
-        enum sts_txt_status ts = oversize ? STS_TXT_INVALID : sts_txt_select(rrs, n, &t);
+        enum sts_txt_status ts = sts_txt_select(rrs, n, &t);
         if (ts == STS_TXT_OK) {
             j->txt = VTXT_ID;
             snprintf(j->id, sizeof(j->id), "%s", t.id);
         } else {
             j->txt = VTXT_NONE;
-            why = oversize ? "TXT record too long" : sts_txt_strerror(ts);
+            why = sts_txt_strerror(ts);
         }
+        log_debug("fetch %s: %zu TXT record%s%s", j->domain, n, n == 1 ? "" : "s",
+                  oversize ? ", a long one cut" : "");
         break;
     }
     }
