@@ -101,6 +101,8 @@ struct fetch {
     struct fetch_job *qhead, *qtail;
     struct event *trim_ev;
     int64_t last_trim_ms; /* 0: never */
+    fetch_store_fn store_hook;
+    void *store_arg;
 };
 
 static const char *const fetch_class_names[FETCH_CLASS__COUNT] = {
@@ -287,6 +289,8 @@ static bool fetch_store(struct fetch_job *j)
         log_error("fetch %s: cannot write the cache; the result is not kept", j->domain);
         return false;
     }
+    if (j->f->store_hook != NULL)
+        j->f->store_hook(j->f->store_arg, j->domain, &j->e);
     return true;
 }
 
@@ -666,6 +670,12 @@ void fetch_reconfigure(struct fetch *f, const struct fetch_params *p)
     if (f->p.max_fetches == 0)
         f->p.max_fetches = 1;
     fetch_start_queued(f);
+}
+
+void fetch_set_store_hook(struct fetch *f, fetch_store_fn fn, void *arg)
+{
+    f->store_hook = fn;
+    f->store_arg = arg;
 }
 
 void fetch_free(struct fetch *f)
