@@ -378,7 +378,7 @@ static void dns_collect_txt(struct dns_query *q, struct dns_part *p, const unsig
     }
     p->st = DNS_OK;
     snprintf(p->detail, sizeof(p->detail), "%zu record%s%s", q->n, q->n == 1 ? "" : "s",
-             q->oversize ? " (one cut)" : "");
+             q->oversize ? " (long ones cut)" : "");
 }
 
 static void dns_add_addr(struct dns_query *q, int af, const void *a)
