@@ -47,6 +47,9 @@ struct event_base;
 struct dns;
 struct dns_query;
 
+/* A cap for lists of records of other types; TXT answers are not capped
+ * by count (see above). */
+#define DNS_MAX_RRS   64
 #define DNS_MAX_TXT   4096
 #define DNS_MAX_ADDRS 32
 
