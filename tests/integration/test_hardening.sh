@@ -162,6 +162,20 @@ expect_log ": warning: lookup big-mx\.test: the mtasts-tlsrpt reply for the poli
 
 # ------------------------------------------------------------------ 3.
 note "3. a max_age of 10 s is refreshed before it expires, with no query"
+# 3000 more cached policies (good for a day): the sweep, 16 entries a
+# second, now takes over 3 minutes per pass, so the refreshes below can
+# only come from the timer queue on time.
+"$PYTHON" - "$WORK/fill.jsonl" <<'EOF'
+import sys, time
+now = int(time.time())
+with open(sys.argv[1], "w") as out:
+    out.write('{"mtastsd_dump":1,"version":"test","created":%d}\n' % now)
+    for i in range(3000):
+        d = "f%04d.fill.test" % i
+        out.write('{"domain":"%s","id":"1","fetched_at":%d,"policy":{"mode":"enforce",'
+                  '"max_age":86400,"mx":["mx.%s"]}}\n' % (d, now, d))
+EOF
+expect_true "3000 filler policies loaded" "$CTL" -s "$CTL_SOCK" load "$WORK/fill.jsonl"
 log_mark
 expect_reply short.test 'secure match=mx.short.test servername=hostname'
 expect_reply shortfail.test 'secure match=mx.shortfail.test servername=hostname'
@@ -173,6 +187,7 @@ note "waiting 19 s without a query"
 sleep 19
 expect_true "short.test refreshed at least twice in 19 s (every 5 s)" \
     test "$(($(world_fetch_count short.test) - ns))" -ge 2
+expect_log ": debug: refresh short\.test: due \(refresh_at [0-9]+, expires [0-9]+\), from the timer queue"
 expect_log ": info: refresh short\.test: ok id=1 mode=enforce max_age=10 "
 # the start of a refresh job is logged at debug level with its refresh_at
 first=$(lib_log_since_mark | sed -n 's/.*: debug: refresh short\.test: due (refresh_at \([0-9]*\).*/\1/p' | head -1)
