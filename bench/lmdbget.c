@@ -14,8 +14,13 @@
  * in the page cache and mapped.  Prints one line: mode, keys, lookups,
  * ns per lookup, and how many keys were found.
  *
+ * Built twice: bench/lmdbget, and bench/lmdbget-unchecked with cache.c's
+ * size check before each transaction compiled out (CACHE_BENCH_UNCHECKED),
+ * so that bench/run can time mode "cache" with and without it in one run.
+ *
  * Read-only: the daemon may not run on STATE_DIR (cache_open() takes the
- * writer's view).  Exit status 0, 1 on an LMDB or cache error, 2 on usage.
+ * writer's view, and refuses while mtastsd holds state_dir/mtastsd.lock).
+ * Exit status 0, 1 on an LMDB or cache error, 2 on usage.
  */
 #include "autoconfig.h"
 

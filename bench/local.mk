@@ -2,9 +2,10 @@
 # "make" or "make check": "make bench-tools" builds them on demand, and
 # bench/run does that for you.
 EXTRA_PROGRAMS = bench/smapload bench/nullserver bench/cache-fill bench/mkcerts bench/floor \
-	bench/lmdbget
+	bench/lmdbget bench/lmdbget-unchecked
 BENCH_TOOLS = bench/smapload$(EXEEXT) bench/nullserver$(EXEEXT) bench/cache-fill$(EXEEXT) \
-	bench/mkcerts$(EXEEXT) bench/floor$(EXEEXT) bench/lmdbget$(EXEEXT)
+	bench/mkcerts$(EXEEXT) bench/floor$(EXEEXT) bench/lmdbget$(EXEEXT) \
+	bench/lmdbget-unchecked$(EXEEXT)
 
 bench_smapload_SOURCES = bench/smapload.c
 bench_nullserver_SOURCES = bench/nullserver.c
@@ -20,6 +21,12 @@ bench_cache_fill_LDADD = $(LMDB_LIBS) $(IDN2_LIBS)
 bench_lmdbget_SOURCES = bench/lmdbget.c $(bench_cache_fill_SOURCES:bench/cache-fill.c=)
 bench_lmdbget_CFLAGS = $(bench_cache_fill_CFLAGS)
 bench_lmdbget_LDADD = $(bench_cache_fill_LDADD)
+# The same, with cache.c's per-transaction size check compiled out
+# (CACHE_BENCH_UNCHECKED): bench/run times both in the same run, so the
+# difference is what the check costs a cache read.
+bench_lmdbget_unchecked_SOURCES = $(bench_lmdbget_SOURCES)
+bench_lmdbget_unchecked_CFLAGS = $(bench_lmdbget_CFLAGS) -DCACHE_BENCH_UNCHECKED
+bench_lmdbget_unchecked_LDADD = $(bench_lmdbget_LDADD)
 
 bench_mkcerts_SOURCES = bench/mkcerts.c
 bench_mkcerts_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)

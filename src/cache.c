@@ -26,6 +26,46 @@
  * slots (another program may have created it smaller), so that a tool
  * reading the file is never starved by an idle mtastsd.
  *
+ * One owner: cache_open() flock()s state_dir/mtastsd.lock (O_CLOEXEC,
+ * the pid written in it) before it touches cache.mdb; a second mtastsd on
+ * the same state_dir gets an error naming the first one's pid.  An flock()
+ * belongs to the open file, not to the process, so it survives LMDB's own
+ * fcntl() locking and is inherited (not duplicated) by a fork.
+ *
+ * Damage (cut files).  LMDB maps cache.mdb and cache.mdb-lock; touching a
+ * page past the end of either is a SIGBUS, and LMDB reads its meta pages
+ * (and writes its reader slot) through the maps at every transaction.  So:
+ *   - at open, after mdb_env_open() (which reads both meta pages with
+ *     pread() and refuses a file without them): the file must hold
+ *     (me_last_pgno + 1) pages, as the meta page says; an MDB_INVALID file
+ *     whose page 0 carries LMDB's magic but that is shorter than two pages
+ *     was cut before its second meta page;
+ *   - before every transaction (cache_intact(), the first thing
+ *     txn_begin() and cache_get() do, before mdb_txn_begin/renew read the
+ *     meta page): lseek(SEEK_END) on our own descriptors of both files;
+ *     cache.mdb must hold data_need bytes (what the meta page said after
+ *     our last commit; it never shrinks) and cache.mdb-lock what LMDB
+ *     mapped of it at open;
+ *   - after each commit of ours, data_need is read again from the meta page
+ *     (cache_committed()).  LMDB does not write a page that a transaction
+ *     allocated and freed again; when that is the last page the file ends
+ *     short of what the meta page counts, so the file is extended over it
+ *     (zeros in a free page), and "shorter than the meta page says" always
+ *     means damage.
+ * A cut data file, or one LMDB reports as MDB_CORRUPTED/MDB_PAGE_NOTFOUND
+ * (those calls retry once), is moved aside to cache.mdb.damaged-<UTC
+ * time> (kept for the operator), LMDB's lock file, which belongs to it,
+ * is removed, and an empty cache is opened; one error names both files.
+ * A cut lock file is first extended back (mdb_env_close() clears our
+ * reader slots in it), then recreated; the data are kept.  When the file
+ * cannot be moved aside (read-only directory, ...) the handle has no
+ * environment: calls return CACHE_ERROR, and every CACHE_REVIVE_SECONDS
+ * one of them tries again.  Not detected: a file cut while a transaction
+ * is already reading it (the check and the read are not atomic; never a
+ * SIGBUS handler: it would leave LMDB's locks held), a file cut and
+ * written again by a commit in the same moment, and bytes changed inside
+ * pages that LMDB does not itself reject -- LMDB trusts its pages.
+ *
  * Self-healing (STYLE practice 8):
  *   - open: mdb_reader_check() clears reader slots of dead processes;
  *   - MDB_MAP_RESIZED (another process grew the map): adopt the size
@@ -64,19 +104,25 @@
  * that each handle compares with the one it was opened in.
  *
  * Diagnostics: failures are logged at error level with the file name and
- * the LMDB message; undecodable records at warning level with the domain;
- * map growth and evictions at info level.  cache_open() writes its reason
- * to err (file name, cause, and how to fix it) and logs nothing.
+ * the LMDB message (EIO from a short write on a file system with less than
+ * CACHE_LOW_SPACE free is named as "No space left on device", with the
+ * free space); undecodable records at warning level with the domain; map
+ * growth and evictions at info level; a damaged file moved aside at error
+ * level, once.  cache_open() writes its reason to err (file name, cause,
+ * and how to fix it) and logs only the replacement of a damaged file.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,11 +143,34 @@
 #define CACHE_EVICT_BATCH      128                  /* deletions per transaction */
 #define CACHE_EVICT_SCAN       1024                 /* records examined per txn */
 #define CACHE_KEY_BUFSZ        512                  /* LMDB's default max key + 1 */
+#define CACHE_OWNER_FILE       "mtastsd.lock"       /* flock()ed for the handle's life */
+#define CACHE_ASIDE_TAG        ".damaged-"          /* cache.mdb.damaged-<UTC time> */
+#define CACHE_ASIDE_TRIES      100                  /* -1 .. -99 suffixes in one second */
+#define CACHE_REVIVE_SECONDS   60                   /* retry a cache that could not be replaced */
+#define CACHE_LOW_SPACE        ((uint64_t)1 << 20)  /* less free: a short write is a full disk */
+#define CACHE_MIN_PAGE         512                  /* LMDB's smallest page size */
+#define CACHE_MAX_PAGE         65536                /* LMDB's largest page size */
+#define CACHE_META_MAGIC       0xBEEFC0DEu          /* LMDB's meta page magic (data version 1) */
+#define CACHE_META_MAGIC_AT    16                   /* offsets in page 0 of an LMDB file */
+#define CACHE_META_PSIZE_AT    40
+
+/* txn_begin() when the cache is damaged and could not be replaced (not an
+ * LMDB or errno value): the reason was logged when it happened. */
+#define CACHE_RC_UNUSABLE (-1)
 
 struct cache {
-    MDB_env *env;
+    MDB_env *env; /* NULL while the cache is unusable (see cache_revive) */
     MDB_dbi dbi;
+    char *dir;              /* state_dir */
     char *path;             /* state_dir/cache.mdb, for messages */
+    char *lock_path;        /* state_dir/cache.mdb-lock (LMDB's) */
+    int owner_fd;           /* state_dir/mtastsd.lock, flock()ed: one daemon per state_dir */
+    int data_fd;            /* our own descriptors of cache.mdb and cache.mdb-lock, */
+    int lock_fd;            /* only to read their sizes (and restore the lock's) */
+    uint64_t psize;         /* LMDB's page size in the file */
+    uint64_t data_need;     /* cache.mdb must hold at least this many bytes */
+    uint64_t lock_need;     /* cache.mdb-lock: what LMDB mapped of it */
+    int64_t revive_at;      /* while env == NULL: when to try again */
     uint64_t page;          /* OS page size: map sizes are multiples of it */
     uint64_t limit;         /* max_size, rounded: the map never grows past it */
     uint64_t put_cap;       /* limit minus the eviction reserve: puts stop here */
@@ -168,6 +237,8 @@ static bool key_valid(const void *key, size_t len)
     return true;
 }
 
+static bool cache_revive(struct cache *c);
+
 static bool usable(struct cache *c)
 {
     if (c == NULL)
@@ -177,7 +248,7 @@ static bool usable(struct cache *c)
                   c->path);
         return false;
     }
-    return true;
+    return c->env != NULL || cache_revive(c);
 }
 
 static bool is_file_problem(int rc)
@@ -187,10 +258,46 @@ static bool is_file_problem(int rc)
            rc == MDB_PANIC;
 }
 
+/* Damage LMDB itself reports while reading pages: the file is replaced
+ * (cache_recover), as for a truncated one. */
+static bool is_damage(int rc)
+{
+    return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND;
+}
+
+/*
+ * LMDB turns a short write (the file system filled up in the middle of a
+ * commit) into EIO.  If the file system of state_dir is (nearly) full,
+ * name that cause instead; *note gets the free space.
+ */
+static const char *cache_strerror(const struct cache *c, int rc, char *note, size_t notesz)
+{
+    struct statvfs sv;
+
+    note[0] = '\0';
+    if ((rc == EIO || rc == ENOSPC) && c->data_fd >= 0 && fstatvfs(c->data_fd, &sv) == 0) {
+        uint64_t avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+        if (rc == ENOSPC || avail < CACHE_LOW_SPACE) {
+            snprintf(note, notesz,
+                     " (the file system of %s has %" PRIu64 " KiB free: free space there or "
+                     "lower cache_max_size)",
+                     c->dir, avail >> 10);
+            return strerror(ENOSPC);
+        }
+    }
+    return mdb_strerror(rc);
+}
+
 static void log_failure(const struct cache *c, const char *what, const char *domain, int rc)
 {
-    log_error("cache %s: %s%s%s failed: %s%s", c->path, what, domain ? " " : "",
-              domain ? domain : "", mdb_strerror(rc),
+    char note[DOMAIN_BUFSZ + 160];
+    const char *msg;
+
+    if (rc == CACHE_RC_UNUSABLE)
+        return; /* logged when the cache became unusable */
+    msg = cache_strerror(c, rc, note, sizeof note);
+    log_error("cache %s: %s%s%s failed: %s%s%s", c->path, what, domain ? " " : "",
+              domain ? domain : "", msg, note,
               is_file_problem(rc) ? " (the file is damaged: stop mtastsd and move it aside)" : "");
 }
 
@@ -207,8 +314,11 @@ static void map_refresh(struct cache *c)
  * than the file already uses, so a shrink request may leave it larger. */
 static bool map_set(struct cache *c, uint64_t size)
 {
-    int rc = mdb_env_set_mapsize(c->env, (size_t)size);
+    int rc;
 
+    if (c->env == NULL)
+        return false; /* unusable after a failed recovery */
+    rc = mdb_env_set_mapsize(c->env, (size_t)size);
     if (rc != 0) {
         log_error("cache %s: cannot set map size to %" PRIu64 " bytes: %s", c->path, size,
                   mdb_strerror(rc));
@@ -240,12 +350,89 @@ static bool map_grow(struct cache *c, uint64_t ceiling)
 /* After a deletion used the reserve: give it back to future deletions. */
 static void map_settle(struct cache *c)
 {
-    if (c->map_size > c->put_cap)
+    if (c->env != NULL && c->map_size > c->put_cap)
         (void)map_set(c, c->put_cap);
 }
 
+/* ---- damage: checks and recovery ---- */
+
+static bool cache_recover(struct cache *c, const char *why, bool data_damaged);
+
+/*
+ * Before anything reads the map: both files still hold at least what
+ * LMDB mapped of them.  A read of a page past the end of a file is a
+ * SIGBUS, and the meta pages are in the map too, so this must come
+ * before mdb_txn_begin()/mdb_txn_renew().  Two lseek() calls (the
+ * cheapest way to read a file's size).  True when the cache may be read
+ * (intact, or replaced by an empty one); false when it is unusable.
+ */
+static bool cache_intact(struct cache *c)
+{
+#ifdef CACHE_BENCH_UNCHECKED /* bench/lmdbget-unchecked: the cost of this check */
+    (void)c;
+    return true;
+#else
+    off_t d = lseek(c->data_fd, 0, SEEK_END);
+    off_t l = lseek(c->lock_fd, 0, SEEK_END);
+    char why[DOMAIN_BUFSZ + 200];
+
+    if (d >= 0 && l >= 0 && (uint64_t)d >= c->data_need && (uint64_t)l >= c->lock_need)
+        return true;
+    if (d < 0 || l < 0) {
+        log_error_errno("cache %s: cannot read the size of the cache files", c->path);
+        return false;
+    }
+    if ((uint64_t)d < c->data_need) {
+        snprintf(why, sizeof why,
+                 "the file was cut to %lld bytes while in use; LMDB's meta page says it holds "
+                 "%" PRIu64,
+                 (long long)d, c->data_need);
+        return cache_recover(c, why, true);
+    }
+    snprintf(why, sizeof why,
+             "its lock file %s was cut to %lld bytes while in use; LMDB maps %" PRIu64,
+             c->lock_path, (long long)l, c->lock_need);
+    return cache_recover(c, why, false);
+#endif
+}
+
+/*
+ * After a commit of ours: what the file must hold from now on.  LMDB
+ * counts pages up to its last page number (me_last_pgno), but it does not
+ * write a page that the same transaction allocated and freed again; if
+ * that page is the last one, the file ends before it.  Extend the file to
+ * cover it (zeros, in a page LMDB holds free), so that "shorter than the
+ * meta page says" always means damage, also at the next open.
+ */
+static void cache_committed(struct cache *c)
+{
+    MDB_envinfo info;
+    uint64_t need;
+    off_t d = lseek(c->data_fd, 0, SEEK_END);
+    int fd;
+
+    if (d < 0 || (uint64_t)d < c->data_need)
+        return; /* cut meanwhile: the next cache_intact() acts on it */
+    if (mdb_env_info(c->env, &info) != 0)
+        return;
+    need = ((uint64_t)info.me_last_pgno + 1) * c->psize;
+    if ((uint64_t)d < need) {
+        if (mdb_env_get_fd(c->env, &fd) == 0 && ftruncate(fd, (off_t)need) == 0) {
+            log_debug("cache %s: file extended from %lld to %" PRIu64
+                      " bytes over free pages LMDB did not write",
+                      c->path, (long long)d, need);
+        } else {
+            log_warning_errno("cache %s: cannot extend the file to %" PRIu64 " bytes", c->path,
+                              need);
+            need = (uint64_t)d;
+        }
+    }
+    if (need > c->data_need)
+        c->data_need = need;
+}
+
 /* mdb_txn_begin() with recovery from MAP_RESIZED and READERS_FULL. */
-static int txn_begin(struct cache *c, unsigned int flags, MDB_txn **txn)
+static int txn_begin_raw(struct cache *c, unsigned int flags, MDB_txn **txn)
 {
     int rc = 0;
 
@@ -271,15 +458,26 @@ static int txn_begin(struct cache *c, unsigned int flags, MDB_txn **txn)
     return rc;
 }
 
+/* Every transaction starts here: the size check first. */
+static int txn_begin(struct cache *c, unsigned int flags, MDB_txn **txn)
+{
+    if (c->env == NULL || !cache_intact(c))
+        return CACHE_RC_UNUSABLE;
+    return txn_begin_raw(c, flags, txn);
+}
+
 /*
  * Run fn in a write transaction and commit.  On MDB_MAP_FULL (from fn or
  * from the commit) the transaction is gone; grow the map up to ceiling
- * and run fn again.  Returns an LMDB status; fn's own non-zero status
- * (e.g. MDB_NOTFOUND) is returned as is.
+ * and run fn again.  When LMDB finds the file damaged, replace it
+ * (cache_recover) and run fn once more on the empty cache.  Returns an
+ * LMDB status; fn's own non-zero status (e.g. MDB_NOTFOUND) is returned
+ * as is.
  */
 static int write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn, void *arg)
 {
     int rc = 0;
+    bool recovered = false;
 
     for (int attempt = 0; attempt < CACHE_RETRIES; attempt++) {
         MDB_txn *txn;
@@ -292,6 +490,14 @@ static int write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn, void 
             rc = mdb_txn_commit(txn); /* frees txn, also on failure */
         else
             mdb_txn_abort(txn);
+        if (rc == 0)
+            cache_committed(c);
+        if (is_damage(rc) && !recovered) {
+            recovered = true;
+            if (!cache_recover(c, mdb_strerror(rc), true))
+                return CACHE_RC_UNUSABLE;
+            continue;
+        }
         if (rc != MDB_MAP_FULL || !map_grow(c, ceiling))
             return rc;
     }
@@ -316,16 +522,360 @@ static void open_fail(char *err, size_t errsz, const char *path, int rc)
         snprintf(err, errsz, "cannot open cache %s: %s", path, mdb_strerror(rc));
 }
 
+/*
+ * One mtastsd per state_dir: an flock() on state_dir/mtastsd.lock, held
+ * until cache_close().  The file holds the owner's pid, for the message
+ * the next one gets.
+ */
+static bool cache_own_dir(struct cache *c, char *err, size_t errsz)
+{
+    char path[4096], buf[32];
+    int fd;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", c->dir, CACHE_OWNER_FILE) >= sizeof path) {
+        snprintf(err, errsz, "cache directory %s: path too long", c->dir);
+        return false;
+    }
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, errsz,
+                 "cannot lock state_dir for cache %s: %s: %s (state_dir must be writable by the "
+                 "user mtastsd runs as)",
+                 c->path, path, strerror(errno));
+        return false;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        ssize_t n = e == EWOULDBLOCK ? pread(fd, buf, sizeof buf - 1, 0) : -1;
+        long pid = 0;
+
+        if (n > 0) {
+            buf[n] = '\0';
+            pid = strtol(buf, NULL, 10);
+        }
+        if (e == EWOULDBLOCK)
+            snprintf(err, errsz,
+                     "state_dir %s is in use by another mtastsd (pid %ld holds %s); two daemons "
+                     "must not share one cache: give each its own state_dir",
+                     c->dir, pid, path);
+        else
+            snprintf(err, errsz, "cannot lock %s: %s", path, strerror(e));
+        close(fd);
+        return false;
+    }
+    int len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len)
+        log_warning_errno("cache %s: cannot write the pid to %s", c->path, path);
+    c->owner_fd = fd;
+    return true;
+}
+
+/* End the environment (no transaction may be active) and close our
+ * descriptors of its files -- after mdb_env_close(): closing any
+ * descriptor of the lock file drops LMDB's fcntl() lock on it. */
+static void cache_env_close(struct cache *c, bool sync)
+{
+    if (c->env != NULL) {
+        if (c->rtxn != NULL)
+            mdb_txn_abort(c->rtxn);
+        if (sync)
+            (void)mdb_env_sync(c->env, 1); /* the meta page NOMETASYNC deferred */
+        mdb_env_close(c->env);
+    }
+    c->env = NULL;
+    c->rtxn = NULL;
+    if (c->data_fd >= 0)
+        close(c->data_fd);
+    if (c->lock_fd >= 0)
+        close(c->lock_fd);
+    c->data_fd = c->lock_fd = -1;
+}
+
+/*
+ * mdb_env_open() said MDB_INVALID: is it an LMDB file cut short of its
+ * second meta page?  Page 0 carries LMDB's meta magic and page size, and
+ * every LMDB file holds at least two pages.
+ */
+static bool cache_cut_before_meta(const struct cache *c, char *why, size_t whysz)
+{
+    unsigned char head[CACHE_META_PSIZE_AT + 4];
+    uint32_t magic, psize;
+    struct stat st;
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    bool cut = false;
+
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &st) == 0 && pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head) {
+        memcpy(&magic, head + CACHE_META_MAGIC_AT, sizeof magic);
+        memcpy(&psize, head + CACHE_META_PSIZE_AT, sizeof psize);
+        cut = magic == CACHE_META_MAGIC && psize >= CACHE_MIN_PAGE && psize <= CACHE_MAX_PAGE &&
+              (uint64_t)st.st_size < 2 * (uint64_t)psize;
+        if (cut)
+            snprintf(why, whysz,
+                     "the file holds %lld bytes, less than LMDB's two meta pages of %u bytes",
+                     (long long)st.st_size, (unsigned)psize);
+    }
+    close(fd);
+    return cut;
+}
+
+enum cache_env_status {
+    CACHE_ENV_OK = 0,
+    CACHE_ENV_DAMAGED, /* why says how; the file is to be moved aside */
+    CACHE_ENV_FAILED,  /* err says why */
+};
+
+/*
+ * Open the LMDB environment at c->path (creating an empty one if there is
+ * no file) and check that the file holds what its meta page says, before
+ * any page but the meta pages (which mdb_env_open() read with pread and
+ * checked) is touched.
+ */
+static enum cache_env_status cache_env_open(struct cache *c, char *err, size_t errsz, char *why,
+                                            size_t whysz)
+{
+    struct stat st;
+    MDB_txn *txn;
+    MDB_stat ms;
+    MDB_envinfo info;
+    unsigned int dbflags = 0, readers = 0;
+    uint64_t initial = CACHE_INITIAL_MAP;
+    int rc, dead = 0;
+
+    c->data_fd = c->lock_fd = -1;
+    c->rtxn = NULL;
+    if (stat(c->path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            snprintf(err, errsz, "cache %s is not a regular file; move it aside", c->path);
+            return CACHE_ENV_FAILED;
+        }
+        if ((uint64_t)st.st_size > initial)
+            initial = (uint64_t)st.st_size;
+    }
+    initial = round_up(initial, c->page);
+    if (initial > c->put_cap)
+        initial = c->put_cap;
+
+    rc = mdb_env_create(&c->env);
+    if (rc != 0) {
+        c->env = NULL;
+        open_fail(err, errsz, c->path, rc);
+        return CACHE_ENV_FAILED;
+    }
+    rc = mdb_env_set_maxreaders(c->env, CACHE_MAXREADERS);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(c->env, (size_t)initial);
+    if (rc == 0)
+        rc = mdb_env_open(c->env, c->path, MDB_NOSUBDIR | MDB_NOTLS | MDB_NOMETASYNC, 0600);
+    if (rc != 0) {
+        enum cache_env_status st2 = CACHE_ENV_FAILED;
+        if (rc == MDB_INVALID && cache_cut_before_meta(c, why, whysz))
+            st2 = CACHE_ENV_DAMAGED;
+        else
+            open_fail(err, errsz, c->path, rc);
+        cache_env_close(c, false);
+        return st2;
+    }
+    if (mdb_reader_check(c->env, &dead) == 0 && dead > 0)
+        log_info("cache %s: cleared %d reader slots left by dead processes", c->path, dead);
+    /* The file's lock table may be smaller than ours if another program
+     * created it; keep a slot between calls only when there are plenty. */
+    c->keep_rtxn =
+        mdb_env_get_maxreaders(c->env, &readers) == 0 && readers >= CACHE_KEEP_READERS_MIN;
+    if (mdb_env_get_maxkeysize(c->env) < DOMAIN_MAX) {
+        snprintf(err, errsz, "cache %s: LMDB built with keys shorter than %d bytes", c->path,
+                 DOMAIN_MAX);
+        cache_env_close(c, false);
+        return CACHE_ENV_FAILED;
+    }
+
+    /* Our own descriptors, for the size checks: never closed while the
+     * environment is open (see cache_env_close). */
+    c->data_fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    c->lock_fd = open(c->lock_path, O_RDWR | O_CLOEXEC);
+    if (c->data_fd < 0 || c->lock_fd < 0 || fstat(c->lock_fd, &st) != 0) {
+        snprintf(err, errsz, "cannot open cache %s: %s", c->path, strerror(errno));
+        cache_env_close(c, false);
+        return CACHE_ENV_FAILED;
+    }
+    c->lock_need = (uint64_t)st.st_size;
+    /* The meta pages are in the file (mdb_env_open() read both with
+     * pread): reading them through the map is safe. */
+    if (mdb_env_stat(c->env, &ms) != 0 || mdb_env_info(c->env, &info) != 0 ||
+        fstat(c->data_fd, &st) != 0) {
+        snprintf(err, errsz, "cannot read the meta page of cache %s", c->path);
+        cache_env_close(c, false);
+        return CACHE_ENV_FAILED;
+    }
+    c->psize = ms.ms_psize;
+    c->data_need = ((uint64_t)info.me_last_pgno + 1) * c->psize;
+    if ((uint64_t)st.st_size < c->data_need) {
+        snprintf(why, whysz, "the file holds %lld bytes but its LMDB meta page says %" PRIu64,
+                 (long long)st.st_size, c->data_need);
+        cache_env_close(c, false);
+        return CACHE_ENV_DAMAGED;
+    }
+    map_refresh(c);
+
+    rc = txn_begin_raw(c, 0, &txn);
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, NULL, 0, &c->dbi);
+        if (rc == 0)
+            rc = mdb_dbi_flags(txn, c->dbi, &dbflags);
+        if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
+    if (rc != 0) {
+        if (is_damage(rc)) {
+            snprintf(why, whysz, "%s", mdb_strerror(rc));
+            cache_env_close(c, false);
+            return CACHE_ENV_DAMAGED;
+        }
+        open_fail(err, errsz, c->path, rc);
+        cache_env_close(c, false);
+        return CACHE_ENV_FAILED;
+    }
+    if ((dbflags & ~(unsigned int)MDB_CREATE) != 0) {
+        snprintf(err, errsz,
+                 "cache %s is an LMDB file of another program (database flags 0x%x); move it "
+                 "aside",
+                 c->path, dbflags);
+        cache_env_close(c, false);
+        return CACHE_ENV_FAILED;
+    }
+    return CACHE_ENV_OK;
+}
+
+/* A free name beside the cache for a damaged file:
+ * cache.mdb.damaged-20250131T120000Z, then -1, -2, ... */
+static bool cache_aside_name(const struct cache *c, char *out, size_t outsz)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    struct stat st;
+
+    if (gmtime_r(&now, &tm) == NULL || strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
+        snprintf(stamp, sizeof stamp, "%lld", (long long)now);
+    for (int i = 0; i < CACHE_ASIDE_TRIES; i++) {
+        size_t n =
+            i == 0 ? (size_t)snprintf(out, outsz, "%s%s%s", c->path, CACHE_ASIDE_TAG, stamp)
+                   : (size_t)snprintf(out, outsz, "%s%s%s-%d", c->path, CACHE_ASIDE_TAG, stamp, i);
+        if (n >= outsz)
+            return false;
+        if (lstat(out, &st) != 0 && errno == ENOENT)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The environment is closed and the file at c->path is damaged (why):
+ * move it aside for the operator, drop LMDB's lock file (it belongs to
+ * the damaged file), and open a new, empty cache.  Logs one error naming
+ * both files.  On failure err says why and the cache stays closed.
+ */
+static bool cache_replace(struct cache *c, const char *why, char *err, size_t errsz)
+{
+    char aside[4200], err2[512], why2[DOMAIN_BUFSZ + 200];
+
+    if (!cache_aside_name(c, aside, sizeof aside)) {
+        snprintf(err, errsz, "cache %s is damaged (%s) and no free name to move it aside", c->path,
+                 why);
+        return false;
+    }
+    if (rename(c->path, aside) != 0) {
+        snprintf(err, errsz, "cache %s is damaged (%s) and cannot be moved aside to %s: %s",
+                 c->path, why, aside, strerror(errno));
+        return false;
+    }
+    if (unlink(c->lock_path) != 0 && errno != ENOENT)
+        log_warning_errno("cache %s: cannot remove the old lock file %s", c->path, c->lock_path);
+    why2[0] = '\0';
+    if (cache_env_open(c, err2, sizeof err2, why2, sizeof why2) != CACHE_ENV_OK) {
+        snprintf(err, errsz,
+                 "cache %s was damaged (%s) and is moved to %s, but no new cache can be "
+                 "created: %s",
+                 c->path, why, aside, why2[0] ? why2 : err2);
+        return false;
+    }
+    log_error("cache %s is damaged (%s); moved it to %s and started an empty cache: policies are "
+              "fetched again as their domains are queried",
+              c->path, why, aside);
+    return true;
+}
+
+/*
+ * Damage found while running.  data_damaged: the data file is moved
+ * aside and replaced by an empty cache.  Otherwise only LMDB's lock file
+ * was cut: its size is restored first (LMDB touches it while closing),
+ * then it is recreated and the data are kept.  Returns false (and the
+ * cache is unusable until cache_revive() succeeds) if that fails.
+ */
+static bool cache_recover(struct cache *c, const char *why, bool data_damaged)
+{
+    char err[4800], why2[DOMAIN_BUFSZ + 200];
+    off_t l = lseek(c->lock_fd, 0, SEEK_END);
+
+    cache_changing(c, NULL); /* whatever happens, the old answers are gone */
+    if (l >= 0 && (uint64_t)l < c->lock_need && ftruncate(c->lock_fd, (off_t)c->lock_need) != 0)
+        log_error_errno("cache %s: cannot restore the size of %s", c->path, c->lock_path);
+    cache_env_close(c, false);
+    if (!data_damaged) {
+        why2[0] = '\0';
+        if (unlink(c->lock_path) != 0 && errno != ENOENT)
+            log_warning_errno("cache %s: cannot remove the damaged lock file %s", c->path,
+                              c->lock_path);
+        enum cache_env_status st = cache_env_open(c, err, sizeof err, why2, sizeof why2);
+        if (st == CACHE_ENV_OK) {
+            log_error("cache %s: %s; recreated the lock file, the cached policies are kept",
+                      c->path, why);
+            return true;
+        }
+        if (st == CACHE_ENV_FAILED)
+            goto unusable;
+        why = why2; /* the data file is damaged as well */
+    }
+    if (cache_replace(c, why, err, sizeof err))
+        return true;
+unusable:
+    c->revive_at = (int64_t)time(NULL) + CACHE_REVIVE_SECONDS;
+    log_error("%s; answering TEMP, trying again every %d s", err, CACHE_REVIVE_SECONDS);
+    return false;
+}
+
+/* The cache could not be replaced: try again, at most every
+ * CACHE_REVIVE_SECONDS. */
+static bool cache_revive(struct cache *c)
+{
+    char err[4800], why[DOMAIN_BUFSZ + 200];
+    enum cache_env_status st;
+
+    if ((int64_t)time(NULL) < c->revive_at)
+        return false;
+    why[0] = '\0';
+    st = cache_env_open(c, err, sizeof err, why, sizeof why);
+    if (st == CACHE_ENV_DAMAGED && cache_replace(c, why, err, sizeof err))
+        st = CACHE_ENV_OK;
+    if (st != CACHE_ENV_OK) {
+        c->revive_at = (int64_t)time(NULL) + CACHE_REVIVE_SECONDS;
+        log_error("%s; answering TEMP, trying again in %d s", err, CACHE_REVIVE_SECONDS);
+        return false;
+    }
+    log_info("cache %s: usable again", c->path);
+    return true;
+}
+
 struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, size_t errsz)
 {
     struct cache *c;
     struct stat st;
-    MDB_txn *txn;
-    unsigned int dbflags = 0;
-    uint64_t initial;
     uint64_t reserve;
     long psz;
-    int n, rc, dead = 0;
+    char why[DOMAIN_BUFSZ + 200];
 
     if (err != NULL && errsz > 0)
         err[0] = '\0';
@@ -352,9 +902,12 @@ struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, si
     c = xcalloc(1, sizeof *c);
     c->pid = getpid();
     c->gen = cache_fork_gen;
-    n = snprintf(NULL, 0, "%s/%s", state_dir, CACHE_FILE);
-    c->path = xmalloc((size_t)n + 1);
-    snprintf(c->path, (size_t)n + 1, "%s/%s", state_dir, CACHE_FILE);
+    c->owner_fd = c->data_fd = c->lock_fd = -1;
+    c->dir = xstrdup(state_dir);
+    c->path = xmalloc(strlen(state_dir) + sizeof "/" CACHE_FILE);
+    sprintf(c->path, "%s/%s", state_dir, CACHE_FILE);
+    c->lock_path = xmalloc(strlen(c->path) + sizeof "-lock");
+    sprintf(c->lock_path, "%s-lock", c->path);
 
     psz = sysconf(_SC_PAGESIZE);
     c->page = psz > 0 ? (uint64_t)psz : 4096;
@@ -368,63 +921,18 @@ struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, si
         reserve = 32 * c->page;
     c->put_cap = c->limit - reserve;
 
-    initial = CACHE_INITIAL_MAP;
-    if (stat(c->path, &st) == 0) {
-        if (!S_ISREG(st.st_mode)) {
-            snprintf(err, errsz, "cache %s is not a regular file; move it aside", c->path);
+    if (!cache_own_dir(c, err, errsz))
+        goto fail;
+    why[0] = '\0';
+    switch (cache_env_open(c, err, errsz, why, sizeof why)) {
+    case CACHE_ENV_OK:
+        break;
+    case CACHE_ENV_DAMAGED:
+        if (!cache_replace(c, why, err, errsz))
             goto fail;
-        }
-        if ((uint64_t)st.st_size > initial)
-            initial = (uint64_t)st.st_size;
-    }
-    initial = round_up(initial, c->page);
-    if (initial > c->put_cap)
-        initial = c->put_cap;
-
-    rc = mdb_env_create(&c->env);
-    if (rc == 0)
-        rc = mdb_env_set_maxreaders(c->env, CACHE_MAXREADERS);
-    if (rc == 0)
-        rc = mdb_env_set_mapsize(c->env, (size_t)initial);
-    if (rc == 0)
-        rc = mdb_env_open(c->env, c->path, MDB_NOSUBDIR | MDB_NOTLS | MDB_NOMETASYNC, 0600);
-    if (rc != 0) {
-        open_fail(err, errsz, c->path, rc);
-        goto fail;
-    }
-    if (mdb_reader_check(c->env, &dead) == 0 && dead > 0)
-        log_info("cache %s: cleared %d reader slots left by dead processes", c->path, dead);
-    /* The file's lock table may be smaller than ours if another program
-     * created it; keep a slot between calls only when there are plenty. */
-    unsigned int readers = 0;
-    c->keep_rtxn =
-        mdb_env_get_maxreaders(c->env, &readers) == 0 && readers >= CACHE_KEEP_READERS_MIN;
-    if (mdb_env_get_maxkeysize(c->env) < DOMAIN_MAX) {
-        snprintf(err, errsz, "cache %s: LMDB built with keys shorter than %d bytes", c->path,
-                 DOMAIN_MAX);
-        goto fail;
-    }
-    map_refresh(c);
-
-    rc = txn_begin(c, 0, &txn);
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, NULL, 0, &c->dbi);
-        if (rc == 0)
-            rc = mdb_dbi_flags(txn, c->dbi, &dbflags);
-        if (rc == 0)
-            rc = mdb_txn_commit(txn);
-        else
-            mdb_txn_abort(txn);
-    }
-    if (rc != 0) {
-        open_fail(err, errsz, c->path, rc);
-        goto fail;
-    }
-    if ((dbflags & ~(unsigned int)MDB_CREATE) != 0) {
-        snprintf(err, errsz,
-                 "cache %s is an LMDB file of another program (database flags 0x%x); move it "
-                 "aside",
-                 c->path, dbflags);
+        break;
+    case CACHE_ENV_FAILED:
+    default:
         goto fail;
     }
     log_debug("cache %s: opened, map %" PRIu64 " KiB, limit %" PRIu64 " KiB", c->path,
@@ -432,9 +940,12 @@ struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, si
     return c;
 
 fail:
-    if (c->env != NULL)
-        mdb_env_close(c->env);
+    cache_env_close(c, false);
+    if (c->owner_fd >= 0)
+        close(c->owner_fd);
+    free(c->lock_path);
     free(c->path);
+    free(c->dir);
     free(c);
     return NULL;
 }
@@ -444,12 +955,20 @@ void cache_close(struct cache *c)
     if (c == NULL)
         return;
     if (c->pid == getpid() && c->gen == cache_fork_gen) {
-        if (c->rtxn != NULL)
-            mdb_txn_abort(c->rtxn);
-        (void)mdb_env_sync(c->env, 1); /* the meta page NOMETASYNC deferred */
-        mdb_env_close(c->env);
+        cache_env_close(c, true);
+    } else {
+        /* A child: the environment is the parent's; only our own
+         * descriptors are closed (a child holds no fcntl() locks). */
+        if (c->data_fd >= 0)
+            close(c->data_fd);
+        if (c->lock_fd >= 0)
+            close(c->lock_fd);
     }
+    if (c->owner_fd >= 0)
+        close(c->owner_fd); /* the parent's flock() stays: it shares the open file */
+    free(c->lock_path);
     free(c->path);
+    free(c->dir);
     free(c);
 }
 
@@ -481,6 +1000,8 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
     len = domain ? strlen(domain) : 0;
     if (!key_valid(domain, len))
         return CACHE_NOTFOUND;
+    if (!cache_intact(c))
+        return CACHE_ERROR; /* before mdb_txn_renew() reads the meta page */
     txn = c->rtxn;
     c->rtxn = NULL;
     if (txn != NULL && mdb_txn_renew(txn) != 0) {
@@ -488,7 +1009,7 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
         txn = NULL;
     }
     if (txn == NULL) {
-        rc = txn_begin(c, MDB_RDONLY, &txn);
+        rc = txn_begin_raw(c, MDB_RDONLY, &txn);
         if (rc != 0) {
             log_failure(c, "read", domain, rc);
             return CACHE_ERROR;
@@ -501,6 +1022,8 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
         read_done(c, txn);
         if (rc == MDB_NOTFOUND)
             return CACHE_NOTFOUND;
+        if (is_damage(rc))
+            return cache_recover(c, mdb_strerror(rc), true) ? CACHE_NOTFOUND : CACHE_ERROR;
         log_failure(c, "read", domain, rc);
         return CACHE_ERROR;
     }
@@ -893,6 +1416,14 @@ enum cache_status cache_scan(struct cache *c, const char *after, size_t max, cac
         for (i = 0; i < n; i++)
             entry_clear(&items[i].e);
         free(items);
+        if (is_damage(rc)) {
+            /* The records read so far came from the damaged file: drop
+             * them; the new cache is empty, so the scan is complete. */
+            if (!cache_recover(c, mdb_strerror(rc), true))
+                return CACHE_ERROR;
+            *done = true;
+            return CACHE_OK;
+        }
         log_failure(c, "scan", NULL, rc);
         return CACHE_ERROR;
     }

@@ -20,6 +20,23 @@
  *
  * Errors return CACHE_ERROR with a logged reason (file, LMDB message).
  *
+ * Ownership of state_dir: cache_open() takes an flock() on
+ * state_dir/mtastsd.lock (it holds the owner's pid) and keeps it until
+ * cache_close(), so a second mtastsd on the same state_dir is refused
+ * with a message naming the first one's pid.
+ *
+ * Damage: before any transaction reads the map, the sizes of cache.mdb
+ * and cache.mdb-lock are compared with what LMDB's meta page says the
+ * file holds and with what LMDB mapped of the lock file (at open, and
+ * before every transaction; a read past the end of a mapped file would
+ * be a SIGBUS).  A data file that is too short, or one LMDB reports as
+ * corrupted (MDB_CORRUPTED, MDB_PAGE_NOTFOUND), is moved aside to
+ * cache.mdb.damaged-<UTC time> and replaced by an empty cache, with one
+ * error logged that names both files; the call then works on the empty
+ * cache (a get finds nothing).  A cut lock file is recreated and the
+ * data kept.  If the file cannot be moved aside, calls return
+ * CACHE_ERROR and the replacement is tried again every 60 s.
+ *
  * Limits: keys are 1-DOMAIN_MAX printable bytes (others: NOTFOUND on
  * get/del, CACHE_ERROR on put); encoded records are at most
  * CACHE_VALUE_MAX bytes; max_size below 1 MiB is raised to 1 MiB; one

@@ -30,9 +30,10 @@
  * ares_destroy(); dns_free() sets d->destroying first so those callbacks
  * only account, and frees every query and socket struct afterwards.
  *
- * Limits: DNS_MAX_RRS records, DNS_MAX_TXT bytes per joined record (longer
- * ones truncated and flagged oversize; extra records dropped and flagged
- * oversize), DNS_MAX_ADDRS addresses.  Names are checked (LDH labels,
+ * Limits: every record of a TXT answer is passed (the DNS message bounds
+ * them: 64 KiB over TCP), each joined record cut to DNS_MAX_TXT + 1 bytes
+ * (flagged oversize), so that a long record of another kind cannot hide
+ * the one the caller looks for; DNS_MAX_ADDRS addresses.  Names are checked (LDH labels,
  * '_' allowed) before they reach c-ares.  timeout_ms is the first
  * attempt's timeout; c-ares tries each server DNS_TRIES times, doubling
  * the timeout in the second round, so a lookup that never gets an answer
@@ -175,8 +176,8 @@ struct dns_query {
     char detail[DNS_DETAIL_SZ];
     bool oversize;
     size_t n;
-    struct sts_txt_rr rrs[DNS_MAX_RRS];
-    char *txt_buf[DNS_MAX_RRS];
+    struct sts_txt_rr *rrs; /* TXT: n records, their text in txt_data */
+    char *txt_data;
     char addr_buf[DNS_MAX_ADDRS][INET6_ADDRSTRLEN];
     const char *addrs[DNS_MAX_ADDRS];
 };
@@ -371,38 +372,45 @@ static void dns_collect_txt(struct dns_query *q, struct dns_part *p, const unsig
                             int alen)
 {
     struct ares_txt_ext *list = NULL, *t, *end;
+    size_t nrec = 0, total = 0, off = 0;
     int rc = ares_parse_txt_reply_ext(abuf, alen, &list);
 
     if (rc != ARES_SUCCESS) {
         dns_part_fail(p, rc);
         return;
     }
+    /* Every record of the answer (the message bounds them: at most 64 KiB
+     * over TCP), each cut to DNS_MAX_TXT + 1 bytes.  One record is this
+     * string and the following non-start ones. */
     for (t = list; t != NULL; t = end) {
-        size_t total = 0, len = 0;
-        char *buf;
-
-        if (q->n == DNS_MAX_RRS) {
-            q->oversize = true; /* records dropped */
-            break;
-        }
-        /* One record: this string and the following non-start ones. */
+        size_t len = 0;
         for (end = t; end != NULL && (end == t || !end->record_start); end = end->next)
-            total += end->length < DNS_MAX_TXT + 1 ? end->length : DNS_MAX_TXT + 1;
-        if (total > DNS_MAX_TXT) {
-            total = DNS_MAX_TXT;
-            q->oversize = true; /* record truncated */
-        }
-        buf = xmalloc(total + 1);
-        for (; t != end && len < total; t = t->next) {
-            size_t take = t->length < total - len ? t->length : total - len;
-            memcpy(buf + len, t->txt, take);
+            len += end->length;
+        total += (len > DNS_MAX_TXT ? DNS_MAX_TXT + 1 : len) + 1;
+        nrec++;
+    }
+    if (nrec > 0) {
+        q->rrs = xcalloc(nrec, sizeof(*q->rrs));
+        q->txt_data = xmalloc(total);
+    }
+    for (t = list; t != NULL; t = end) {
+        char *buf = q->txt_data + off;
+        size_t len = 0;
+
+        for (end = t; end != NULL && (end == t || !end->record_start); end = end->next) {
+            size_t take = end->length;
+            if (take > DNS_MAX_TXT + 1 - len) {
+                take = DNS_MAX_TXT + 1 - len;
+                q->oversize = true; /* record cut */
+            }
+            memcpy(buf + len, end->txt, take);
             len += take;
         }
         buf[len] = '\0';
-        q->txt_buf[q->n] = buf;
         q->rrs[q->n].data = buf;
         q->rrs[q->n].len = len;
         q->n++;
+        off += len + 1;
     }
     ares_free_data(list);
     if (q->n == 0) {
@@ -412,7 +420,7 @@ static void dns_collect_txt(struct dns_query *q, struct dns_part *p, const unsig
     }
     p->st = DNS_OK;
     snprintf(p->detail, sizeof(p->detail), "%zu record%s%s", q->n, q->n == 1 ? "" : "s",
-             q->oversize ? " (oversize)" : "");
+             q->oversize ? " (long ones cut)" : "");
 }
 
 static void dns_add_addr(struct dns_query *q, int af, const void *a)
@@ -496,11 +504,10 @@ static void dns_finish(struct dns_query *q)
 
 static void dns_query_free(struct dns_query *q)
 {
-    size_t i;
-
-    if (q->kind == DNS_KIND_TXT)
-        for (i = 0; i < q->n; i++)
-            free(q->txt_buf[i]);
+    if (q->kind == DNS_KIND_TXT) {
+        free(q->rrs);
+        free(q->txt_data);
+    }
     dns_sec_free(q->sec);
     if (q->deliver != NULL)
         event_free(q->deliver);

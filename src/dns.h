@@ -21,11 +21,13 @@
  *   DNS_OK        records found (n >= 1)
  *   DNS_NODATA    NXDOMAIN or no records of the type: "nothing published"
  *   DNS_TEMPFAIL  SERVFAIL, REFUSED, timeout, malformed answer, ...: try later
- * Answers are bounded: at most DNS_MAX_RRS records, each joined record at
- * most DNS_MAX_TXT bytes (longer ones are passed truncated to the caller
- * flagged as such -- see dns_txt_cb -- so the caller can reject them;
- * beyond DNS_MAX_RRS records, the first DNS_MAX_RRS are passed, also with
- * oversize set).  Names must be letters, digits, '-', '_' and dots
+ * Answers are bounded by the DNS message (64 KiB over TCP), not by a
+ * record count: every record is passed, so that the one the caller looks
+ * for is never hidden by the others (RFC 8461 section 3.1 discards records
+ * that do not start with "v=STSv1", however many or long).  Each joined
+ * record is cut to DNS_MAX_TXT + 1 bytes, oversize set when one was, so
+ * that the caller sees it is too long (sts_txt rejects STS records longer
+ * than STS_TXT_MAX == DNS_MAX_TXT).  Names must be letters, digits, '-', '_' and dots
  * (DNS_NODATA "bad name" otherwise); addresses are passed IPv4 first.
  *
  * Callbacks are never called after dns_cancel() or from inside dns_txt()
@@ -77,6 +79,8 @@ struct event_base;
 struct dns;
 struct dns_query;
 
+/* A cap for lists of records of other types; TXT answers are not capped
+ * by count (see above). */
 #define DNS_MAX_RRS   64
 #define DNS_MAX_TXT   4096
 #define DNS_MAX_ADDRS 32
@@ -87,8 +91,8 @@ enum dns_status {
     DNS_TEMPFAIL,
 };
 
-/* rrs[i].len > DNS_MAX_TXT never happens: oversize records come truncated
- * with oversize set, which the caller must treat as an invalid record. */
+/* rrs[i].len > DNS_MAX_TXT + 1 never happens: a longer record comes cut to
+ * DNS_MAX_TXT + 1 bytes, with oversize set. */
 typedef void (*dns_txt_cb)(void *arg, enum dns_status st, const struct sts_txt_rr *rrs, size_t n,
                            bool oversize, const char *detail);
 /* addrs: NUL-terminated text addresses ("192.0.2.1", "2001:db8::1"). */

@@ -101,6 +101,8 @@ struct fetch {
     struct fetch_job *qhead, *qtail;
     struct event *trim_ev;
     int64_t last_trim_ms; /* 0: never */
+    fetch_store_fn store_hook;
+    void *store_arg;
 };
 
 static const char *const fetch_class_names[FETCH_CLASS__COUNT] = {
@@ -120,6 +122,7 @@ static const char *const fetch_class_names[FETCH_CLASS__COUNT] = {
     [FETCH_TIMEOUT] = "timeout",
     [FETCH_PARSE] = "policy-invalid",
     [FETCH_INTERNAL] = "internal",
+    [FETCH_HTTPS_OTHER] = "https-other",
 };
 
 static const char *const fetch_job_state_names[] = {
@@ -286,6 +289,8 @@ static bool fetch_store(struct fetch_job *j)
         log_error("fetch %s: cannot write the cache; the result is not kept", j->domain);
         return false;
     }
+    if (j->f->store_hook != NULL)
+        j->f->store_hook(j->f->store_arg, j->domain, &j->e);
     return true;
 }
 
@@ -428,7 +433,7 @@ static enum fetch_class fetch_class_from_https(enum https_status st)
         return FETCH_TIMEOUT;
     case HTTPS_ERR_OTHER:
     default:
-        return FETCH_CONNECT;
+        return FETCH_HTTPS_OTHER; /* not "connect": the detail says what it was */
     }
 }
 
@@ -517,15 +522,20 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
         why = "no _mta-sts TXT record";
         break;
     case DNS_OK: {
+        /* Every record is here, long ones cut to DNS_MAX_TXT + 1 bytes:
+         * sts_txt_select() discards those that are not v=STSv1 records, and
+         * a cut v=STSv1 record is over STS_TXT_MAX, so invalid. */
         struct sts_txt t;
-        enum sts_txt_status ts = oversize ? STS_TXT_INVALID : sts_txt_select(rrs, n, &t);
+        enum sts_txt_status ts = sts_txt_select(rrs, n, &t);
         if (ts == STS_TXT_OK) {
             j->txt = VTXT_ID;
             snprintf(j->id, sizeof(j->id), "%s", t.id);
         } else {
             j->txt = VTXT_NONE;
-            why = oversize ? "TXT record too long" : sts_txt_strerror(ts);
+            why = sts_txt_strerror(ts);
         }
+        log_debug("fetch %s: %zu TXT record%s%s", j->domain, n, n == 1 ? "" : "s",
+                  oversize ? ", a long one cut" : "");
         break;
     }
     }
@@ -660,6 +670,12 @@ void fetch_reconfigure(struct fetch *f, const struct fetch_params *p)
     if (f->p.max_fetches == 0)
         f->p.max_fetches = 1;
     fetch_start_queued(f);
+}
+
+void fetch_set_store_hook(struct fetch *f, fetch_store_fn fn, void *arg)
+{
+    f->store_hook = fn;
+    f->store_arg = arg;
 }
 
 void fetch_free(struct fetch *f)

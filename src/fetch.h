@@ -56,8 +56,9 @@ enum fetch_class {
     FETCH_MEDIA_TYPE,
     FETCH_TOO_LARGE,
     FETCH_TIMEOUT,
-    FETCH_PARSE,    /* body is not a valid policy */
-    FETCH_INTERNAL, /* cache write failed, ... */
+    FETCH_PARSE,       /* body is not a valid policy */
+    FETCH_INTERNAL,    /* cache write failed, ... */
+    FETCH_HTTPS_OTHER, /* transfer not set up, or a curl error of no class above */
     FETCH_CLASS__COUNT,
 };
 
@@ -76,11 +77,17 @@ struct fetch_result {
 
 typedef void (*fetch_cb)(void *arg, const struct fetch_result *r);
 
+/* Called after every entry a job stored (e valid only during the call):
+ * the refresh module schedules the domain's next refresh from it. */
+typedef void (*fetch_store_fn)(void *arg, const char *domain, const struct entry *e);
+
 struct fetch *fetch_new(struct event_base *base, struct dns *dns, struct https *https,
                         struct cache *cache, const struct fetch_params *p);
 /* Ends every job; waiters are NOT called. */
 void fetch_free(struct fetch *f);
 void fetch_reconfigure(struct fetch *f, const struct fetch_params *p);
+/* One hook (NULL removes it). */
+void fetch_set_store_hook(struct fetch *f, fetch_store_fn fn, void *arg);
 
 struct fetch_waiter *fetch_request(struct fetch *f, const char *domain, bool refresh, fetch_cb cb,
                                    void *arg);

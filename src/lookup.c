@@ -13,7 +13,11 @@
  * with strict_testing) -> "OK secure match=..."; testing, none, no
  * policy, or a key without policy domain -> "NOTFOUND "; DNS failure with
  * nothing cached and dns_error = defer -> "TEMP"; unreadable cache ->
- * "TEMP" and an error log line.
+ * "TEMP" and an error log line.  An enforced policy whose reply exceeds
+ * Postfix's 100000-byte limit is answered cut down (mtasts-tlsrpt:
+ * without policy_string, then the classic reply), or TEMP if not even the
+ * classic reply fits -- never NOTFOUND; logged once per policy
+ * (lookup_note_cut()).
  */
 #include "autoconfig.h"
 
@@ -70,6 +74,21 @@ struct lookup_memo {
     char reply[LOOKUP_MEMO_REPLY];
 };
 
+/*
+ * Policies whose reply had to be cut down (reply_secure_fit()): the
+ * warning is logged once per policy (domain, profile and the fetch that
+ * produced it), not once per query.  Direct-mapped and small: a policy
+ * pushed out by another is at worst logged once more.
+ */
+#define LOOKUP_CUT_SLOTS 64 /* power of two */
+
+struct lookup_cut {
+    int64_t fetched_at;
+    uint8_t prof;
+    uint8_t fit; /* enum reply_fit */
+    char domain[DOMAIN_BUFSZ];
+};
+
 struct lookup {
     struct event_base *base;
     struct cache *cache;
@@ -79,6 +98,7 @@ struct lookup {
     size_t npending;
     struct lookup_memo *memo;
     uint64_t gen; /* bumped to void every memo slot at once */
+    struct lookup_cut cut[LOOKUP_CUT_SLOTS];
 };
 
 static struct lookup_memo *lookup_memo_slot(struct lookup *l, const char *domain,
@@ -171,11 +191,46 @@ static size_t lookup_notfound(char *out, size_t outsz)
     return lookup_count(reply_notfound(out, outsz), STATS_VERDICT_NOTFOUND);
 }
 
+/* Log (once per policy) that the reply for domain was cut down to fit. */
+static void lookup_note_cut(struct lookup *l, enum reply_profile prof, const char *domain,
+                            const struct entry *e, enum reply_fit fit)
+{
+    uint32_t h = 2166136261u;
+    for (const char *s = domain; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    struct lookup_cut *c = &l->cut[(h ^ (uint32_t)prof) & (LOOKUP_CUT_SLOTS - 1)];
+    if (c->fetched_at == e->fetched_at && c->prof == (uint8_t)prof && c->fit == (uint8_t)fit &&
+        strcmp(c->domain, domain) == 0)
+        return;
+    c->fetched_at = e->fetched_at;
+    c->prof = (uint8_t)prof;
+    c->fit = (uint8_t)fit;
+    snprintf(c->domain, sizeof(c->domain), "%s", domain);
+
+    const struct sts_policy *p = e->policy;
+    if (fit == REPLY_FIT_TEMP)
+        log_error("lookup %s: even the classic reply for the policy id=%s (%zu mx) exceeds "
+                  "Postfix's %d-byte socketmap limit; answering TEMP (mail to the domain waits)",
+                  domain, e->id, p->n_mx, REPLY_MAX);
+    else
+        log_warning("lookup %s: the %s reply for the policy id=%s (%zu mx, %zu lines) exceeds "
+                    "Postfix's %d-byte socketmap limit; answering %s",
+                    domain, reply_profile_map(prof), e->id, p->n_mx, p->n_lines, REPLY_MAX,
+                    fit == REPLY_FIT_NO_STRINGS
+                        ? "without policy_string attributes"
+                        : "with the classic reply (no TLSRPT attributes: Postfix enforces the "
+                          "policy but does not report on it)");
+}
+
 /*
  * The reply for what is known about a domain: its entry (may be NULL or
- * hold no valid policy) and whether DNS failed with nothing cached.
+ * hold no valid policy) and whether DNS failed with nothing cached.  An
+ * enforced policy is never answered NOTFOUND for its size: the reply is
+ * cut down (reply_secure_fit()), or TEMP.
  */
-static size_t lookup_render(const struct lookup *l, enum reply_profile prof, const char *domain,
+static size_t lookup_render(struct lookup *l, enum reply_profile prof, const char *domain,
                             const struct entry *e, bool dns_tempfail, int64_t now, char *out,
                             size_t outsz)
 {
@@ -185,8 +240,20 @@ static size_t lookup_render(const struct lookup *l, enum reply_profile prof, con
             p->mode == STS_MODE_ENFORCE || (p->mode == STS_MODE_TESTING && l->p.strict_testing);
         if (!enforce)
             return lookup_notfound(out, outsz);
-        size_t n = reply_secure(out, outsz, prof, domain, p);
-        if (n == 0) {
+        enum reply_fit fit;
+        size_t n = reply_secure_fit(out, outsz, prof, domain, p, &fit);
+        switch (fit) {
+        case REPLY_FIT_FULL:
+            return lookup_count(n, STATS_VERDICT_SECURE);
+        case REPLY_FIT_NO_STRINGS:
+        case REPLY_FIT_CLASSIC:
+            lookup_note_cut(l, prof, domain, e, fit);
+            return lookup_count(n, STATS_VERDICT_SECURE);
+        case REPLY_FIT_TEMP:
+            lookup_note_cut(l, prof, domain, e, fit);
+            return lookup_count(n, STATS_VERDICT_TEMP);
+        case REPLY_FIT_INVALID:
+        default:
             /* Cannot happen for a policy that passed sts_policy_parse();
              * never send something we did not validate. */
             log_error("lookup %s: the cached policy cannot be rendered safely; answering "
@@ -194,7 +261,6 @@ static size_t lookup_render(const struct lookup *l, enum reply_profile prof, con
                       domain);
             return lookup_notfound(out, outsz);
         }
-        return lookup_count(n, STATS_VERDICT_SECURE);
     }
     if (dns_tempfail && l->p.dns_error == CONFIG_DNS_ERROR_DEFER)
         return lookup_count(reply_temp(out, outsz, "MTA-STS DNS lookup failed"),
@@ -295,7 +361,10 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     case VQ_NEGATIVE:
         stats.cache_hits++;
         *len = lookup_render(l, prof, domain, ep, false, now, reply, replysz);
-        if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY) {
+        /* Only final answers: a TEMP (a policy too large to answer) is
+         * worked out again next time. */
+        if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY &&
+            strncmp(reply, "TEMP", 4) != 0) {
             m->at = now;
             m->gen = l->gen;
             m->prof = (uint8_t)prof;

@@ -1,14 +1,33 @@
 /*
- * refresh - the proactive refresh and cleanup sweep (DESIGN section 4,
- * STYLE practice 9).
+ * refresh - the proactive refresh: a sweep over the cache and a timer
+ * queue for refreshes the sweep could be too late for (DESIGN section 4,
+ * STYLE practice 9, RFC 8461 section 10.2).
  *
- * A timer visits the cache in small batches, resuming from the last key
- * seen: for each entry whose refresh is due (verdict_refresh_due) it
- * starts a background fetch job (refresh = true), keeping at most a
- * quarter of max_fetches refresh jobs in flight; entries that
- * verdict_sweepable() allows are deleted.  The batch size adapts so that
- * a full pass over the cache takes about REFRESH_PASS_SECONDS however
- * many entries there are.  One summary line is logged per pass.
+ * The sweep: a timer visits the cache in small batches, resuming from the
+ * last key seen: for each entry whose refresh is due (verdict_refresh_due)
+ * it starts a background fetch job (refresh = true); entries that
+ * verdict_sweepable() allows are deleted.  The batch size adapts so that a
+ * full pass over the cache takes about REFRESH_PASS_SECONDS however many
+ * entries there are.  One summary line is logged per pass.
+ *
+ * The timer queue: a policy whose refresh time is less than
+ * REFRESH_QUEUE_SPAN before its expiry (a short max_age, or a refresh that
+ * failed and is retried near the expiry) could expire before the sweep
+ * comes back to it.  Such a domain is put in a queue ordered by due time
+ * (dueq) when a fetch job stores its entry (fetch_set_store_hook()) and
+ * when the sweep sees it, and one timer starts its refresh when it is
+ * due, with no query in between.  The cached entry decides, as for the
+ * sweep: the job's verdict rules (the 5-minute back-off per failed id,
+ * verdict_refresh_retry) move the refresh time, and the stored result
+ * puts the domain back in the queue.  At most REFRESH_QUEUE_MAX domains
+ * are queued; beyond that the sweep refreshes them (a warning per pass).
+ *
+ * Both keep at most a quarter of max_fetches refresh jobs in flight
+ * (running or queued); a due refresh over that is deferred (the queue
+ * tries again each second).
+ *
+ * Time: every wall-clock read of this module is refresh_now() in
+ * refresh.c.
  */
 #ifndef MTASTSD_REFRESH_H
 #define MTASTSD_REFRESH_H
@@ -24,6 +43,10 @@ struct refresh;
 
 #define REFRESH_PASS_SECONDS 3600 /* target duration of a full pass */
 #define REFRESH_TICK_MS      1000
+/* Queue a refresh due less than this before the policy's expiry: the
+ * sweep is at most about one pass late. */
+#define REFRESH_QUEUE_SPAN (2 * REFRESH_PASS_SECONDS)
+#define REFRESH_QUEUE_MAX  65536 /* domains in the timer queue */
 
 struct refresh *refresh_new(struct event_base *base, struct cache *cache, struct fetch *fetch,
                             const struct verdict_params *vp, unsigned max_fetches);

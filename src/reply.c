@@ -2,7 +2,8 @@
  * reply - socketmap reply texts for both profiles (DESIGN sections 2-3).
  *
  * Public functions: reply_profile_from_map(), reply_profile_map(),
- * reply_secure(), reply_notfound(), reply_temp(), reply_perm().
+ * reply_secure(), reply_secure_fit(), reply_fit_name(), reply_notfound(),
+ * reply_temp(), reply_perm().
  *
  * reply_secure() is the last line of defence between policy text fetched
  * from the network and Postfix's attribute parser (smtp_tls_policy.c
@@ -26,6 +27,17 @@
  * than REPLY_MAX or outsz - 1 renders nothing: out becomes "" and the
  * result is 0.  The caller decides what to answer then (TEMP, and a log
  * line).
+ *
+ * reply_secure_fit() never drops an enforced policy for its size: it
+ * renders the first of these that fits (each is a prefix of the one
+ * before, so each is as safe as the full reply): the profile's full
+ * reply; for mtasts-tlsrpt, the same without policy_string attributes,
+ * then the classic reply (Postfix then enforces without reporting); and
+ * when not even the classic reply fits, "TEMP <REPLY_TOO_LARGE_REASON>".
+ * A policy that fails re-validation renders nothing (REPLY_FIT_INVALID),
+ * as with reply_secure().  Sizes are only counted against the limit, so
+ * trying all four costs at most four renderings of at most REPLY_MAX
+ * bytes.
  *
  * reply_notfound/temp/perm() never fail for a buffer that can hold the
  * keyword, its space and the NUL: the reason is sanitised (bytes outside
@@ -271,17 +283,19 @@ const char *reply_profile_map(enum reply_profile prof)
     return NULL;
 }
 
-size_t reply_secure(char *out, size_t outsz, enum reply_profile prof, const char *domain,
-                    const struct sts_policy *p)
+/* What reply_render() writes after "OK secure match=...". */
+enum reply_attrs {
+    REPLY_ATTRS_CLASSIC = 0, /* servername=hostname only */
+    REPLY_ATTRS_STS,         /* + policy_type, policy_domain, mx_host_pattern */
+    REPLY_ATTRS_STRINGS,     /* + policy_string */
+};
+
+/* Render a validated policy with the given attributes; 0 if it does not
+ * fit in min(outsz - 1, REPLY_MAX). */
+static size_t reply_render(char *out, size_t outsz, enum reply_attrs attrs, const char *domain,
+                           const struct sts_policy *p)
 {
     struct reply_buf b;
-
-    if (out == NULL || outsz == 0 || p == NULL)
-        return reply_fail(out, outsz);
-    if (prof != REPLY_PROFILE_CLASSIC && prof != REPLY_PROFILE_TLSRPT)
-        return reply_fail(out, outsz);
-    if (!reply_policy_ok(prof, domain, p))
-        return reply_fail(out, outsz);
 
     reply_buf_init(&b, out, outsz);
     reply_puts(&b, "OK secure match=");
@@ -291,14 +305,15 @@ size_t reply_secure(char *out, size_t outsz, enum reply_profile prof, const char
         reply_puts(&b, p->match[i]);
     }
     reply_puts(&b, " servername=hostname");
-
-    if (prof == REPLY_PROFILE_TLSRPT) {
+    if (attrs >= REPLY_ATTRS_STS) {
         reply_puts(&b, " policy_type=sts policy_domain=");
         reply_puts(&b, domain);
         for (size_t i = 0; i < p->n_mx; i++) {
             reply_puts(&b, " mx_host_pattern=");
             reply_puts(&b, p->mx[i]);
         }
+    }
+    if (attrs >= REPLY_ATTRS_STRINGS) {
         for (size_t i = 0; i < p->n_lines; i++) {
             reply_puts(&b, " { policy_string = ");
             reply_puts(&b, p->lines[i]);
@@ -306,6 +321,76 @@ size_t reply_secure(char *out, size_t outsz, enum reply_profile prof, const char
         }
     }
     return reply_buf_end(&b);
+}
+
+size_t reply_secure(char *out, size_t outsz, enum reply_profile prof, const char *domain,
+                    const struct sts_policy *p)
+{
+    if (out == NULL || outsz == 0 || p == NULL)
+        return reply_fail(out, outsz);
+    if (prof != REPLY_PROFILE_CLASSIC && prof != REPLY_PROFILE_TLSRPT)
+        return reply_fail(out, outsz);
+    if (!reply_policy_ok(prof, domain, p))
+        return reply_fail(out, outsz);
+    return reply_render(out, outsz,
+                        prof == REPLY_PROFILE_TLSRPT ? REPLY_ATTRS_STRINGS : REPLY_ATTRS_CLASSIC,
+                        domain, p);
+}
+
+size_t reply_secure_fit(char *out, size_t outsz, enum reply_profile prof, const char *domain,
+                        const struct sts_policy *p, enum reply_fit *fit)
+{
+    static const struct {
+        enum reply_attrs attrs;
+        enum reply_fit fit;
+    } steps[] = {
+        {REPLY_ATTRS_STRINGS, REPLY_FIT_FULL},
+        {REPLY_ATTRS_STS, REPLY_FIT_NO_STRINGS},
+        {REPLY_ATTRS_CLASSIC, REPLY_FIT_CLASSIC},
+    };
+    size_t n;
+
+    *fit = REPLY_FIT_INVALID;
+    if (out == NULL || outsz == 0 || p == NULL)
+        return reply_fail(out, outsz);
+    if (prof != REPLY_PROFILE_CLASSIC && prof != REPLY_PROFILE_TLSRPT)
+        return reply_fail(out, outsz);
+    if (!reply_policy_ok(prof, domain, p))
+        return reply_fail(out, outsz);
+    if (prof == REPLY_PROFILE_CLASSIC) {
+        n = reply_render(out, outsz, REPLY_ATTRS_CLASSIC, domain, p);
+        if (n > 0) {
+            *fit = REPLY_FIT_FULL;
+            return n;
+        }
+    } else {
+        for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+            n = reply_render(out, outsz, steps[i].attrs, domain, p);
+            if (n > 0) {
+                *fit = steps[i].fit;
+                return n;
+            }
+        }
+    }
+    *fit = REPLY_FIT_TEMP;
+    return reply_temp(out, outsz, REPLY_TOO_LARGE_REASON);
+}
+
+const char *reply_fit_name(enum reply_fit fit)
+{
+    switch (fit) {
+    case REPLY_FIT_FULL:
+        return "full";
+    case REPLY_FIT_NO_STRINGS:
+        return "without policy_string";
+    case REPLY_FIT_CLASSIC:
+        return "classic";
+    case REPLY_FIT_TEMP:
+        return "temp";
+    case REPLY_FIT_INVALID:
+        return "invalid";
+    }
+    return "unknown";
 }
 
 /* "<keyword> <sanitised reason>", truncated to fit. */

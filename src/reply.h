@@ -18,6 +18,22 @@
  * 0.  Otherwise it returns the reply length (without NUL; out is
  * NUL-terminated).
  *
+ * reply_secure_fit() is what lookup answers with: the same reply, but a
+ * reply too large for the limit is cut down instead of dropped, in this
+ * order (*fit says which was rendered):
+ *   REPLY_FIT_FULL        the profile's whole reply, as reply_secure();
+ *   REPLY_FIT_NO_STRINGS  mtasts-tlsrpt without the policy_string
+ *                         attributes;
+ *   REPLY_FIT_CLASSIC     mtasts-tlsrpt answered with the classic reply
+ *                         (no TLSRPT attributes: Postfix enforces the
+ *                         policy but does not report);
+ *   REPLY_FIT_TEMP        not even "OK secure match=..." fits: out holds
+ *                         "TEMP " REPLY_TOO_LARGE_REASON (mail waits
+ *                         rather than going out without the policy);
+ *   REPLY_FIT_INVALID     a name or line fails re-validation: nothing is
+ *                         rendered (out is "", the result 0).
+ * It returns the reply length as reply_secure() does.
+ *
  * reply_notfound(), reply_temp(), reply_perm() render the other replies;
  * reasons are sanitised to printable ASCII (other bytes become '?') and
  * truncated to REPLY_REASON_MAX bytes and to what fits in outsz; a NULL
@@ -34,8 +50,17 @@
 
 #include "sts_policy.h"
 
-#define REPLY_MAX        100000 /* Postfix's socketmap reply limit */
-#define REPLY_REASON_MAX 200    /* longest reason text in TEMP/PERM replies */
+#define REPLY_MAX              100000 /* Postfix's socketmap reply limit */
+#define REPLY_REASON_MAX       200    /* longest reason text in TEMP/PERM replies */
+#define REPLY_TOO_LARGE_REASON "MTA-STS policy too large for a socketmap reply"
+
+enum reply_fit {
+    REPLY_FIT_FULL = 0,
+    REPLY_FIT_NO_STRINGS,
+    REPLY_FIT_CLASSIC,
+    REPLY_FIT_TEMP,
+    REPLY_FIT_INVALID,
+};
 
 enum reply_profile {
     REPLY_PROFILE_CLASSIC = 0, /* map "mtasts" */
@@ -48,6 +73,9 @@ const char *reply_profile_map(enum reply_profile prof);
 
 size_t reply_secure(char *out, size_t outsz, enum reply_profile prof, const char *domain,
                     const struct sts_policy *p);
+size_t reply_secure_fit(char *out, size_t outsz, enum reply_profile prof, const char *domain,
+                        const struct sts_policy *p, enum reply_fit *fit);
+const char *reply_fit_name(enum reply_fit fit);
 size_t reply_notfound(char *out, size_t outsz);
 size_t reply_temp(char *out, size_t outsz, const char *reason);
 size_t reply_perm(char *out, size_t outsz, const char *reason);

@@ -40,7 +40,10 @@
 
 #include "verdict.h"
 
-#define VERDICT_REFRESH_MIN 60 /* never refresh sooner than this after a fetch */
+/* Never refresh sooner than this after a fetch: bounds how often a policy
+ * with a tiny max_age makes us fetch it, and still lets every policy with
+ * a max_age of 10 s or more be refreshed at half of it. */
+#define VERDICT_REFRESH_MIN 5
 
 void verdict_params_default(struct verdict_params *p)
 {

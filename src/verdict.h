@@ -40,8 +40,11 @@
  * refreshed: the earlier of refresh_interval and half of max_age after
  * the fetch, minus a jitter of up to 10% of that span derived from
  * jitter_seed (so refreshes of many entries do not bunch, yet the result
- * is reproducible in tests).  Never earlier than fetched_at + 60 s, never
- * later than the expiry.
+ * is reproducible in tests).  Never earlier than fetched_at + 5 s
+ * (VERDICT_REFRESH_MIN), never later than the expiry: a policy with a
+ * max_age of 10 s or more is refreshed at half of it at the latest, one of
+ * 6-9 s 5 s after its fetch, and one of 5 s or less lapses (the next query
+ * fetches it again).
  *
  * verdict_sweepable() says when the refresh sweep may delete an entry:
  * no valid policy, not negative, and the policy (if any) expired and the

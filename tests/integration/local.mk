@@ -10,5 +10,6 @@ include tests/integration/dns_https.mk
 include tests/integration/ops.mk
 include tests/integration/ctl.mk
 include tests/integration/resil.mk
+include tests/integration/hardening.mk
 include tests/integration/e2e.mk
 include tests/integration/dns_sec.mk

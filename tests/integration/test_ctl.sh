@@ -111,7 +111,7 @@ text_names=$(printf '%s\n' "$OUT" | cut -d' ' -f1 | sort | tr '\n' ' ')
 ctl --json stats
 json_names=$(json_get "$OUT" '" ".join(sorted(o.keys()))')
 expect_eq "stats --json has the same counters as text" "$json_names " "$text_names"
-expect_eq "stats has every fetch class" "$(printf '%s\n' $text_names | grep -c '^fetch_')" 16
+expect_eq "stats has every fetch class" "$(printf '%s\n' $text_names | grep -c '^fetch_')" 17
 
 note "show"
 expect_ctl "show enforce.test: mode" 0 '^mode +enforce$' show enforce.test

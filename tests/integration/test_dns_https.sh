@@ -56,6 +56,9 @@ print(json.dumps({
     "mta-sts.v6.test": {"AAAA": ["::1"]},
     "_mta-sts.long.test": {"TXT": [["v=STSv1; " + "a" * 246] + ["b" * 255] * 16]},
     "_mta-sts.many.test": {"TXT": [["v=STSv1; id=%d" % i] for i in range(70)]},
+    # 300 records, the one STS record in the middle: none may be dropped
+    "_mta-sts.crowd.test": {"TXT": [["other-%03d" % i] for i in range(150)] + [["v=STSv1; id=c"]]
+                            + [["other-%03d" % i] for i in range(150, 300)]},
 }))
 EOF2
 python3 "$LIB_DIR/slow_dns.py" --addr 127.0.0.1 --port 5353 --records "$X/records.json" \
@@ -145,13 +148,17 @@ check_line "TXT, nothing listens on the port" \
 check_line "TXT, truncated over UDP, retried over TCP" \
     'status=OK n=1 oversize=0 rr="v=STSv1; id=tc" detail="1 record"' txt _mta-sts.trunc.test
 check "TXT, one record of 4326 bytes (over TCP)" OK -s 127.0.0.1:5353 txt _mta-sts.long.test
-expect_eq "oversize record is flagged and cut at 4096 bytes" \
+expect_eq "oversize record is flagged and cut at 4097 bytes (one more than a record may hold)" \
     "$(printf '%s' "$OUT" | grep -o 'n=[0-9]* oversize=[01]') $(printf '%s' "$OUT" | grep -o 'rr="[^"]*"' | wc -c)" \
-    "n=1 oversize=1 $((4096 + 6))"
+    "n=1 oversize=1 $((4097 + 6))"
 check "TXT, 70 records (over TCP)" OK -s 127.0.0.1:5353 txt _mta-sts.many.test
-expect_eq "only 64 records kept, flagged oversize" \
+expect_eq "all 70 records passed, none dropped" \
     "$(printf '%s' "$OUT" | grep -o 'n=[0-9]* oversize=[01]') $(printf '%s' "$OUT" | grep -o 'rr="' | wc -l)" \
-    "n=64 oversize=1 64"
+    "n=70 oversize=0 70"
+check "TXT, 301 records (over TCP)" OK -s 127.0.0.1:5353 txt _mta-sts.crowd.test
+expect_eq "the STS record among 300 others is passed" \
+    "$(printf '%s' "$OUT" | grep -o 'n=[0-9]* oversize=[01]') $(printf '%s' "$OUT" | grep -c 'rr="v=STSv1; id=c"')" \
+    "n=301 oversize=0 1"
 check_line "TXT, empty name" 'status=NODATA n=0 oversize=0 detail="bad name"' txt ''
 check_line "TXT, name with a space" 'status=NODATA n=0 oversize=0 detail="bad name"' txt '_mta-sts.one .test'
 check_line "TXT, name with a c-ares escape" 'status=NODATA n=0 oversize=0 detail="bad name"' \

@@ -10,6 +10,10 @@
  *   - bad_domain_rows, bad_mx_rows, bad_line_rows: one hostile or invalid
  *     value each, which must render nothing (0 and "");
  *   - size tests around outsz and REPLY_MAX;
+ *   - reply_secure_fit(): every step down (full, without policy_string,
+ *     classic, TEMP) at its exact boundary, with lengths counted in the
+ *     test from the attribute syntax, at small limits and at REPLY_MAX;
+ *     each cut reply is the full reply's prefix and parses like Postfix;
  *   - map names; NOTFOUND/TEMP/PERM with hostile reasons.
  */
 #include "autoconfig.h"
@@ -646,6 +650,302 @@ START_TEST(test_reply_max_exact)
 }
 END_TEST
 
+/* ---- reply_secure_fit(): cut down to fit, never dropped ---- */
+
+/* A generated policy: n mx names of chosen lengths, n_lines lines. */
+struct gen {
+    struct sts_policy p;
+    char domain[256];
+    char (*names)[256];
+    char (*lines)[1024];
+    const char **mx;
+    const char **lns;
+};
+
+/* A valid hostname of exactly len octets (12..253), distinct per idx. */
+static void gen_name(char *out, size_t idx, size_t len)
+{
+    size_t body = len - 4, pos, r, f;
+    ck_assert_uint_ge(len, 12);
+    ck_assert_uint_le(len, 253);
+    pos = (size_t)snprintf(out, 8, "m%05zu", idx % 100000);
+    f = body < 63 ? body : 63;
+    if (body - f == 1)
+        f--;
+    memset(out + pos, 'a', f - pos);
+    pos = f;
+    for (r = body - f; r > 0;) {
+        size_t g = r < 64 ? r : 64;
+        if (r - g == 1)
+            g--;
+        out[pos] = '.';
+        memset(out + pos + 1, 'b', g - 1);
+        pos += g;
+        r -= g;
+    }
+    memcpy(out + pos, ".net", 5);
+    ck_assert_uint_eq(strlen(out), len);
+}
+
+static void gen_init(struct gen *g, size_t n_mx, size_t mxlen, size_t n_lines, size_t linelen)
+{
+    memset(g, 0, sizeof(*g));
+    snprintf(g->domain, sizeof(g->domain), "example.com");
+    g->names = calloc(n_mx ? n_mx : 1, sizeof(*g->names));
+    g->lines = calloc(n_lines ? n_lines : 1, sizeof(*g->lines));
+    g->mx = calloc(n_mx ? n_mx : 1, sizeof(*g->mx));
+    g->lns = calloc(n_lines ? n_lines : 1, sizeof(*g->lns));
+    ck_assert(g->names && g->lines && g->mx && g->lns);
+    for (size_t i = 0; i < n_mx; i++) {
+        gen_name(g->names[i], i, mxlen);
+        g->mx[i] = g->names[i];
+    }
+    for (size_t i = 0; i < n_lines; i++) {
+        ck_assert_uint_lt(linelen, sizeof(g->lines[i]));
+        ck_assert_uint_ge(linelen, 10);
+        int k = snprintf(g->lines[i], sizeof(g->lines[i]), "x%04zu: ", i % 10000);
+        memset(g->lines[i] + k, 'v', linelen - (size_t)k);
+        g->lines[i][linelen] = '\0';
+        g->lns[i] = g->lines[i];
+    }
+    g->p.mode = STS_MODE_ENFORCE;
+    g->p.max_age = 86400;
+    g->p.n_mx = n_mx;
+    g->p.mx = g->mx;
+    g->p.match = g->mx;
+    g->p.n_lines = n_lines;
+    g->p.lines = g->lns;
+}
+
+static void gen_free(struct gen *g)
+{
+    free(g->names);
+    free(g->lines);
+    free(g->mx);
+    free(g->lns);
+}
+
+/* The three lengths, counted here from the attribute syntax (not by
+ * reply.c). */
+static size_t len_classic(const struct gen *g)
+{
+    size_t n = strlen("OK secure match=") + strlen(" servername=hostname");
+    for (size_t i = 0; i < g->p.n_mx; i++)
+        n += strlen(g->p.match[i]) + (i > 0);
+    return n;
+}
+
+static size_t len_sts(const struct gen *g)
+{
+    size_t n = len_classic(g) + strlen(" policy_type=sts policy_domain=") + strlen(g->domain);
+    for (size_t i = 0; i < g->p.n_mx; i++)
+        n += strlen(" mx_host_pattern=") + strlen(g->p.mx[i]);
+    return n;
+}
+
+static size_t len_full(const struct gen *g)
+{
+    size_t n = len_sts(g);
+    for (size_t i = 0; i < g->p.n_lines; i++)
+        n += strlen(" { policy_string = ") + strlen(g->p.lines[i]) + strlen(" }");
+    return n;
+}
+
+/* Render with limit outsz - 1 and check the level, the length and that
+ * the text is the full reply's prefix (or the TEMP reply). */
+static void expect_fit(const struct gen *g, enum reply_profile prof, size_t outsz,
+                       enum reply_fit want, size_t want_len, const char *full)
+{
+    char *out = malloc(BIG + 1);
+    enum reply_fit fit = (enum reply_fit)99;
+    ck_assert_ptr_nonnull(out);
+    ck_assert_uint_le(outsz, BIG);
+    memset(out, 'Z', BIG + 1);
+    size_t n = reply_secure_fit(out, outsz, prof, g->domain, &g->p, &fit);
+    ck_assert_msg(fit == want, "%s, limit %zu: %s, want %s", reply_profile_map(prof), outsz - 1,
+                  reply_fit_name(fit), reply_fit_name(want));
+    ck_assert_uint_eq(n, want_len);
+    ck_assert_uint_eq(strlen(out), n);
+    ck_assert_int_eq(out[outsz], 'Z'); /* nothing written past outsz */
+    if (want == REPLY_FIT_TEMP) {
+        ck_assert_str_eq(out, "TEMP " REPLY_TOO_LARGE_REASON);
+    } else {
+        ck_assert(strncmp(out, full, n) == 0);
+        ck_assert(full[n] == '\0' || full[n] == ' ');
+        check_structure(out, want <= REPLY_FIT_NO_STRINGS ? prof : REPLY_PROFILE_CLASSIC,
+                        &(struct sts_policy){.n_mx = g->p.n_mx,
+                                             .n_lines = want == REPLY_FIT_FULL ? g->p.n_lines : 0});
+    }
+    free(out);
+}
+
+struct fit_row {
+    size_t n_mx, mxlen, n_lines, linelen;
+};
+
+static const struct fit_row fit_rows[] = {
+    {1, 14, 0, 0}, {1, 14, 1, 12}, {3, 30, 4, 40}, {8, 253, 8, 300}, {50, 100, 20, 50},
+};
+
+/* Each boundary exactly: at a limit equal to a level's length that level
+ * is rendered; one byte less, the next one. */
+START_TEST(test_fit_boundaries)
+{
+    const struct fit_row *r = &fit_rows[_i];
+    struct gen g;
+    size_t temp = strlen("TEMP " REPLY_TOO_LARGE_REASON);
+    char *full = malloc(BIG);
+    ck_assert_ptr_nonnull(full);
+
+    gen_init(&g, r->n_mx, r->mxlen, r->n_lines, r->linelen);
+    size_t lf = len_full(&g), ls = len_sts(&g), lc = len_classic(&g);
+    ck_assert_uint_eq(reply_secure(full, BIG, REPLY_PROFILE_TLSRPT, g.domain, &g.p), lf);
+
+    /* mtasts-tlsrpt: full, without policy_string, classic, TEMP */
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, lf + 1, REPLY_FIT_FULL, lf, full);
+    if (g.p.n_lines > 0) {
+        expect_fit(&g, REPLY_PROFILE_TLSRPT, lf, REPLY_FIT_NO_STRINGS, ls, full);
+        expect_fit(&g, REPLY_PROFILE_TLSRPT, ls + 1, REPLY_FIT_NO_STRINGS, ls, full);
+    }
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, ls, REPLY_FIT_CLASSIC, lc, full);
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, lc + 1, REPLY_FIT_CLASSIC, lc, full);
+    if (lc > temp) {
+        expect_fit(&g, REPLY_PROFILE_TLSRPT, lc, REPLY_FIT_TEMP, temp, full);
+        expect_fit(&g, REPLY_PROFILE_TLSRPT, temp + 1, REPLY_FIT_TEMP, temp, full);
+    }
+    /* mtasts: full (= classic), TEMP */
+    expect_fit(&g, REPLY_PROFILE_CLASSIC, lc + 1, REPLY_FIT_FULL, lc, full);
+    if (lc > temp)
+        expect_fit(&g, REPLY_PROFILE_CLASSIC, lc, REPLY_FIT_TEMP, temp, full);
+    gen_free(&g);
+    free(full);
+}
+END_TEST
+
+/* Change mx name lengths (from the last one back) and, when only an odd
+ * step is left for a length that counts each mx twice, the domain, until
+ * the chosen length is exactly want. */
+static void gen_tune(struct gen *g, size_t (*len)(const struct gen *), size_t want)
+{
+    long per = len == len_classic ? 1 : 2; /* each mx octet counts once or twice */
+    size_t i = g->p.n_mx;
+
+    while (len(g) != want) {
+        long diff = (long)want - (long)len(g);
+        if (diff % per != 0) {
+            size_t dl = strlen(g->domain);
+            ck_assert_uint_lt(dl + 1, sizeof(g->domain));
+            memmove(g->domain + 1, g->domain, dl + 1); /* "xexample.com": one octet more */
+            g->domain[0] = 'x';
+            continue;
+        }
+        ck_assert_uint_gt(i, 0);
+        i--;
+        long cur = (long)strlen(g->names[i]) + diff / per;
+        if (cur > 253)
+            cur = 253;
+        if (cur < 12)
+            cur = 12;
+        gen_name(g->names[i], i, (size_t)cur);
+    }
+}
+
+/* The same boundaries at Postfix's own limit, REPLY_MAX, with a buffer
+ * far larger than it. */
+START_TEST(test_fit_reply_max)
+{
+    struct gen g;
+    char *full = malloc(2 * BIG);
+    ck_assert_ptr_nonnull(full);
+
+    /* full reply exactly REPLY_MAX: full; one more byte: no policy_string */
+    gen_init(&g, 100, 200, 1, 400);
+    size_t nl = (REPLY_MAX - len_sts(&g)) / (strlen(" { policy_string = ") + 400 + 2);
+    gen_free(&g);
+    gen_init(&g, 100, 200, nl, 400);
+    size_t last = nl - 1;
+    size_t pad = REPLY_MAX - (len_full(&g) - strlen(g.lines[last]));
+    ck_assert_uint_lt(pad + 1, sizeof(g.lines[last]));
+    memset(g.lines[last] + 7, 'w', pad - 7);
+    g.lines[last][pad] = '\0';
+    ck_assert_uint_eq(len_full(&g), REPLY_MAX);
+    ck_assert_uint_eq(reply_secure(full, 2 * BIG, REPLY_PROFILE_TLSRPT, g.domain, &g.p), REPLY_MAX);
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, BIG, REPLY_FIT_FULL, REPLY_MAX, full);
+    g.lines[last][pad] = 'w';
+    g.lines[last][pad + 1] = '\0';
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, BIG, REPLY_FIT_NO_STRINGS, len_sts(&g), full);
+    ck_assert_uint_eq(reply_secure(full, 2 * BIG, REPLY_PROFILE_TLSRPT, g.domain, &g.p), 0);
+    full[0] = '\0';
+    ck_assert_uint_gt(reply_secure(full, 2 * BIG, REPLY_PROFILE_CLASSIC, g.domain, &g.p), 0);
+    gen_free(&g);
+
+    /* without policy_string exactly REPLY_MAX, then one more byte */
+    gen_init(&g, 200, 250, 2, 40);
+    gen_tune(&g, len_sts, REPLY_MAX);
+    ck_assert_uint_gt(len_full(&g), REPLY_MAX);
+    {
+        /* the reference text: render with no limit by hand */
+        struct sts_policy p = g.p;
+        p.n_lines = 0;
+        ck_assert_uint_eq(reply_secure(full, 2 * BIG, REPLY_PROFILE_TLSRPT, g.domain, &p),
+                          REPLY_MAX);
+    }
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, BIG, REPLY_FIT_NO_STRINGS, REPLY_MAX, full);
+    gen_tune(&g, len_sts, REPLY_MAX + 1); /* one octet more, in the domain */
+    ck_assert_uint_eq(reply_secure(full, 2 * BIG, REPLY_PROFILE_CLASSIC, g.domain, &g.p),
+                      len_classic(&g));
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, BIG, REPLY_FIT_CLASSIC, len_classic(&g), full);
+    gen_free(&g);
+
+    /* classic reply exactly REPLY_MAX: still answered; one more byte: TEMP */
+    gen_init(&g, 400, 250, 1, 20);
+    gen_tune(&g, len_classic, REPLY_MAX);
+    ck_assert_uint_eq(reply_secure(full, 2 * BIG, REPLY_PROFILE_CLASSIC, g.domain, &g.p),
+                      REPLY_MAX);
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, BIG, REPLY_FIT_CLASSIC, REPLY_MAX, full);
+    expect_fit(&g, REPLY_PROFILE_CLASSIC, BIG, REPLY_FIT_FULL, REPLY_MAX, full);
+    gen_tune(&g, len_classic, REPLY_MAX + 1);
+    expect_fit(&g, REPLY_PROFILE_TLSRPT, BIG, REPLY_FIT_TEMP,
+               strlen("TEMP " REPLY_TOO_LARGE_REASON), full);
+    expect_fit(&g, REPLY_PROFILE_CLASSIC, BIG, REPLY_FIT_TEMP,
+               strlen("TEMP " REPLY_TOO_LARGE_REASON), full);
+    gen_free(&g);
+    free(full);
+}
+END_TEST
+
+/* What fails re-validation is still refused whole, whatever its size. */
+START_TEST(test_fit_invalid)
+{
+    struct gen g;
+    char out[256];
+    enum reply_fit fit = REPLY_FIT_FULL;
+
+    gen_init(&g, 2, 20, 1, 20);
+    g.names[1][3] = '{';
+    memset(out, 'Z', sizeof(out));
+    ck_assert_uint_eq(
+        reply_secure_fit(out, sizeof(out), REPLY_PROFILE_TLSRPT, g.domain, &g.p, &fit), 0);
+    ck_assert_int_eq(fit, REPLY_FIT_INVALID);
+    ck_assert_str_eq(out, "");
+    gen_free(&g);
+    gen_init(&g, 2, 20, 1, 20);
+    g.lines[0][2] = '}';
+    ck_assert_uint_eq(
+        reply_secure_fit(out, sizeof(out), REPLY_PROFILE_TLSRPT, g.domain, &g.p, &fit), 0);
+    ck_assert_int_eq(fit, REPLY_FIT_INVALID);
+    fit = REPLY_FIT_TEMP;
+    ck_assert_uint_gt(
+        reply_secure_fit(out, sizeof(out), REPLY_PROFILE_CLASSIC, g.domain, &g.p, &fit), 0);
+    ck_assert_int_eq(fit, REPLY_FIT_FULL);
+    ck_assert_uint_eq(
+        reply_secure_fit(out, sizeof(out), REPLY_PROFILE_CLASSIC, "bad_domain.example", &g.p, &fit),
+        0);
+    ck_assert_int_eq(fit, REPLY_FIT_INVALID);
+    gen_free(&g);
+}
+END_TEST
+
 /* ---- map names ---- */
 
 struct map_row {
@@ -814,6 +1114,9 @@ static Suite *reply_suite(void)
     tcase_add_test(tc, test_outsz_boundary);
     tcase_add_test(tc, test_reply_max_tlsrpt);
     tcase_add_test(tc, test_reply_max_exact);
+    tcase_add_loop_test(tc, test_fit_boundaries, 0, (int)(sizeof(fit_rows) / sizeof(fit_rows[0])));
+    tcase_add_test(tc, test_fit_reply_max);
+    tcase_add_test(tc, test_fit_invalid);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("other");

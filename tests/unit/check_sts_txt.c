@@ -8,6 +8,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,43 @@ START_TEST(test_select_nul)
 }
 END_TEST
 
+/* What dns.c now passes: every record of the answer, long ones cut to
+ * DNS_MAX_TXT + 1 (== STS_TXT_MAX + 1) bytes.  Many records and long
+ * records that are not v=STSv1 are discarded; a cut v=STSv1 record is
+ * invalid. */
+START_TEST(test_select_crowd)
+{
+    enum { N = 1000 };
+    static struct sts_txt_rr rrs[N];
+    static char other[N][16];
+    char *longrec = malloc(STS_TXT_MAX + 2);
+    struct sts_txt out;
+
+    ck_assert_ptr_nonnull(longrec);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(other[i], sizeof(other[i]), "other=%zu", i);
+        rrs[i].data = other[i];
+        rrs[i].len = strlen(other[i]);
+    }
+    memset(longrec, 'x', STS_TXT_MAX + 1);
+    longrec[STS_TXT_MAX + 1] = '\0';
+    rrs[3].data = longrec; /* a long record of another kind */
+    rrs[3].len = STS_TXT_MAX + 1;
+    rrs[777].data = "v=STSv1; id=deep";
+    rrs[777].len = strlen(rrs[777].data);
+    ck_assert_int_eq(sts_txt_select(rrs, N, &out), STS_TXT_OK);
+    ck_assert_str_eq(out.id, "deep");
+
+    /* the STS record itself cut: invalid, not a different id */
+    memcpy(longrec, "v=STSv1; id=cut; x=", 19);
+    rrs[777] = rrs[3];
+    rrs[3].data = other[3];
+    rrs[3].len = strlen(other[3]);
+    ck_assert_int_eq(sts_txt_select(rrs, N, &out), STS_TXT_INVALID);
+    free(longrec);
+}
+END_TEST
+
 START_TEST(test_strerror)
 {
     static const enum sts_txt_status all[] = {STS_TXT_OK, STS_TXT_NONE, STS_TXT_MULTIPLE,
@@ -217,6 +255,7 @@ static Suite *sts_txt_suite(void)
     tc = tcase_create("select");
     tcase_add_loop_test(tc, test_select, 0, (int)(sizeof(select_cases) / sizeof(select_cases[0])));
     tcase_add_test(tc, test_select_nul);
+    tcase_add_test(tc, test_select_crowd);
     tcase_add_test(tc, test_strerror);
     suite_add_tcase(s, tc);
     return s;

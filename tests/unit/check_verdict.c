@@ -436,14 +436,22 @@ static const struct refresh_row refresh_rows[] = {
     {"hourly interval", T, 86400, 3600, 3240, 3600},
     {"interval above max_age/2", T, 7200, 86400, 3240, 3600},
     {"max_age 200: no clamp", T, 200, 86400, 90, 100},
-    {"max_age 121: clamped to 60", T, 121, 86400, 60, 60},
-    {"max_age 100: clamped to 60", T, 100, 86400, 60, 60},
-    {"max_age 61: clamped to 60", T, 61, 86400, 60, 60},
-    {"max_age 60: floor is expiry", T, 60, 86400, 60, 60},
-    {"max_age 59: expiry before floor", T, 59, 86400, 59, 59},
+    /* short max_age: at half of it, well before expiry (was clamped to
+     * 60 s, i.e. to the expiry itself below 60 s: never refreshed) */
+    {"max_age 121: half", T, 121, 86400, 54, 60},
+    {"max_age 100: half", T, 100, 86400, 45, 50},
+    {"max_age 60: half", T, 60, 86400, 27, 30},
+    {"max_age 59: half", T, 59, 86400, 27, 29},
+    {"max_age 20: half", T, 20, 86400, 9, 10},
+    {"max_age 11: half, at the 5 s floor", T, 11, 86400, 5, 5},
+    {"max_age 10: half, 5 s before expiry", T, 10, 86400, 5, 5},
+    {"max_age 9: the 5 s floor, before expiry", T, 9, 86400, 5, 5},
+    {"max_age 6: the 5 s floor, before expiry", T, 6, 86400, 5, 5},
+    {"max_age 5: floor is expiry", T, 5, 86400, 5, 5},
     {"max_age 1", T, 1, 86400, 1, 1},
     {"max_age 0", T, 0, 86400, 0, 0},
-    {"interval 30 s: floor 60", T, 86400, 30, 60, 60},
+    {"interval 30 s", T, 86400, 30, 27, 30},
+    {"interval 2 s: floor 5", T, 86400, 2, 5, 5},
     {"fetched at 0", 0, 86400, 86400, 38880, 43200},
     {"fetched near INT64_MAX saturates", INT64_MAX - 10, 86400, 86400, 10, 10},
 };
@@ -517,18 +525,24 @@ START_TEST(test_refresh_at_property)
                 /* never after expiry */
                 PROP(at <= max_age, "max_age %u iv %lld: %lld after expiry", max_age, (long long)iv,
                      (long long)at);
-                /* never before 60 s, unless expiry is sooner */
-                PROP(at >= (max_age < 60 ? (int64_t)max_age : 60),
+                /* never before 5 s, unless expiry is sooner */
+                PROP(at >= (max_age < 5 ? (int64_t)max_age : 5),
                      "max_age %u iv %lld: %lld too soon", max_age, (long long)iv, (long long)at);
                 /* within [0.9 span, span] unless clamped */
-                if (at != 60 && at != (int64_t)max_age)
+                if (at != 5 && at != (int64_t)max_age)
                     PROP(at <= span && at * 10 >= span * 9,
                          "max_age %u iv %lld: %lld outside [0.9, 1] x %lld", max_age, (long long)iv,
                          (long long)at, (long long)span);
-                /* at least as often as the interval asks, when >= 60 s */
-                if (iv >= 60)
+                /* at least as often as the interval asks, when >= 5 s */
+                if (iv >= 5)
                     PROP(at <= iv, "max_age %u iv %lld: %lld later than interval", max_age,
                          (long long)iv, (long long)at);
+                /* max_age >= 10 s: refreshed before expiry, at half of it at
+                 * the latest (RFC 8461 section 10.2: do not wait until expiry) */
+                if (max_age >= 10)
+                    PROP(at < (int64_t)max_age && at <= (int64_t)max_age / 2,
+                         "max_age %u iv %lld: %lld not before expiry", max_age, (long long)iv,
+                         (long long)at);
             }
         }
     }

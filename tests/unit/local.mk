@@ -8,6 +8,7 @@ include tests/unit/reply.mk
 include tests/unit/domain.mk
 include tests/unit/sts.mk
 include tests/unit/verdict.mk
+include tests/unit/dueq.mk
 include tests/unit/config.mk
 include tests/unit/cache.mk
 include tests/unit/dns_https.mk
