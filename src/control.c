@@ -178,9 +178,7 @@ struct control {
      * (CONTROL_DENY_LOG_BURST lines, then one per second), so that any
      * local user cannot flood the log through a world-connectable socket
      * or by opening clients beyond CONTROL_CLIENTS_MAX. */
-    unsigned deny_tokens;
-    time_t deny_at;
-    uint64_t deny_unlogged;
+    struct log_limit deny_log;
 };
 
 struct control_command {
@@ -1194,31 +1192,17 @@ static void control_refuse(struct control *ctl, int fd, const char *msg)
 static void control_log_refusal(struct control *ctl, const char *fmt, ...) LOG_PRINTF(2, 3);
 static void control_log_refusal(struct control *ctl, const char *fmt, ...)
 {
-    time_t now = time(NULL);
-    if (ctl->deny_at == 0 || now < ctl->deny_at) {
-        ctl->deny_tokens = CONTROL_DENY_LOG_BURST;
-    } else if (now > ctl->deny_at) {
-        uint64_t add = (uint64_t)(now - ctl->deny_at);
-        ctl->deny_tokens = add >= CONTROL_DENY_LOG_BURST - ctl->deny_tokens
-                               ? CONTROL_DENY_LOG_BURST
-                               : ctl->deny_tokens + (unsigned)add;
-    }
-    ctl->deny_at = now;
-    if (ctl->deny_tokens == 0) {
-        ctl->deny_unlogged++;
+    uint64_t held_back = 0;
+    if (!log_limit_take(&ctl->deny_log, (int64_t)time(NULL), &held_back))
         return;
-    }
-    ctl->deny_tokens--;
-
     char msg[512], more[64] = "";
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (ctl->deny_unlogged > 0)
-        snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)", ctl->deny_unlogged);
+    if (held_back > 0)
+        snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)", held_back);
     log_warning("%s%s", msg, more);
-    ctl->deny_unlogged = 0;
 }
 
 static void control_accept_one(struct control *ctl, int fd)
@@ -1316,6 +1300,7 @@ struct control *control_open(struct event_base *base, const struct config *cfg, 
     ctl->fd = -1;
     ctl->path = xstrdup(cfg->control_socket);
     ctl->refresh_interval = cfg->refresh_interval;
+    ctl->deny_log = (struct log_limit)LOG_LIMIT_INIT(CONTROL_DENY_LOG_BURST, 1);
 
     gid_t gid = (gid_t)-1;
     uid_t uid = (uid_t)-1;
