@@ -169,6 +169,8 @@ static const struct config_key config_keys[] = {
      "maximum concurrent socketmap connections"},
     {"max_fetches", CONFIG_UINT, OFF(max_fetches), "256", 1, 100000, 0, NULL, NULL,
      "maximum concurrent policy fetches"},
+    {"max_queued_fetches", CONFIG_UINT, OFF(max_queued_fetches), "1024", 1, 1000000, 0, NULL, NULL,
+     "fetches that may wait for a slot; beyond that the oldest of the busiest zone is shed"},
     {"negative_ttl", CONFIG_DURATION, OFF(negative_ttl), "30m", 0, DAY, 0, NULL, NULL,
      "how long to remember that a domain has no policy"},
     {"recheck_interval", CONFIG_DURATION, OFF(recheck_interval), "5m", 0, DAY, 0, NULL, NULL,

@@ -74,6 +74,7 @@ struct config {
     int64_t idle_timeout;          /* socketmap connection idle, seconds */
     unsigned max_connections;
     unsigned max_fetches;
+    unsigned max_queued_fetches;
     int64_t negative_ttl;     /* seconds */
     int64_t recheck_interval; /* seconds */
     int64_t refresh_interval; /* seconds */

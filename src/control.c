@@ -421,6 +421,8 @@ static size_t cc_collect_stats(struct cc_stat *s, size_t max)
                 *p = '_';
         CC_STAT(nm, stats.fetches[f]);
     }
+    CC_STAT("fetches_shed", stats.fetches_shed);
+    CC_STAT("fetches_abandoned", stats.fetches_abandoned);
     CC_STAT("refresh_started", stats.refresh_started);
     CC_STAT("refresh_ok", stats.refresh_ok);
     CC_STAT("refresh_failed", stats.refresh_failed);

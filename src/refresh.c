@@ -91,7 +91,7 @@ void refresh_tick(struct refresh *r)
         batch = REFRESH_BATCH_MAX;
 
     size_t cap = r->max_fetches / 4 ? r->max_fetches / 4 : 1;
-    size_t running = fetch_active(r->fetch) + fetch_queued(r->fetch);
+    size_t running = fetch_background(r->fetch); /* queries' fetches do not count */
     struct refresh_batch b = {.r = r, .now = now, .budget = running < cap ? cap - running : 0};
 
     if (r->pass_started == 0)

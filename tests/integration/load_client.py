@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """load_client.py - socketmap load for the resilience tests (test_load.sh,
-tests/soak/soak.sh).
+test_fetch_flood.sh, tests/soak/).
 
     load_client.py --socket PATH hold N [--partial] [--release-file F] [--seconds S]
     load_client.py --socket PATH latency --key K --want REPLY [--count N]
@@ -8,6 +8,8 @@ tests/soak/soak.sh).
     load_client.py --socket PATH flood [--clients C] [--seconds S] [--seed X]
     load_client.py --socket PATH mixed --seconds S --keys-file F [--seed X]
     load_client.py --socket PATH query --keys-file F [--timeout S]
+    load_client.py --socket PATH names --clients C --seconds S --pattern P
+                   [--map MAP] [--timeout S]
 
 hold      opens N connections (with --partial each sends half a request
           frame and nothing more), prints "HELD n failed=f" and holds them
@@ -33,6 +35,12 @@ query     asks for every key in F (one per line) on one connection, one
           after another, and prints "KEY<TAB>REPLY" per key ("-" for no
           reply; the connection is then reopened).  Exit 0.
 
+names     C connections, each with one request outstanding at a time, ask
+          for fresh names P % n (n counts up) for S seconds, each reply
+          awaited at most --timeout s (default 30).  Prints "sent=..
+          replies=.. notfound=.. other=.. errors=..".  Exit 0 unless no
+          reply came at all.
+
 Replies longer than 100000 bytes or malformed count as wrong.  Standard
 library only.
 """
@@ -40,6 +48,7 @@ library only.
 import argparse
 import os
 import random
+import selectors
 import socket
 import sys
 import threading
@@ -317,6 +326,84 @@ def cmd_query(a):
     return 0
 
 
+def cmd_names(a):
+    sel = selectors.DefaultSelector()
+    counts = {"sent": 0, "replies": 0, "notfound": 0, "other": 0, "errors": 0}
+    seq = [0]
+
+    def start(s, r):
+        name = a.pattern % seq[0]
+        seq[0] += 1
+        s.sendall(netstring(("%s %s" % (a.map, name)).encode()))
+        counts["sent"] += 1
+        return time.monotonic()
+
+    def new_conn():
+        try:
+            s = connect(a.socket, 5)
+        except OSError:
+            counts["errors"] += 1
+            return
+        r = Reader(s)
+        s.setblocking(False)
+        try:
+            t = start(s, r)
+        except OSError:
+            counts["errors"] += 1
+            s.close()
+            return
+        sel.register(s, selectors.EVENT_READ, [r, t])
+
+    for _ in range(a.clients):
+        new_conn()
+    deadline = time.monotonic() + a.seconds
+    while time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.2):
+            s = key.fileobj
+            r, t0 = key.data
+            try:
+                chunk = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                counts["errors"] += 1
+                sel.unregister(s)
+                s.close()
+                new_conn()
+                continue
+            r.buf += chunk
+            while True:
+                colon = r.buf.find(b":")
+                if colon <= 0:
+                    break
+                n = int(r.buf[:colon])
+                if len(r.buf) < colon + n + 2:
+                    break
+                payload = r.buf[colon + 1:colon + 1 + n]
+                r.buf = r.buf[colon + 2 + n:]
+                counts["replies"] += 1
+                counts["notfound" if payload.startswith(b"NOTFOUND") else "other"] += 1
+                try:
+                    key.data[1] = start(s, r)
+                except OSError:
+                    counts["errors"] += 1
+        now = time.monotonic()
+        for key in list(sel.get_map().values()):
+            if now - key.data[1] > a.timeout:
+                counts["errors"] += 1
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+                new_conn()
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    print("sent=%d replies=%d notfound=%d other=%d errors=%d" % (
+        counts["sent"], counts["replies"], counts["notfound"], counts["other"],
+        counts["errors"]))
+    return 0 if counts["replies"] > 0 else 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--socket", required=True)
@@ -346,9 +433,15 @@ def main():
     k = sub.add_parser("query")
     k.add_argument("--keys-file", required=True)
     k.add_argument("--timeout", type=float, default=15)
+    n = sub.add_parser("names")
+    n.add_argument("--clients", type=int, required=True)
+    n.add_argument("--seconds", type=float, required=True)
+    n.add_argument("--pattern", required=True)
+    n.add_argument("--map", default="mtasts")
+    n.add_argument("--timeout", type=float, default=30)
     a = p.parse_args()
     return {"hold": cmd_hold, "latency": cmd_latency, "flood": cmd_flood,
-            "mixed": cmd_mixed, "query": cmd_query}[a.cmd](a)
+            "mixed": cmd_mixed, "query": cmd_query, "names": cmd_names}[a.cmd](a)
 
 
 if __name__ == "__main__":
