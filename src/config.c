@@ -165,6 +165,8 @@ static const struct config_key config_keys[] = {
      "timeout of one policy fetch"},
     {"idle_timeout", CONFIG_DURATION, OFF(idle_timeout), "60s", 1, HOUR, 0, NULL, NULL,
      "close socketmap connections idle this long"},
+    {"request_timeout", CONFIG_DURATION, OFF(request_timeout), "5s", 1, HOUR, 0, NULL, NULL,
+     "a socketmap request must be complete this long after its first byte"},
     {"max_connections", CONFIG_UINT, OFF(max_connections), "1024", 1, 1000000, 0, NULL, NULL,
      "maximum concurrent socketmap connections"},
     {"max_fetches", CONFIG_UINT, OFF(max_fetches), "256", 1, 100000, 0, NULL, NULL,

@@ -133,6 +133,7 @@ static void fill_smap_params(const struct config *c, struct smap_params *sp)
     memset(sp, 0, sizeof(*sp));
     sp->max_connections = c->max_connections;
     sp->idle_timeout = c->idle_timeout;
+    sp->request_timeout = c->request_timeout;
 }
 
 static bool str_changed(const char *a, const char *b)

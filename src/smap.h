@@ -14,10 +14,13 @@
  * closed.  Several frames in one read are answered in order; a frame
  * split over many reads is reassembled; input beyond one frame plus a
  * small margin is not read until the current request is answered
- * (backpressure).  Idle connections are closed after idle_timeout.  A
+ * (backpressure).  Idle connections are closed after idle_timeout; a
+ * request must be complete within request_timeout of its first byte.  A
  * client that vanishes mid-request cancels its lookup; the fetch goes on.
  *
- * smap_accept() is the listener callback; it enforces max_connections.
+ * smap_accept() is the listener callback; it enforces max_connections,
+ * closing the oldest connection without a complete request to make room
+ * for a new client (see smap.c).
  */
 #ifndef MTASTSD_SMAP_H
 #define MTASTSD_SMAP_H
@@ -35,7 +38,8 @@ struct smap;
 
 struct smap_params {
     unsigned max_connections;
-    int64_t idle_timeout; /* seconds */
+    int64_t idle_timeout;    /* seconds */
+    int64_t request_timeout; /* seconds from a request's first byte to its end */
 };
 
 struct smap *smap_new(struct event_base *base, struct lookup *lookup, const struct smap_params *p);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """load_client.py - socketmap load for the resilience tests (test_load.sh,
-test_fetch_flood.sh, tests/soak/).
+test_slowloris.sh, test_fetch_flood.sh, tests/soak/).
 
     load_client.py --socket PATH hold N [--partial] [--release-file F] [--seconds S]
     load_client.py --socket PATH latency --key K --want REPLY [--count N]
@@ -8,6 +8,7 @@ test_fetch_flood.sh, tests/soak/).
     load_client.py --socket PATH flood [--clients C] [--seconds S] [--seed X]
     load_client.py --socket PATH mixed --seconds S --keys-file F [--seed X]
     load_client.py --socket PATH query --keys-file F [--timeout S]
+    load_client.py --socket PATH drip N [--interval S] [--seconds T] [--reconnect]
     load_client.py --socket PATH names --clients C --seconds S --pattern P
                    [--map MAP] [--timeout S]
 
@@ -35,6 +36,13 @@ query     asks for every key in F (one per line) on one connection, one
           after another, and prints "KEY<TAB>REPLY" per key ("-" for no
           reply; the connection is then reopened).  Exit 0.
 
+drip      opens N connections and sends each a valid request frame one byte
+          every S seconds (default 1), so slowly that it never completes,
+          for T seconds (default 30); with --reconnect a connection the
+          server closed is replaced by a new one that starts again.  Prints
+          "DRIP opened=.. closed=.. min_s=.. max_s=..": how many the server
+          closed and, for those, the seconds from their first byte to the
+          close.
 names     C connections, each with one request outstanding at a time, ask
           for fresh names P % n (n counts up) for S seconds, each reply
           awaited at most --timeout s (default 30).  Prints "sent=..
@@ -326,6 +334,66 @@ def cmd_query(a):
     return 0
 
 
+def cmd_drip(a):
+    frame = netstring(b"mtasts " + b"d" * 40 + b".drip.test")
+    conns = []  # [sock, bytes sent, time of the first byte]
+    opened = 0
+    closed_after = []
+
+    def open_one():
+        nonlocal opened
+        try:
+            s = connect(a.socket, 5)
+        except OSError:
+            return
+        s.setblocking(False)
+        conns.append([s, 0, None])
+        opened += 1
+
+    for _ in range(a.n):
+        open_one()
+    print("OPEN %d" % opened, flush=True)
+    deadline = time.monotonic() + a.seconds
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        for c in list(conns):
+            s = c[0]
+            gone = False
+            try:
+                if s.recv(4096, socket.MSG_PEEK) == b"":
+                    gone = True
+            except BlockingIOError:
+                pass
+            except OSError:
+                gone = True
+            if not gone and c[1] < len(frame) - 1:
+                try:
+                    s.send(frame[c[1]:c[1] + 1])
+                    if c[2] is None:
+                        c[2] = now
+                    c[1] += 1
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    gone = True
+            if gone:
+                if c[2] is not None:
+                    closed_after.append(now - c[2])
+                s.close()
+                conns.remove(c)
+                if a.reconnect:
+                    open_one()
+        time.sleep(a.interval)
+    for c in conns:
+        c[0].close()
+    if closed_after:
+        print("DRIP opened=%d closed=%d min_s=%.1f max_s=%.1f" % (
+            opened, len(closed_after), min(closed_after), max(closed_after)))
+    else:
+        print("DRIP opened=%d closed=0 min_s=- max_s=-" % opened)
+    return 0
+
+
 def cmd_names(a):
     sel = selectors.DefaultSelector()
     counts = {"sent": 0, "replies": 0, "notfound": 0, "other": 0, "errors": 0}
@@ -433,6 +501,11 @@ def main():
     k = sub.add_parser("query")
     k.add_argument("--keys-file", required=True)
     k.add_argument("--timeout", type=float, default=15)
+    d = sub.add_parser("drip")
+    d.add_argument("n", type=int)
+    d.add_argument("--interval", type=float, default=1)
+    d.add_argument("--seconds", type=float, default=30)
+    d.add_argument("--reconnect", action="store_true")
     n = sub.add_parser("names")
     n.add_argument("--clients", type=int, required=True)
     n.add_argument("--seconds", type=float, required=True)
@@ -441,7 +514,8 @@ def main():
     n.add_argument("--timeout", type=float, default=30)
     a = p.parse_args()
     return {"hold": cmd_hold, "latency": cmd_latency, "flood": cmd_flood,
-            "mixed": cmd_mixed, "query": cmd_query, "names": cmd_names}[a.cmd](a)
+            "mixed": cmd_mixed, "query": cmd_query, "drip": cmd_drip,
+            "names": cmd_names}[a.cmd](a)
 
 
 if __name__ == "__main__":
