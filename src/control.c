@@ -377,6 +377,7 @@ static void cmd_status(struct control_client *c)
     size_t entries = cache_count(ctl->deps.cache);
     size_t running = fetch_active(ctl->deps.fetch), queued = fetch_queued(ctl->deps.fetch);
     size_t conns = smap_connections(ctl->deps.smap), pending = lookup_pending(ctl->deps.lookup);
+    size_t buffered = smap_buffered(ctl->deps.smap);
 
     if (cc_json(c)) {
         json_t *o = json_object();
@@ -388,6 +389,7 @@ static void cmd_status(struct control_client *c)
         json_object_set_new(o, "fetches_running", json_integer((json_int_t)running));
         json_object_set_new(o, "fetches_queued", json_integer((json_int_t)queued));
         json_object_set_new(o, "connections", json_integer((json_int_t)conns));
+        json_object_set_new(o, "connection_bytes", json_integer((json_int_t)buffered));
         json_object_set_new(o, "pending_queries", json_integer((json_int_t)pending));
         json_object_set_new(o, "control_clients", json_integer((json_int_t)ctl->nclients));
         json_object_set_new(o, "control_refused", json_integer((json_int_t)ctl->refused));
@@ -402,6 +404,7 @@ static void cmd_status(struct control_client *c)
         cc_dataf(c, "%-16s %zu", "fetches_running", running);
         cc_dataf(c, "%-16s %zu", "fetches_queued", queued);
         cc_dataf(c, "%-16s %zu", "connections", conns);
+        cc_dataf(c, "%-16s %zu", "connection_bytes", buffered);
         cc_dataf(c, "%-16s %zu", "pending_queries", pending);
         cc_dataf(c, "%-16s %zu", "control_clients", ctl->nclients);
         cc_dataf(c, "%-16s %" PRIu64, "control_refused", ctl->refused);

@@ -4,10 +4,19 @@
  * Buffers: each connection reads into an input buffer that starts small
  * and grows up to one maximal frame (SMAP_REQUEST_MAX plus its length
  * prefix and comma); when it is full, reading stops until the current
- * request is answered, so a client can never make us buffer more.  Every
- * complete frame in the buffer is answered in order; replies of one
- * batch are appended to one output buffer and written with one send().
- * A partial send waits for EV_WRITE and reading pauses meanwhile.
+ * request is answered, so a client can never make us buffer more.  The
+ * complete frames in the buffer are answered in order, their replies
+ * appended to one output buffer and written with one send() -- but only
+ * while the unsent output is at most SMAP_OUT_HIGH: beyond that the
+ * output is written first, and if the client does not take it (a partial
+ * send), answering and reading pause until EV_WRITE has drained it.  So a
+ * client that pipelines requests and never reads holds at most
+ * SMAP_OUT_HIGH plus one reply (REPLY_MAX) of output and one input
+ * buffer, and the whole stays bounded by max_connections.  Output buffers
+ * are sized to what they hold and freed once drained if larger than
+ * SMAP_OUT_KEEP; when the bytes held in connection buffers fall to a
+ * quarter of their peak (at least SMAP_TRIM_MIN), the freed heap is given
+ * back to the kernel (trim.h).
  *
  * Events: one persistent read event whose timeout is idle_timeout (an
  * EV_TIMEOUT in state READ with nothing buffered closes the connection),
@@ -61,13 +70,18 @@
 #include "reply.h"
 #include "smap.h"
 #include "stats.h"
+#include "trim.h"
 #include "xalloc.h"
 
 #define SMAP_IN_INITIAL      256
 #define SMAP_IN_MAX          (SMAP_REQUEST_MAX + NETSTRING_MAX_DIGITS + 2)
-#define SMAP_OUT_KEEP        4096 /* larger output buffers are freed once drained */
-#define SMAP_SHED_MIN_AGE_MS 1000 /* never shed a connection younger in its state */
-#define SMAP_LOG_BURST       10   /* shedding lines at once, then one per second */
+#define SMAP_OUT_KEEP        4096      /* larger output buffers are freed once drained */
+#define SMAP_OUT_CHUNK       4096      /* output buffers grow in these steps */
+#define SMAP_TRIM_MIN        (1 << 20) /* trim after a peak of at least this much */
+#define SMAP_SHED_MIN_AGE_MS 1000      /* never shed a connection younger in its state */
+#define SMAP_LOG_BURST       10        /* shedding lines at once, then one per second */
+
+_Static_assert(SMAP_OUT_HIGH >= SMAP_OUT_KEEP, "a batch of small replies fits before a flush");
 
 enum smap_state {
     SMAP_READ = 0,
@@ -117,6 +131,8 @@ struct smap {
     struct smap_conn_list idle, partial; /* oldest first */
     bool paused_at_limit;
     struct event *limit_ev; /* looks for something to shed while paused at the limit */
+    size_t heap, heap_peak; /* bytes in connection buffers, and their peak since the last trim */
+    struct trim *trim;
     struct log_limit log_shed, log_slow, log_unread;
 };
 
@@ -149,6 +165,19 @@ static void smap_log_shed(struct log_limit *l, const char *fmt, ...)
     if (held_back > 0)
         snprintf(more, sizeof(more), " (%" PRIu64 " more like it not logged)", held_back);
     log_info("%s%s", msg, more);
+}
+
+/* Account for a change of the bytes held in connection buffers. */
+static void smap_heap_account(struct smap *s, size_t before, size_t after)
+{
+    s->heap = s->heap - before + after;
+    if (s->heap > s->heap_peak) {
+        s->heap_peak = s->heap;
+    } else if (s->heap_peak >= SMAP_TRIM_MIN && s->heap <= s->heap_peak / 4) {
+        /* The burst is over: give the freed buffers back. */
+        trim_soon(s->trim);
+        s->heap_peak = s->heap;
+    }
 }
 
 static struct smap_conn_list *smap_slot_list(struct smap *s, enum smap_slot slot)
@@ -211,6 +240,7 @@ static void smap_conn_free(struct smap_conn *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     s->nconns--;
+    smap_heap_account(s, c->incap + c->outcap, 0);
     free(c);
     if (s->nconns < s->p.max_connections) {
         s->paused_at_limit = false;
@@ -278,11 +308,16 @@ static void smap_read_enable(struct smap_conn *c, bool on)
 static void smap_out_append(struct smap_conn *c, const char *reply, size_t len)
 {
     size_t need = len + NETSTRING_MAX_DIGITS + 2;
+    if (c->outoff > 0) {
+        memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+        c->outlen -= c->outoff;
+        c->outoff = 0;
+    }
     if (c->outcap - c->outlen < need) {
-        size_t cap = c->outcap ? c->outcap : 256;
-        while (cap - c->outlen < need)
-            cap *= 2;
+        /* Sized to what it holds: at most SMAP_OUT_HIGH plus one reply. */
+        size_t cap = (c->outlen + need + SMAP_OUT_CHUNK - 1) / SMAP_OUT_CHUNK * SMAP_OUT_CHUNK;
         c->out = xrealloc(c->out, cap);
+        smap_heap_account(c->s, c->outcap, cap);
         c->outcap = cap;
     }
     c->outlen += netstring_encode(c->out + c->outlen, c->outcap - c->outlen, reply, len);
@@ -316,6 +351,7 @@ static bool smap_flush(struct smap_conn *c)
     if (c->outcap > SMAP_OUT_KEEP) {
         free(c->out);
         c->out = NULL;
+        smap_heap_account(c->s, c->outcap, 0);
         c->outcap = 0;
     }
     if (c->state == SMAP_CLOSE) {
@@ -392,14 +428,23 @@ static void smap_in_consume(struct smap_conn *c, size_t n)
 }
 
 /*
- * Answer the complete frames in the input buffer, in order; write;
- * re-enable reading when there is room.  Returns false if the connection
- * was freed.
+ * Answer the complete frames in the input buffer, in order, while the
+ * unsent output stays within SMAP_OUT_HIGH; write; re-enable reading when
+ * there is room.  Returns false if the connection was freed.
  */
 static bool smap_process(struct smap_conn *c)
 {
     size_t off = 0;
     while (c->state == SMAP_READ && off < c->inlen) {
+        if (c->outlen - c->outoff > SMAP_OUT_HIGH) {
+            /* Write before answering more: a client that does not read
+             * stops being answered here (state WRITE). */
+            smap_in_consume(c, off);
+            off = 0;
+            if (!smap_flush(c))
+                return false;
+            continue;
+        }
         const char *payload;
         size_t plen, used;
         enum netstring_status st =
@@ -465,6 +510,7 @@ static void smap_on_read(evutil_socket_t fd, short what, void *arg)
         if (cap > SMAP_IN_MAX)
             cap = SMAP_IN_MAX;
         c->in = xrealloc(c->in, cap);
+        smap_heap_account(c->s, c->incap, cap);
         c->incap = cap;
     }
     ssize_t n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
@@ -572,6 +618,7 @@ struct smap *smap_new(struct event_base *base, struct lookup *lookup, const stru
     TAILQ_INIT(&s->idle);
     TAILQ_INIT(&s->partial);
     s->limit_ev = evtimer_new(base, smap_on_limit, s);
+    s->trim = trim_new(base, "socketmap");
     s->log_shed = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
     s->log_slow = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
     s->log_unread = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
@@ -597,6 +644,11 @@ size_t smap_connections(const struct smap *s)
     return s->nconns;
 }
 
+size_t smap_buffered(const struct smap *s)
+{
+    return s->heap;
+}
+
 void smap_free(struct smap *s)
 {
     if (s == NULL)
@@ -606,5 +658,6 @@ void smap_free(struct smap *s)
         smap_conn_free(s->conns);
     if (s->limit_ev != NULL)
         event_free(s->limit_ev);
+    trim_free(s->trim);
     free(s);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """load_client.py - socketmap load for the resilience tests (test_load.sh,
-test_slowloris.sh, test_fetch_flood.sh, tests/soak/).
+test_slowloris.sh, test_fetch_flood.sh, test_nonreaders.sh, tests/soak/).
 
     load_client.py --socket PATH hold N [--partial] [--release-file F] [--seconds S]
     load_client.py --socket PATH latency --key K --want REPLY [--count N]
@@ -11,6 +11,8 @@ test_slowloris.sh, test_fetch_flood.sh, tests/soak/).
     load_client.py --socket PATH drip N [--interval S] [--seconds T] [--reconnect]
     load_client.py --socket PATH names --clients C --seconds S --pattern P
                    [--map MAP] [--timeout S]
+    load_client.py --socket PATH pipeline --clients N --requests R --key K
+                   [--release-file F] [--seconds T] [--read --want REPLY]
 
 hold      opens N connections (with --partial each sends half a request
           frame and nothing more), prints "HELD n failed=f" and holds them
@@ -48,6 +50,12 @@ names     C connections, each with one request outstanding at a time, ask
           awaited at most --timeout s (default 30).  Prints "sent=..
           replies=.. notfound=.. other=.. errors=..".  Exit 0 unless no
           reply came at all.
+pipeline  N connections each send R requests "MAP K" in one go and read
+          nothing; prints "SENT n" and holds them until F exists or T
+          seconds (default 600) have passed.  With --read, each connection
+          then reads its R replies, which must all equal REPLY, and prints
+          "READ ok=.. wrong=.. missing=.."; exit 0 iff every reply came and
+          was right.  Then all are closed.
 
 Replies longer than 100000 bytes or malformed count as wrong.  Standard
 library only.
@@ -472,6 +480,44 @@ def cmd_names(a):
     return 0 if counts["replies"] > 0 else 1
 
 
+def cmd_pipeline(a):
+    batch = netstring(("%s %s" % (a.map, a.key)).encode()) * a.requests
+    socks = []
+    for _ in range(a.clients):
+        try:
+            s = connect(a.socket, 10)
+            s.sendall(batch)
+            socks.append(s)
+        except OSError as e:
+            print("# connect or send failed: %s" % e, flush=True)
+    print("SENT %d" % len(socks), flush=True)
+    deadline = time.monotonic() + a.seconds
+    while time.monotonic() < deadline:
+        if a.release_file and os.path.exists(a.release_file):
+            break
+        time.sleep(0.05)
+    rc = 0
+    if a.read:
+        want = a.want.encode()
+        ok = wrong = missing = 0
+        for s in socks:
+            s.settimeout(a.timeout)
+            r = Reader(s)
+            for _ in range(a.requests):
+                got = r.read()
+                if got is None:
+                    missing += 1
+                elif got == want:
+                    ok += 1
+                else:
+                    wrong += 1
+        print("READ ok=%d wrong=%d missing=%d" % (ok, wrong, missing), flush=True)
+        rc = 0 if wrong == 0 and missing == 0 and socks else 1
+    for s in socks:
+        s.close()
+    return rc
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--socket", required=True)
@@ -512,10 +558,20 @@ def main():
     n.add_argument("--pattern", required=True)
     n.add_argument("--map", default="mtasts")
     n.add_argument("--timeout", type=float, default=30)
+    q = sub.add_parser("pipeline")
+    q.add_argument("--clients", type=int, required=True)
+    q.add_argument("--requests", type=int, required=True)
+    q.add_argument("--key", required=True)
+    q.add_argument("--map", default="mtasts")
+    q.add_argument("--release-file")
+    q.add_argument("--seconds", type=float, default=600)
+    q.add_argument("--read", action="store_true")
+    q.add_argument("--want", default="")
+    q.add_argument("--timeout", type=float, default=30)
     a = p.parse_args()
     return {"hold": cmd_hold, "latency": cmd_latency, "flood": cmd_flood,
-            "mixed": cmd_mixed, "query": cmd_query, "drip": cmd_drip,
-            "names": cmd_names}[a.cmd](a)
+            "mixed": cmd_mixed, "query": cmd_query, "drip": cmd_drip, "names": cmd_names,
+            "pipeline": cmd_pipeline}[a.cmd](a)
 
 
 if __name__ == "__main__":
