@@ -22,6 +22,11 @@
 #   4. With max_queued_fetches=20 the queue never holds more than 20 jobs,
 #      shed jobs are counted (fetches_shed) and logged at most once per 10 s,
 #      and a healthy domain still resolves during the flood.
+#   5. Background jobs do not starve queries: 12 cached policies under
+#      flood.test whose TXT re-check is due are asked for; each answer comes
+#      from the cache at once and starts a background re-check that hangs
+#      on the black hole, but at most a quarter of the slots (1) run them,
+#      and a healthy domain still resolves at once.
 # The seconds until the healthy domain resolves are printed ("# healthy
 # domain during the flood: good1.test secure after N s").
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +36,7 @@ CTL=${MTASTSD_CTL:-$top_builddir/mtastsd-ctl}
 LC=$LIB_DIR/load_client.py
 
 world_zone_dns flood.test drop
-for d in good1.test good2.test good3.test good4.test r1.test; do
+for d in good1.test good2.test good3.test good4.test good5.test r1.test; do
     world_domain "$d" --txt 'v=STSv1; id=1'
 done
 world_start
@@ -160,6 +165,32 @@ expect_true "shedding is logged at most once per 10 s ($nlines lines in about 14
 expect_log 'more shed since the last such line'
 expect_true "no job, queued fetch or pending query left after the flood" wait_for 15 quiet
 expect_reply good4.test "$(secure good4.test)"
+expect_true "daemon alive" mtastsd_alive
+mtastsd_stop
+
+# ---------------------------------------------------------------- 5
+note "5. background re-checks that hang do not starve queries"
+mtastsd_start max_fetches=4 query_timeout=2s dns_timeout=1s https_connect_timeout=2s \
+    https_timeout=3s log_level=info
+now=$(date +%s)
+{
+    echo '{"mtastsd_dump":1}'
+    for i in $(seq 1 12); do
+        printf '{"domain":"v%d.flood.test","id":"1","fetched_at":%d,"policy":{"mode":"enforce","max_age":86400,"mx":["mx.v%d.flood.test"]}}\n' \
+            "$i" $((now - 1000)) "$i"
+    done
+} >"$WORK/v.jsonl"
+expect_true "12 policies under flood.test loaded, checked 1000 s ago" \
+    "$CTL" -s "$CTL_SOCK" load "$WORK/v.jsonl"
+for i in $(seq 1 12); do
+    printf 'v%d.flood.test\n' "$i"
+done >"$WORK/v.keys"
+"$PYTHON" "$LC" --socket "$SOCK" query --keys-file "$WORK/v.keys" >"$WORK/v.out"
+expect_eq "each is answered from the cache" "$(grep -c 'OK secure match=mx\.v[0-9]*\.flood\.test' "$WORK/v.out")" 12
+sample_status 1
+expect_eq "one slot runs the hanging re-checks" "$MAX_RUNNING" 1
+expect_true "the others wait ($MAX_QUEUED queued)" test "$MAX_QUEUED" -ge 10
+expect_resolves "healthy domain with the re-checks hanging" good5.test 2
 expect_true "daemon alive" mtastsd_alive
 mtastsd_stop
 finish
