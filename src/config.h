@@ -72,8 +72,10 @@ struct config {
     int64_t https_connect_timeout; /* seconds */
     int64_t https_timeout;         /* seconds */
     int64_t idle_timeout;          /* socketmap connection idle, seconds */
+    int64_t request_timeout;       /* socketmap request from first byte to end, seconds */
     unsigned max_connections;
     unsigned max_fetches;
+    unsigned max_queued_fetches;
     int64_t negative_ttl;     /* seconds */
     int64_t recheck_interval; /* seconds */
     int64_t refresh_interval; /* seconds */

@@ -11,7 +11,9 @@
  * the client streams one JSON record per line and ends with ".".
  *
  * Each client is a bufferevent with an explicit state:
- *   REQUEST  reading the request line (read timeout CONTROL_IDLE_TIMEOUT)
+ *   REQUEST  reading the request line: it must be complete within
+ *            CONTROL_REQUEST_TIMEOUT of the connect, however the bytes
+ *            trickle in (a deadline, not an idle timer)
  *   RUN      executing: streaming a scan (list, dump, flush --negative)
  *            in batches, or waiting for refresh jobs (bounded by
  *            CONTROL_REFRESH_WAIT); input is read only to notice the
@@ -36,8 +38,13 @@
  * Access: SO_PEERCRED at accept; root, the daemon's effective uid, and
  * members of control_socket_group (primary group or, with SO_PEERGROUPS,
  * any supplementary group) are served.  Others get "ERR permission
- * denied".  At most CONTROL_CLIENTS_MAX clients at once; more get "ERR
- * too many control clients".  Both refusals log a warning: at most
+ * denied".  At most CONTROL_CLIENTS_MAX clients at once: when a new
+ * client finds them all taken, the oldest client still in REQUEST (one
+ * that holds a slot without having asked anything, connected at least
+ * CONTROL_SHED_MIN_AGE ago) is closed to make room (counted as
+ * control_shed); if there is none, the new one gets "ERR too many control
+ * clients".  Refusals and sheddings
+ * log a warning: at most
  * CONTROL_DENY_LOG_BURST at once, then one per second, the next logged
  * line counting those that were not (any local user may knock on a
  * socket of mode 0666).
@@ -86,6 +93,8 @@
 
 #define CONTROL_CLIENTS_MAX      16
 #define CONTROL_IDLE_TIMEOUT     30  /* seconds without progress */
+#define CONTROL_REQUEST_TIMEOUT  10  /* seconds from connect to a complete request line */
+#define CONTROL_SHED_MIN_AGE     1   /* seconds before a client without a request may be shed */
 #define CONTROL_REFRESH_WAIT     120 /* seconds a refresh command waits */
 #define CONTROL_SCAN_BATCH       256 /* entries per loop iteration */
 #define CONTROL_OUT_LOW          (16 * 1024)
@@ -133,7 +142,9 @@ struct control_client {
     struct control *ctl;
     struct bufferevent *bev;
     enum control_client_state state;
-    unsigned long id; /* for logs */
+    unsigned long id;       /* for logs */
+    int64_t connected_ms;   /* monotonic */
+    struct event *deadline; /* CONTROL_REQUEST_TIMEOUT, while in REQUEST */
     uid_t uid;
     pid_t pid;
     struct ctlproto_request req;
@@ -174,13 +185,11 @@ struct control {
     size_t nclients;
     unsigned long next_id;
     uint64_t refused;
-    /* Logging of refused connections: a token bucket
+    /* Logging of refused and shed connections: a token bucket
      * (CONTROL_DENY_LOG_BURST lines, then one per second), so that any
      * local user cannot flood the log through a world-connectable socket
      * or by opening clients beyond CONTROL_CLIENTS_MAX. */
-    unsigned deny_tokens;
-    time_t deny_at;
-    uint64_t deny_unlogged;
+    struct log_limit deny_log;
 };
 
 struct control_command {
@@ -191,11 +200,20 @@ struct control_command {
 
 /* ------------------------------------------------------------ plumbing */
 
+static int64_t cc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void control_client_enter_state(struct control_client *c, enum control_client_state st)
 {
     if (c->state != st)
         log_debug("control client %lu: %s -> %s", c->id, cc_state_names[c->state],
                   cc_state_names[st]);
+    if (st != CC_REQUEST && c->deadline != NULL)
+        event_del(c->deadline);
     c->state = st;
 }
 
@@ -211,6 +229,8 @@ static void cc_free(struct control_client *c)
     free(c->batch);
     if (c->timer != NULL)
         event_free(c->timer);
+    if (c->deadline != NULL)
+        event_free(c->deadline);
     if (c->work != NULL)
         event_free(c->work);
     if (c->bev != NULL)
@@ -357,6 +377,7 @@ static void cmd_status(struct control_client *c)
     size_t entries = cache_count(ctl->deps.cache);
     size_t running = fetch_active(ctl->deps.fetch), queued = fetch_queued(ctl->deps.fetch);
     size_t conns = smap_connections(ctl->deps.smap), pending = lookup_pending(ctl->deps.lookup);
+    size_t buffered = smap_buffered(ctl->deps.smap);
 
     if (cc_json(c)) {
         json_t *o = json_object();
@@ -368,6 +389,7 @@ static void cmd_status(struct control_client *c)
         json_object_set_new(o, "fetches_running", json_integer((json_int_t)running));
         json_object_set_new(o, "fetches_queued", json_integer((json_int_t)queued));
         json_object_set_new(o, "connections", json_integer((json_int_t)conns));
+        json_object_set_new(o, "connection_bytes", json_integer((json_int_t)buffered));
         json_object_set_new(o, "pending_queries", json_integer((json_int_t)pending));
         json_object_set_new(o, "control_clients", json_integer((json_int_t)ctl->nclients));
         json_object_set_new(o, "control_refused", json_integer((json_int_t)ctl->refused));
@@ -382,6 +404,7 @@ static void cmd_status(struct control_client *c)
         cc_dataf(c, "%-16s %zu", "fetches_running", running);
         cc_dataf(c, "%-16s %zu", "fetches_queued", queued);
         cc_dataf(c, "%-16s %zu", "connections", conns);
+        cc_dataf(c, "%-16s %zu", "connection_bytes", buffered);
         cc_dataf(c, "%-16s %zu", "pending_queries", pending);
         cc_dataf(c, "%-16s %zu", "control_clients", ctl->nclients);
         cc_dataf(c, "%-16s %" PRIu64, "control_refused", ctl->refused);
@@ -406,6 +429,9 @@ static size_t cc_collect_stats(struct cc_stat *s, size_t max)
     } while (0)
     CC_STAT("connections_accepted", stats.connections_accepted);
     CC_STAT("connections_rejected", stats.connections_rejected);
+    CC_STAT("connections_shed", stats.connections_shed);
+    CC_STAT("connections_slow", stats.connections_slow);
+    CC_STAT("connections_not_reading", stats.connections_not_reading);
     CC_STAT("queries", stats.queries);
     for (unsigned v = 0; v < STATS_VERDICT__COUNT; v++) {
         char nm[48];
@@ -423,10 +449,14 @@ static size_t cc_collect_stats(struct cc_stat *s, size_t max)
                 *p = '_';
         CC_STAT(nm, stats.fetches[f]);
     }
+    CC_STAT("fetches_shed", stats.fetches_shed);
+    CC_STAT("fetches_abandoned", stats.fetches_abandoned);
     CC_STAT("refresh_started", stats.refresh_started);
     CC_STAT("refresh_ok", stats.refresh_ok);
     CC_STAT("refresh_failed", stats.refresh_failed);
     CC_STAT("swept", stats.swept);
+    CC_STAT("control_shed", stats.control_shed);
+    CC_STAT("control_slow_requests", stats.control_slow_requests);
 #undef CC_STAT
     return n;
 }
@@ -1187,38 +1217,64 @@ static void control_refuse(struct control *ctl, int fd, const char *msg)
 }
 
 /*
- * Log one refused connection, unless the token bucket is empty (it refills
- * one line per second up to CONTROL_DENY_LOG_BURST); the next line that
- * is logged says how many were not.
+ * Log one refused or shed connection, unless the token bucket is empty (it
+ * refills one line per second up to CONTROL_DENY_LOG_BURST); the next line
+ * that is logged says how many were not.
  */
 static void control_log_refusal(struct control *ctl, const char *fmt, ...) LOG_PRINTF(2, 3);
 static void control_log_refusal(struct control *ctl, const char *fmt, ...)
 {
-    time_t now = time(NULL);
-    if (ctl->deny_at == 0 || now < ctl->deny_at) {
-        ctl->deny_tokens = CONTROL_DENY_LOG_BURST;
-    } else if (now > ctl->deny_at) {
-        uint64_t add = (uint64_t)(now - ctl->deny_at);
-        ctl->deny_tokens = add >= CONTROL_DENY_LOG_BURST - ctl->deny_tokens
-                               ? CONTROL_DENY_LOG_BURST
-                               : ctl->deny_tokens + (unsigned)add;
-    }
-    ctl->deny_at = now;
-    if (ctl->deny_tokens == 0) {
-        ctl->deny_unlogged++;
+    uint64_t held_back = 0;
+    if (!log_limit_take(&ctl->deny_log, (int64_t)time(NULL), &held_back))
         return;
-    }
-    ctl->deny_tokens--;
-
     char msg[512], more[64] = "";
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (ctl->deny_unlogged > 0)
-        snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)", ctl->deny_unlogged);
+    if (held_back > 0)
+        snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)", held_back);
     log_warning("%s%s", msg, more);
-    ctl->deny_unlogged = 0;
+}
+
+/* The request line did not arrive within CONTROL_REQUEST_TIMEOUT. */
+static void cc_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct control_client *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->state != CC_REQUEST)
+        return;
+    stats.control_slow_requests++;
+    control_log_refusal(c->ctl,
+                        "control client %lu (uid %ld pid %ld): no complete request within %d s "
+                        "of connecting; closing",
+                        c->id, (long)c->uid, (long)c->pid, CONTROL_REQUEST_TIMEOUT);
+    cc_free(c);
+}
+
+/*
+ * At CONTROL_CLIENTS_MAX: close the oldest client that has not sent its
+ * request yet, so that a new client is served.  False if every client is
+ * running a command (those are never cut short for a newcomer).
+ */
+static bool control_shed_one(struct control *ctl, const struct ucred *cr)
+{
+    struct control_client *victim = NULL;
+    for (struct control_client *c = ctl->clients; c != NULL; c = c->next)
+        if (c->state == CC_REQUEST)
+            victim = c; /* the list is newest first: the last one is the oldest */
+    if (victim == NULL || cc_now_ms() - victim->connected_ms < CONTROL_SHED_MIN_AGE * 1000)
+        return false;
+    stats.control_shed++;
+    control_log_refusal(ctl,
+                        "control: %d clients connected; closed client %lu (uid %ld pid %ld), "
+                        "connected %lld s ago without a complete request, to serve uid %ld pid %ld",
+                        CONTROL_CLIENTS_MAX, victim->id, (long)victim->uid, (long)victim->pid,
+                        (long long)((cc_now_ms() - victim->connected_ms) / 1000), (long)cr->uid,
+                        (long)cr->pid);
+    cc_free(victim);
+    return true;
 }
 
 static void control_accept_one(struct control *ctl, int fd)
@@ -1240,7 +1296,7 @@ static void control_accept_one(struct control *ctl, int fd)
         control_refuse(ctl, fd, "ERR permission denied\n");
         return;
     }
-    if (ctl->nclients >= CONTROL_CLIENTS_MAX) {
+    if (ctl->nclients >= CONTROL_CLIENTS_MAX && !control_shed_one(ctl, &cr)) {
         control_log_refusal(ctl, "control: %d clients already connected; refusing uid %ld pid %ld",
                             CONTROL_CLIENTS_MAX, (long)cr.uid, (long)cr.pid);
         control_refuse(ctl, fd, "ERR too many control clients\n");
@@ -1259,7 +1315,11 @@ static void control_accept_one(struct control *ctl, int fd)
     c->uid = cr.uid;
     c->pid = cr.pid;
     c->state = CC_REQUEST;
+    c->connected_ms = cc_now_ms();
     c->work = evtimer_new(ctl->base, cc_on_work, c);
+    c->deadline = evtimer_new(ctl->base, cc_on_deadline, c);
+    struct timeval dl = {.tv_sec = CONTROL_REQUEST_TIMEOUT, .tv_usec = 0};
+    evtimer_add(c->deadline, &dl);
     c->next = ctl->clients;
     if (ctl->clients != NULL)
         ctl->clients->prev = c;
@@ -1316,6 +1376,7 @@ struct control *control_open(struct event_base *base, const struct config *cfg, 
     ctl->fd = -1;
     ctl->path = xstrdup(cfg->control_socket);
     ctl->refresh_interval = cfg->refresh_interval;
+    ctl->deny_log = (struct log_limit)LOG_LIMIT_INIT(CONTROL_DENY_LOG_BURST, 1);
 
     gid_t gid = (gid_t)-1;
     uid_t uid = (uid_t)-1;

@@ -4,7 +4,7 @@
  *
  * Public functions: domain_normalize_key(), domain_is_hostname(),
  * domain_is_plain_hostname(), domain_is_ip_literal(), domain_mx_pattern(),
- * domain_key_kind_name().
+ * domain_zone(), domain_key_kind_name().
  *
  * Ownership: callers pass buffers with explicit lengths (embedded NUL
  * bytes are rejected, never truncated at) and fixed-size output buffers;
@@ -491,4 +491,40 @@ const char *domain_key_kind_name(enum domain_key_kind k)
         return "invalid";
     }
     return "unknown";
+}
+
+/*
+ * Second-level labels that registries under a two-letter (country-code)
+ * top-level domain hand out below themselves, as in co.uk, com.au, ac.jp,
+ * ne.jp: a domain under one of them is registered one label deeper.
+ */
+static const char *const domain_cc_slds[] = {
+    "ac",  "co", "com", "edu", "gen", "go", "gob", "gov", "ltd",
+    "mil", "ne", "net", "nic", "nom", "or", "org", "plc", "sch",
+};
+
+static bool domain_is_cc_sld(const char *label, size_t len)
+{
+    for (size_t i = 0; i < sizeof(domain_cc_slds) / sizeof(domain_cc_slds[0]); i++)
+        if (strlen(domain_cc_slds[i]) == len && memcmp(domain_cc_slds[i], label, len) == 0)
+            return true;
+    return false;
+}
+
+const char *domain_zone(const char *domain)
+{
+    size_t n = strlen(domain);
+    const char *dots[3] = {NULL, NULL, NULL}; /* the last three dots, last first */
+    size_t ndots = 0;
+    for (size_t i = n; i-- > 0 && ndots < 3;)
+        if (domain[i] == '.')
+            dots[ndots++] = domain + i;
+    if (ndots < 2)
+        return domain; /* one or two labels: the name is its own zone */
+    const char *tld = dots[0] + 1;
+    const char *sld = dots[1] + 1;
+    bool cc = strlen(tld) == 2 && domain_is_cc_sld(sld, (size_t)(dots[0] - sld));
+    if (!cc)
+        return sld;                           /* the last two labels */
+    return ndots >= 3 ? dots[2] + 1 : domain; /* the last three labels */
 }

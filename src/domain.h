@@ -64,6 +64,17 @@ bool domain_is_ip_literal(const char *s, size_t len);
 bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_BUFSZ],
                        char match[DOMAIN_PATTERN_BUFSZ]);
 
+/*
+ * The zone a policy domain belongs to, for fetch fairness (fetch.c): the
+ * domain under which its owner registered it, approximated without the
+ * Public Suffix List as its last two labels, or its last three when the
+ * last two are a country-code top-level domain under one of the common
+ * second-level labels (co, com, net, org, ac, gov, ne, or, ...: see
+ * domain.c), as in "example.co.uk".  A name with fewer labels is its own
+ * zone.  Returns a pointer into `domain` (a normalised policy domain).
+ */
+const char *domain_zone(const char *domain);
+
 const char *domain_key_kind_name(enum domain_key_kind k);
 
 #endif

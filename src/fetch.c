@@ -13,11 +13,40 @@
  * one.  The job's deadline timer covers all of its states.
  *
  * Jobs live in a hash table keyed by domain (so concurrent queries share
- * one job) and, while waiting for a slot, in a FIFO queue.
+ * one job) and, while waiting for a slot, in their zone's FIFO queue.
  *
- * Limits: max_fetches jobs run at once; the queue is bounded by the
- * callers (one pending query per socketmap connection, refresh keeps a
- * fraction of max_fetches in flight).
+ * Slots and zones: max_fetches jobs run at once.  Each job belongs to a
+ * zone: a query's job to the zone of its domain (domain_zone(): the
+ * registered domain, so "x1.example.net" and "x2.example.net" are one
+ * zone), a job started without a waiter (revalidation, proactive refresh)
+ * to the one background zone.  A quarter of the slots (FETCH_RESERVE_DIV)
+ * is held back for zones that have no job running: a zone that already
+ * has one may start another only while more than that reserve is free.
+ * So however many jobs of one zone hang on a DNS server that never
+ * answers, and however many of its queries keep arriving, a domain of
+ * another zone -- a healthy one asked during such a flood -- finds a free
+ * slot at once, and its fetch is not stuck behind the flood's.  (Pruning
+ * the queue alone cannot do this while every running job still has a
+ * waiting query; a share per waiting connection would not either, since
+ * a flood comes from many connections.)  The background zone may hold at
+ * most a quarter of the slots, so refreshes neither starve queries nor
+ * are starved by them (refresh.c counts its budget in background jobs
+ * only).  When a slot frees, the zones with queued jobs take turns (round
+ * robin), first come first served within a zone, a zone with nothing
+ * running being eligible for the reserve.  The limit of the scheme: an
+ * attacker needs one zone per reserved slot to fill the reserve as well
+ * (2 zones with max_fetches = 4, 65 at the default 256).
+ *
+ * The queue: a queued job that had query waiters and lost them all (each
+ * query's wait budget ended or its client left) is dropped at once
+ * (fetches_abandoned); jobs started without a waiter are never dropped
+ * so.  At most max_queued_fetches jobs are queued: beyond that the oldest
+ * queued job of the zone with the most queued jobs is shed (jobs an
+ * operator asked for are not shed; fetches_shed); its waiters are
+ * answered on the next loop turn as if their wait had ended (no policy
+ * known; dns_tempfail, for dns_error = defer).  Shedding is logged at
+ * warning, at most one line per FETCH_SHED_LOG_INTERVAL seconds, each
+ * saying how many were shed since the last one.
  *
  * Memory: a burst of fetches (up to max_fetches TLS transfers at once)
  * leaves megabytes of freed heap that glibc keeps.  When the burst ends
@@ -37,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "cache.h"
@@ -53,6 +83,9 @@
 /* At most one malloc_trim() per this many ms (see "Memory" above). */
 #define FETCH_TRIM_INTERVAL_MS 2000
 
+#define FETCH_RESERVE_DIV       4  /* max_fetches / this: slots for zones with nothing running */
+#define FETCH_SHED_LOG_INTERVAL 10 /* seconds between two "queue full" lines */
+
 enum fetch_job_state {
     FETCH_JOB_QUEUED = 0,
     FETCH_JOB_TXT,
@@ -68,10 +101,15 @@ struct fetch_waiter {
     struct fetch_waiter *prev, *next;
 };
 
+struct fetch_zone;
+
 struct fetch_job {
     struct fetch *f;
     char domain[DOMAIN_BUFSZ];
     enum fetch_job_state state;
+    struct fetch_zone *zone; /* NULL once shed */
+    bool background;         /* asked for without a waiter: never abandoned */
+    bool shed;               /* dropped from a full queue; answered on the next loop turn */
     bool refresh;
     bool ignore_backoff; /* an operator asked: fetch even a recently failed id */
     int64_t started_ms;
@@ -83,9 +121,22 @@ struct fetch_job {
     bool entry_loaded;
     struct entry e;
     struct fetch_waiter *waiters;
-    struct fetch_job *hnext; /* hash chain */
-    struct fetch_job *qnext; /* queue */
+    struct fetch_job *hnext;      /* hash chain */
+    TAILQ_ENTRY(fetch_job) qlink; /* in zone->jobs while queued */
 };
+
+/* The jobs of one zone (see "Slots and zones" above). */
+struct fetch_zone {
+    char name[DOMAIN_BUFSZ]; /* "" for the background zone */
+    size_t running, queued;
+    TAILQ_HEAD(, fetch_job) jobs; /* queued, oldest first */
+    bool waiting;                 /* on fetch's waiting list (queued > 0) */
+    TAILQ_ENTRY(fetch_zone) wlink;
+    LIST_ENTRY(fetch_zone) hlink;
+};
+
+LIST_HEAD(fetch_zone_chain, fetch_zone);
+TAILQ_HEAD(fetch_zone_list, fetch_zone);
 
 struct fetch {
     struct event_base *base;
@@ -98,7 +149,13 @@ struct fetch {
     size_t njobs;
     size_t active;
     size_t queued;
-    struct fetch_job *qhead, *qtail;
+    /* zones with a job running or queued, by name; the background zone
+     * is not in the table and lives as long as the fetch */
+    struct fetch_zone_chain *zbuckets;
+    size_t nzbuckets, nzones;
+    struct fetch_zone *background;
+    struct fetch_zone_list waiting; /* zones with queued jobs, in turn order */
+    struct log_limit shed_log;
     struct event *trim_ev;
     int64_t last_trim_ms; /* 0: never */
     fetch_store_fn store_hook;
@@ -203,6 +260,105 @@ static void fetch_table_remove(struct fetch *f, struct fetch_job *j)
             f->njobs--;
             return;
         }
+    }
+}
+
+/* ---- zones and the queue ----------------------------------------------- */
+
+static struct fetch_zone_chain *fetch_zone_chain(const struct fetch *f, const char *name)
+{
+    return &f->zbuckets[fetch_hash(name) & (f->nzbuckets - 1)];
+}
+
+static struct fetch_zone *fetch_zone_new(const char *name)
+{
+    struct fetch_zone *z = xcalloc(1, sizeof(*z));
+    snprintf(z->name, sizeof(z->name), "%s", name);
+    TAILQ_INIT(&z->jobs);
+    return z;
+}
+
+/* The zone called name, created if it has no job yet. */
+static struct fetch_zone *fetch_zone_get(struct fetch *f, const char *name)
+{
+    struct fetch_zone *z;
+    LIST_FOREACH(z, fetch_zone_chain(f, name), hlink)
+        if (strcmp(z->name, name) == 0)
+            return z;
+    if (f->nzones >= f->nzbuckets) {
+        size_t n = f->nzbuckets * 2;
+        struct fetch_zone_chain *old = f->zbuckets;
+        size_t nold = f->nzbuckets;
+        f->zbuckets = xcalloc(n, sizeof(*f->zbuckets));
+        f->nzbuckets = n;
+        for (size_t i = 0; i < nold; i++) {
+            while ((z = LIST_FIRST(&old[i])) != NULL) {
+                LIST_REMOVE(z, hlink);
+                LIST_INSERT_HEAD(fetch_zone_chain(f, z->name), z, hlink);
+            }
+        }
+        free(old);
+    }
+    z = fetch_zone_new(name);
+    LIST_INSERT_HEAD(fetch_zone_chain(f, name), z, hlink);
+    f->nzones++;
+    return z;
+}
+
+/* Forget a zone that has no job left (never the background zone). */
+static void fetch_zone_release(struct fetch *f, struct fetch_zone *z)
+{
+    if (z == NULL || z == f->background || z->running > 0 || z->queued > 0)
+        return;
+    LIST_REMOVE(z, hlink);
+    f->nzones--;
+    free(z);
+}
+
+/* Slots held back for zones with nothing running. */
+static size_t fetch_reserve(const struct fetch *f)
+{
+    return f->p.max_fetches / FETCH_RESERVE_DIV;
+}
+
+/* Jobs the background zone may run at once (as refresh.c's budget). */
+static size_t fetch_background_share(const struct fetch *f)
+{
+    size_t n = f->p.max_fetches / FETCH_RESERVE_DIV;
+    return n > 0 ? n : 1;
+}
+
+/* May a job of zone z take a slot now? (See "Slots and zones" above.) */
+static bool fetch_zone_may_start(const struct fetch *f, const struct fetch_zone *z)
+{
+    if (f->active >= f->p.max_fetches)
+        return false;
+    if (z == f->background && z->running >= fetch_background_share(f))
+        return false;
+    return z->running == 0 || f->p.max_fetches - f->active > fetch_reserve(f);
+}
+
+static void fetch_queue_add(struct fetch *f, struct fetch_job *j)
+{
+    struct fetch_zone *z = j->zone;
+    TAILQ_INSERT_TAIL(&z->jobs, j, qlink);
+    z->queued++;
+    f->queued++;
+    if (!z->waiting) {
+        TAILQ_INSERT_TAIL(&f->waiting, z, wlink);
+        z->waiting = true;
+    }
+}
+
+static void fetch_queue_remove(struct fetch *f, struct fetch_job *j)
+{
+    struct fetch_zone *z = j->zone;
+    TAILQ_REMOVE(&z->jobs, j, qlink);
+    z->queued--;
+    f->queued--;
+    if (z->queued == 0 && z->waiting) {
+        TAILQ_REMOVE(&f->waiting, z, wlink);
+        z->waiting = false;
     }
 }
 
@@ -326,10 +482,27 @@ static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const c
     }
 }
 
+/* Call every waiter once with r; each waiter is gone before its call. */
+static void fetch_job_answer(struct fetch_job *j, const struct fetch_result *r)
+{
+    while (j->waiters != NULL) {
+        struct fetch_waiter *w = j->waiters;
+        j->waiters = w->next;
+        if (j->waiters != NULL)
+            j->waiters->prev = NULL;
+        w->job = NULL;
+        fetch_cb cb = w->cb;
+        void *arg = w->arg;
+        free(w);
+        cb(arg, r);
+    }
+}
+
 static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns_tempfail,
                              const char *detail)
 {
     struct fetch *f = j->f;
+    struct fetch_zone *z = j->zone;
 
     fetch_job_load_entry(j);
     if (j->dq != NULL) {
@@ -358,18 +531,12 @@ static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns
     fetch_log_outcome(j, cls, detail);
 
     struct fetch_result r = {.entry = &j->e, .cls = cls, .dns_tempfail = dns_tempfail};
-    while (j->waiters != NULL) {
-        struct fetch_waiter *w = j->waiters;
-        j->waiters = w->next;
-        if (j->waiters != NULL)
-            j->waiters->prev = NULL;
-        w->job = NULL;
-        fetch_cb cb = w->cb;
-        void *arg = w->arg;
-        free(w);
-        cb(arg, &r);
-    }
+    fetch_job_answer(j, &r);
     fetch_job_free(j);
+    /* The zone keeps this job's slot until now, so that no waiter's
+     * callback can make it look unused and have it freed. */
+    z->running--;
+    fetch_zone_release(f, z);
     fetch_start_queued(f);
     fetch_schedule_trim(f);
 }
@@ -609,6 +776,7 @@ static void fetch_job_start(struct fetch_job *j)
     char name[DOMAIN_BUFSZ + 16];
 
     f->active++;
+    j->zone->running++;
     j->started_ms = fetch_now_ms();
     /* TXT + address lookups (c-ares makes up to 3 tries of dns_timeout each)
      * + the HTTPS total + slack. */
@@ -628,17 +796,96 @@ static void fetch_job_start(struct fetch_job *j)
     }
 }
 
+/* Start queued jobs while slots are free: the zones take turns. */
 static void fetch_start_queued(struct fetch *f)
 {
-    while (f->qhead != NULL && f->active < f->p.max_fetches) {
-        struct fetch_job *j = f->qhead;
-        f->qhead = j->qnext;
-        if (f->qhead == NULL)
-            f->qtail = NULL;
-        j->qnext = NULL;
-        f->queued--;
+    while (f->active < f->p.max_fetches) {
+        struct fetch_zone *z;
+        TAILQ_FOREACH(z, &f->waiting, wlink)
+            if (fetch_zone_may_start(f, z))
+                break;
+        if (z == NULL)
+            return;
+        struct fetch_job *j = TAILQ_FIRST(&z->jobs);
+        fetch_queue_remove(f, j);
+        if (z->waiting) { /* to the back of the line */
+            TAILQ_REMOVE(&f->waiting, z, wlink);
+            TAILQ_INSERT_TAIL(&f->waiting, z, wlink);
+        }
         fetch_job_start(j);
     }
+}
+
+/* A shed job's turn: answer its waiters as if their wait had ended. */
+static void fetch_on_shed(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch_job *j = arg;
+    struct fetch *f = j->f;
+    (void)fd;
+    (void)what;
+    fetch_job_load_entry(j);
+    fetch_table_remove(f, j);
+    struct fetch_result r = {
+        .entry = &j->e, .cls = FETCH_DNS_TEMPFAIL, .dns_tempfail = true, .shed = true};
+    fetch_job_answer(j, &r);
+    fetch_job_free(j);
+    fetch_schedule_trim(f);
+}
+
+/*
+ * The queue is over max_queued_fetches: shed the oldest queued job of the
+ * zone with the most queued jobs (not one an operator asked for).  Its
+ * waiters are answered on the next loop turn, never from here.  False if
+ * there was nothing to shed.
+ */
+static bool fetch_queue_shed_one(struct fetch *f)
+{
+    struct fetch_zone *z, *big = NULL;
+    TAILQ_FOREACH(z, &f->waiting, wlink)
+        if (big == NULL || z->queued > big->queued)
+            big = z;
+    if (big == NULL)
+        return false;
+    struct fetch_job *j;
+    TAILQ_FOREACH(j, &big->jobs, qlink)
+        if (!j->ignore_backoff)
+            break;
+    if (j == NULL)
+        return false;
+    stats.fetches_shed++;
+    uint64_t held_back = 0;
+    if (log_limit_take(&f->shed_log, (int64_t)time(NULL), &held_back)) {
+        char more[64] = "";
+        if (held_back > 0)
+            snprintf(more, sizeof(more), "; %" PRIu64 " more shed since the last such line",
+                     held_back);
+        log_warning("fetch: %zu fetches queued (max_queued_fetches %u); shed the fetch for %s, "
+                    "the oldest of zone %s (%zu queued)%s",
+                    f->queued, f->p.max_queued, j->domain,
+                    big == f->background ? "(background)" : big->name, big->queued, more);
+    }
+    fetch_queue_remove(f, j);
+    j->zone = NULL;
+    j->shed = true;
+    fetch_zone_release(f, big);
+    static const struct timeval now_tv = {0, 0};
+    j->deadline = evtimer_new(f->base, fetch_on_shed, j);
+    event_add(j->deadline, &now_tv);
+    return true;
+}
+
+/* Every query waiting for queued job j left: nobody needs it now. */
+static void fetch_job_abandon(struct fetch_job *j)
+{
+    struct fetch *f = j->f;
+    struct fetch_zone *z = j->zone;
+    fetch_queue_remove(f, j);
+    fetch_table_remove(f, j);
+    stats.fetches_abandoned++;
+    log_debug("fetch %s: every query waiting for it left; dropped from the queue", j->domain);
+    fetch_job_free(j);
+    fetch_zone_release(f, z);
+    fetch_schedule_trim(f);
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -656,6 +903,11 @@ struct fetch *fetch_new(struct event_base *base, struct dns *dns, struct https *
         f->p.max_fetches = 1;
     f->nbuckets = 64;
     f->buckets = xcalloc(f->nbuckets, sizeof(*f->buckets));
+    f->nzbuckets = 64;
+    f->zbuckets = xcalloc(f->nzbuckets, sizeof(*f->zbuckets));
+    f->background = fetch_zone_new("");
+    TAILQ_INIT(&f->waiting);
+    f->shed_log = (struct log_limit)LOG_LIMIT_INIT(1, FETCH_SHED_LOG_INTERVAL);
 #ifdef HAVE_MALLOC_TRIM
     f->trim_ev = evtimer_new(base, fetch_on_trim, f);
     if (f->trim_ev == NULL)
@@ -670,6 +922,8 @@ void fetch_reconfigure(struct fetch *f, const struct fetch_params *p)
     if (f->p.max_fetches == 0)
         f->p.max_fetches = 1;
     fetch_start_queued(f);
+    while (f->queued > f->p.max_queued && fetch_queue_shed_one(f))
+        ;
 }
 
 void fetch_set_store_hook(struct fetch *f, fetch_store_fn fn, void *arg)
@@ -695,6 +949,15 @@ void fetch_free(struct fetch *f)
             j = next;
         }
     }
+    for (size_t i = 0; i < f->nzbuckets; i++) {
+        struct fetch_zone *z;
+        while ((z = LIST_FIRST(&f->zbuckets[i])) != NULL) {
+            LIST_REMOVE(z, hlink);
+            free(z);
+        }
+    }
+    free(f->zbuckets);
+    free(f->background);
     if (f->trim_ev != NULL)
         event_free(f->trim_ev);
     free(f->buckets);
@@ -705,28 +968,31 @@ static struct fetch_waiter *fetch_request_job(struct fetch *f, const char *domai
                                               bool ignore_backoff, fetch_cb cb, void *arg)
 {
     struct fetch_job *j = fetch_table_find(f, domain);
-    bool start_now = false;
+    bool start_now = false, queued = false;
     if (j == NULL) {
         j = xcalloc(1, sizeof(*j));
         j->f = f;
         snprintf(j->domain, sizeof(j->domain), "%s", domain);
         j->refresh = refresh;
+        j->background = cb == NULL;
         j->state = FETCH_JOB_QUEUED;
+        j->zone = j->background ? f->background : fetch_zone_get(f, domain_zone(j->domain));
         fetch_table_add(f, j);
-        if (f->active < f->p.max_fetches) {
+        if (j->zone->queued == 0 && fetch_zone_may_start(f, j->zone)) {
             start_now = true; /* after the waiter is registered */
         } else {
-            if (f->qtail != NULL)
-                f->qtail->qnext = j;
-            else
-                f->qhead = j;
-            f->qtail = j;
-            f->queued++;
-            log_debug("fetch %s: queued (%zu running, %zu queued)", domain, f->active, f->queued);
+            fetch_queue_add(f, j);
+            queued = true;
+            log_debug("fetch %s: queued (zone %s: %zu running, %zu queued; %zu running, %zu "
+                      "queued in all)",
+                      domain, j->background ? "(background)" : j->zone->name, j->zone->running,
+                      j->zone->queued, f->active, f->queued);
         }
-    } else if (refresh && !j->refresh && j->state <= FETCH_JOB_TXT) {
-        /* A refresh joining a plain revalidation upgrades it. */
-        j->refresh = true;
+    } else {
+        if (cb == NULL)
+            j->background = true; /* now also wanted without a waiter */
+        if (refresh && !j->refresh && j->state <= FETCH_JOB_TXT)
+            j->refresh = true; /* a refresh joining a plain revalidation upgrades it */
     }
     if (ignore_backoff && j->state <= FETCH_JOB_TXT)
         j->ignore_backoff = true;
@@ -744,6 +1010,8 @@ static struct fetch_waiter *fetch_request_job(struct fetch *f, const char *domai
     }
     if (start_now)
         fetch_job_start(j);
+    else if (queued && f->queued > f->p.max_queued)
+        fetch_queue_shed_one(f);
     return w;
 }
 
@@ -773,6 +1041,9 @@ void fetch_waiter_cancel(struct fetch_waiter *w)
             w->next->prev = w->prev;
     }
     free(w);
+    if (j != NULL && j->state == FETCH_JOB_QUEUED && !j->shed && !j->background &&
+        j->waiters == NULL)
+        fetch_job_abandon(j);
 }
 
 size_t fetch_active(const struct fetch *f)
@@ -783,6 +1054,11 @@ size_t fetch_active(const struct fetch *f)
 size_t fetch_queued(const struct fetch *f)
 {
     return f->queued;
+}
+
+size_t fetch_background(const struct fetch *f)
+{
+    return f->background->running + f->background->queued;
 }
 
 bool fetch_in_progress(const struct fetch *f, const char *domain)

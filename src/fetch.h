@@ -10,9 +10,14 @@
  * its result for later queries.  Jobs without waiters (background
  * revalidation, proactive refresh) are started with cb == NULL.
  *
- * At most max_fetches jobs run at once; more are queued (FIFO) and start
- * as others finish.  Every job has its own deadline (dns + https timeouts
- * plus slack); a job past it ends with FETCH_TIMEOUT whatever it waits on.
+ * At most max_fetches jobs run at once; more are queued and start as
+ * others finish, the zones of their domains taking turns, with a quarter
+ * of the slots kept for zones that have nothing running (fetch.c explains
+ * why).  A queued job whose waiters have all left is dropped; at most
+ * max_queued jobs are queued, beyond that one is shed and its waiters are
+ * answered (r->shed) on the next loop turn.  Every job has its own
+ * deadline (dns + https timeouts plus slack); a job past it ends with
+ * FETCH_TIMEOUT whatever it waits on.
  *
  * The job's decisions are verdict_after_txt()'s; this module only carries
  * them out and records the outcome in the cache: a new valid policy
@@ -65,6 +70,7 @@ enum fetch_class {
 struct fetch_params {
     struct verdict_params verdict;
     unsigned max_fetches;
+    unsigned max_queued;   /* jobs waiting for a slot, at most */
     int64_t dns_timeout;   /* seconds */
     int64_t https_timeout; /* seconds (total) */
 };
@@ -73,6 +79,7 @@ struct fetch_result {
     const struct entry *entry; /* state after the job; never NULL */
     enum fetch_class cls;
     bool dns_tempfail; /* TXT (or address) lookup failed temporarily */
+    bool shed;         /* never ran: shed from a full queue (cls FETCH_DNS_TEMPFAIL) */
 };
 
 typedef void (*fetch_cb)(void *arg, const struct fetch_result *r);
@@ -99,6 +106,9 @@ void fetch_waiter_cancel(struct fetch_waiter *w);
 
 size_t fetch_active(const struct fetch *f); /* jobs running */
 size_t fetch_queued(const struct fetch *f); /* jobs waiting for a slot */
+/* Jobs asked for without a waiter (refresh, revalidation), running or
+ * queued: the proactive refresh keeps this within its budget. */
+size_t fetch_background(const struct fetch *f);
 /* True if a job for the domain exists (running or queued). */
 bool fetch_in_progress(const struct fetch *f, const char *domain);
 /* True if the domain's job has not yet had its TXT answer (queued or

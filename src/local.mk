@@ -13,6 +13,7 @@ DAEMON_SOURCES = \
 	src/lookup.c src/lookup.h \
 	src/refresh.c src/refresh.h \
 	src/stats.c src/stats.h \
+	src/trim.c src/trim.h \
 	src/smap.c src/smap.h \
 	src/control.c src/control.h src/ctlproto.c src/ctlproto.h \
 	src/daemon.c src/daemon.h

@@ -4,7 +4,7 @@
  * Public functions: log_open(), log_close(), log_set_level(),
  * log_get_level(), log_enabled(), log_level_parse(), log_level_name(),
  * log_msg(), log_msg_errno() (and the log_error()... macros in log.h),
- * log_sanitize().
+ * log_sanitize(), log_limit_take().
  *
  * Sinks: until log_open() is called, and after log_close(), lines go to
  * stderr as "IDENT[PID]: LEVEL: MESSAGE" (ident "mtastsd" by default), one
@@ -203,4 +203,27 @@ char *log_sanitize(const char *in, size_t len, char *out, size_t outsz)
     memset(out + ncopy, '.', ndots);
     out[ncopy + ndots] = '\0';
     return out;
+}
+
+bool log_limit_take(struct log_limit *l, int64_t now, uint64_t *held_back)
+{
+    unsigned burst = l->burst ? l->burst : 1;
+    unsigned interval = l->interval ? l->interval : 1;
+    if (l->at == 0 || now < l->at) {
+        /* First use, or the clock went back: a full bucket. */
+        l->tokens = burst;
+        l->at = now;
+    } else if (now - l->at >= (int64_t)interval) {
+        int64_t add = (now - l->at) / interval;
+        l->tokens = add >= (int64_t)(burst - l->tokens) ? burst : l->tokens + (unsigned)add;
+        l->at += add * interval;
+    }
+    if (l->tokens == 0) {
+        l->held_back++;
+        return false;
+    }
+    l->tokens--;
+    *held_back = l->held_back;
+    l->held_back = 0;
+    return true;
 }

@@ -8,7 +8,13 @@
  * failures; the plain variants do not.  Every format is printf-checked.
  *
  * Log lines are for operators: name the domain or peer, say what happened
- * and what mtastsd did about it.  Text that comes from the network is
+ * and what mtastsd did about it.
+ *
+ * struct log_limit is a token bucket for lines that a peer can trigger at
+ * will (refused or shed connections, shed fetches): `burst` lines at once,
+ * then one per `interval` seconds; log_limit_take() says whether to log
+ * now and how many lines were held back since the last one that was
+ * logged, so that the next line can say so.  Text that comes from the network is
  * passed through log_sanitize() (or printed with %.*s of a validated
  * buffer) so that a hostile peer cannot forge log lines.
  */
@@ -17,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level {
     LOG_LEVEL_ERROR = 0,
@@ -58,5 +65,25 @@ void log_msg_errno(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
  * truncating with "..." when it does not fit.  Returns out.
  */
 char *log_sanitize(const char *in, size_t len, char *out, size_t outsz);
+
+struct log_limit {
+    unsigned burst;    /* lines at once (at least 1) */
+    unsigned interval; /* seconds per line after the burst (at least 1) */
+    unsigned tokens;
+    int64_t at; /* when tokens was last brought up to date; 0: never */
+    uint64_t held_back;
+};
+
+#define LOG_LIMIT_INIT(burst_, interval_)                                                          \
+    {                                                                                              \
+        .burst = (burst_), .interval = (interval_)                                                 \
+    }
+
+/*
+ * True if a line may be logged at `now` (seconds); *held_back then gets
+ * the number of lines refused since the last true (and the count starts
+ * again).  False counts one more held-back line.
+ */
+bool log_limit_take(struct log_limit *l, int64_t now, uint64_t *held_back);
 
 #endif

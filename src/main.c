@@ -114,6 +114,7 @@ static void fill_fetch_params(const struct config *c, struct fetch_params *fp)
     memset(fp, 0, sizeof(*fp));
     fill_verdict_params(c, &fp->verdict);
     fp->max_fetches = c->max_fetches;
+    fp->max_queued = c->max_queued_fetches;
     fp->dns_timeout = c->dns_timeout;
     fp->https_timeout = c->https_timeout;
 }
@@ -132,6 +133,7 @@ static void fill_smap_params(const struct config *c, struct smap_params *sp)
     memset(sp, 0, sizeof(*sp));
     sp->max_connections = c->max_connections;
     sp->idle_timeout = c->idle_timeout;
+    sp->request_timeout = c->request_timeout;
 }
 
 static bool str_changed(const char *a, const char *b)

@@ -69,7 +69,7 @@ static int64_t refresh_now(void)
 static size_t refresh_budget(const struct refresh *r)
 {
     size_t cap = r->max_fetches / 4 ? r->max_fetches / 4 : 1;
-    size_t running = fetch_active(r->fetch) + fetch_queued(r->fetch);
+    size_t running = fetch_background(r->fetch); /* queries' fetches do not count */
     return running < cap ? cap - running : 0;
 }
 

@@ -4,14 +4,45 @@
  * Buffers: each connection reads into an input buffer that starts small
  * and grows up to one maximal frame (SMAP_REQUEST_MAX plus its length
  * prefix and comma); when it is full, reading stops until the current
- * request is answered, so a client can never make us buffer more.  Every
- * complete frame in the buffer is answered in order; replies of one
- * batch are appended to one output buffer and written with one send().
- * A partial send waits for EV_WRITE and reading pauses meanwhile.
+ * request is answered, so a client can never make us buffer more.  The
+ * complete frames in the buffer are answered in order, their replies
+ * appended to one output buffer and written with one send() -- but only
+ * while the unsent output is at most SMAP_OUT_HIGH: beyond that the
+ * output is written first, and if the client does not take it (a partial
+ * send), answering and reading pause until EV_WRITE has drained it.  So a
+ * client that pipelines requests and never reads holds at most
+ * SMAP_OUT_HIGH plus one reply (REPLY_MAX) of output and one input
+ * buffer, and the whole stays bounded by max_connections.  Output buffers
+ * are sized to what they hold and freed once drained if larger than
+ * SMAP_OUT_KEEP; when the bytes held in connection buffers fall to a
+ * quarter of their peak (at least SMAP_TRIM_MIN), the freed heap is given
+ * back to the kernel (trim.h).
  *
  * Events: one persistent read event whose timeout is idle_timeout (an
- * EV_TIMEOUT in state READ with nothing buffered closes the connection)
- * and one write event used only after a partial send.
+ * EV_TIMEOUT in state READ with nothing buffered closes the connection),
+ * one write event used only after a partial send (its timeout,
+ * idle_timeout, closes a client that does not read its replies), and a
+ * request deadline: from the first byte of a request that is not yet
+ * complete, request_timeout; it is not re-armed by further bytes, so a
+ * client that drips a frame one byte at a time is closed all the same.
+ *
+ * Shedding at max_connections: the connections in state READ hold a slot
+ * without a complete request; they are kept in two lists in the order
+ * they got there: "partial" (part of a request buffered, since its first
+ * byte) and "idle" (nothing buffered, since the last reply).  When a
+ * new client arrives and every slot is taken, the oldest partial
+ * connection is closed to make room, else the oldest idle one, provided
+ * it has been so for at least SMAP_SHED_MIN_AGE_MS (a client that just
+ * connected gets to send its request).  A connection waiting for a lookup
+ * or for its client to read is never shed.  Postfix retries a lookup once
+ * on a connection the server closed, so an idle Postfix connection that is
+ * shed costs it a reconnect.  With nothing to shed, accepting pauses (new
+ * clients wait in the listen queue) and is tried again every
+ * SMAP_SHED_MIN_AGE_MS and whenever a connection closes.
+ *
+ * Every kind of shedding is counted (connections_shed, connections_slow,
+ * connections_not_reading) and logged through a token bucket
+ * (SMAP_LOG_BURST lines, then one per second).
  *
  * A malformed frame, an oversize frame, or a request without "<map>
  * <key>" gets "PERM <reason>"; the connection is then closed once the
@@ -22,9 +53,12 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,11 +70,18 @@
 #include "reply.h"
 #include "smap.h"
 #include "stats.h"
+#include "trim.h"
 #include "xalloc.h"
 
-#define SMAP_IN_INITIAL 256
-#define SMAP_IN_MAX     (SMAP_REQUEST_MAX + NETSTRING_MAX_DIGITS + 2)
-#define SMAP_OUT_KEEP   4096 /* larger output buffers are freed once drained */
+#define SMAP_IN_INITIAL      256
+#define SMAP_IN_MAX          (SMAP_REQUEST_MAX + NETSTRING_MAX_DIGITS + 2)
+#define SMAP_OUT_KEEP        4096      /* larger output buffers are freed once drained */
+#define SMAP_OUT_CHUNK       4096      /* output buffers grow in these steps */
+#define SMAP_TRIM_MIN        (1 << 20) /* trim after a peak of at least this much */
+#define SMAP_SHED_MIN_AGE_MS 1000      /* never shed a connection younger in its state */
+#define SMAP_LOG_BURST       10        /* shedding lines at once, then one per second */
+
+_Static_assert(SMAP_OUT_HIGH >= SMAP_OUT_KEEP, "a batch of small replies fits before a flush");
 
 enum smap_state {
     SMAP_READ = 0,
@@ -51,20 +92,33 @@ enum smap_state {
 
 static const char *const smap_state_names[] = {"read", "wait", "write", "close"};
 
+/* Which shedding list a connection is on (state READ only). */
+enum smap_slot {
+    SMAP_SLOT_BUSY = 0, /* a request is being answered or written: never shed */
+    SMAP_SLOT_IDLE,     /* nothing buffered */
+    SMAP_SLOT_PARTIAL,  /* part of a request buffered */
+};
+
 struct smap_conn {
     struct smap *s;
     int fd;
     enum smap_state state;
     struct event *rev;
     struct event *wev;
+    struct event *deadline; /* request_timeout from the first byte of a request */
     char *in;
     size_t inlen, incap;
     char *out;
     size_t outlen, outoff, outcap;
     struct lookup_query *q;
     bool reading; /* rev is added */
+    enum smap_slot slot;
+    int64_t slot_since_ms; /* when it got on its shedding list */
+    TAILQ_ENTRY(smap_conn) slot_link;
     struct smap_conn *prev, *next;
 };
+
+TAILQ_HEAD(smap_conn_list, smap_conn);
 
 struct smap {
     struct event_base *base;
@@ -74,7 +128,20 @@ struct smap {
     struct smap_conn *conns;
     size_t nconns;
     time_t last_limit_log;
+    struct smap_conn_list idle, partial; /* oldest first */
+    bool paused_at_limit;
+    struct event *limit_ev; /* looks for something to shed while paused at the limit */
+    size_t heap, heap_peak; /* bytes in connection buffers, and their peak since the last trim */
+    struct trim *trim;
+    struct log_limit log_shed, log_slow, log_unread;
 };
+
+static int64_t smap_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void smap_conn_enter_state(struct smap_conn *c, enum smap_state st)
 {
@@ -83,15 +150,86 @@ static void smap_conn_enter_state(struct smap_conn *c, enum smap_state st)
     c->state = st;
 }
 
+/* One line per shedding, through the kind's token bucket. */
+static void smap_log_shed(struct log_limit *l, const char *fmt, ...) LOG_PRINTF(2, 3);
+static void smap_log_shed(struct log_limit *l, const char *fmt, ...)
+{
+    uint64_t held_back = 0;
+    if (!log_enabled(LOG_LEVEL_INFO) || !log_limit_take(l, (int64_t)time(NULL), &held_back))
+        return;
+    char msg[256], more[64] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (held_back > 0)
+        snprintf(more, sizeof(more), " (%" PRIu64 " more like it not logged)", held_back);
+    log_info("%s%s", msg, more);
+}
+
+/* Account for a change of the bytes held in connection buffers. */
+static void smap_heap_account(struct smap *s, size_t before, size_t after)
+{
+    s->heap = s->heap - before + after;
+    if (s->heap > s->heap_peak) {
+        s->heap_peak = s->heap;
+    } else if (s->heap_peak >= SMAP_TRIM_MIN && s->heap <= s->heap_peak / 4) {
+        /* The burst is over: give the freed buffers back. */
+        trim_soon(s->trim);
+        s->heap_peak = s->heap;
+    }
+}
+
+static struct smap_conn_list *smap_slot_list(struct smap *s, enum smap_slot slot)
+{
+    return slot == SMAP_SLOT_IDLE ? &s->idle : &s->partial;
+}
+
+static void smap_limit_pause(struct smap *s);
+
+/*
+ * Put c on the shedding list its state calls for (a connection joins the
+ * tail, so each list stays oldest first), and keep its request deadline:
+ * armed when a request begins (its first byte), never re-armed while it
+ * stays incomplete, removed once it is complete.  Called at the end of
+ * every event on the connection.
+ */
+static void smap_conn_track(struct smap_conn *c)
+{
+    struct smap *s = c->s;
+    enum smap_slot want = SMAP_SLOT_BUSY;
+    if (c->state == SMAP_READ)
+        want = c->inlen == 0 ? SMAP_SLOT_IDLE : SMAP_SLOT_PARTIAL;
+    if (want == c->slot)
+        return;
+    if (c->slot != SMAP_SLOT_BUSY)
+        TAILQ_REMOVE(smap_slot_list(s, c->slot), c, slot_link);
+    if (c->slot == SMAP_SLOT_PARTIAL)
+        event_del(c->deadline);
+    c->slot = want;
+    if (want == SMAP_SLOT_BUSY)
+        return;
+    c->slot_since_ms = smap_now_ms();
+    TAILQ_INSERT_TAIL(smap_slot_list(s, want), c, slot_link);
+    if (want == SMAP_SLOT_PARTIAL) {
+        struct timeval tv = {.tv_sec = (time_t)s->p.request_timeout, .tv_usec = 0};
+        event_add(c->deadline, &tv);
+    }
+}
+
 static void smap_conn_free(struct smap_conn *c)
 {
     struct smap *s = c->s;
     if (c->q != NULL)
         lookup_cancel(c->q);
+    if (c->slot != SMAP_SLOT_BUSY)
+        TAILQ_REMOVE(smap_slot_list(s, c->slot), c, slot_link);
     if (c->rev != NULL)
         event_free(c->rev);
     if (c->wev != NULL)
         event_free(c->wev);
+    if (c->deadline != NULL)
+        event_free(c->deadline);
     close(c->fd);
     free(c->in);
     free(c->out);
@@ -102,9 +240,57 @@ static void smap_conn_free(struct smap_conn *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     s->nconns--;
+    smap_heap_account(s, c->incap + c->outcap, 0);
     free(c);
-    if (s->nconns < s->p.max_connections)
+    if (s->nconns < s->p.max_connections) {
+        s->paused_at_limit = false;
+        if (s->limit_ev != NULL)
+            event_del(s->limit_ev);
         listener_resume(s->listener);
+    }
+}
+
+/*
+ * The connection to close for a newcomer at the limit: the oldest with part
+ * of a request buffered, else the oldest idle one, if it has been so for
+ * SMAP_SHED_MIN_AGE_MS.  NULL if there is none.
+ */
+static struct smap_conn *smap_shed_victim(struct smap *s)
+{
+    int64_t old_enough = smap_now_ms() - SMAP_SHED_MIN_AGE_MS;
+    struct smap_conn *c = TAILQ_FIRST(&s->partial);
+    if (c != NULL && c->slot_since_ms <= old_enough)
+        return c;
+    c = TAILQ_FIRST(&s->idle);
+    if (c != NULL && c->slot_since_ms <= old_enough)
+        return c;
+    return NULL;
+}
+
+/* While paused at the limit, look again now and then for something to shed. */
+static void smap_on_limit(evutil_socket_t fd, short what, void *arg)
+{
+    struct smap *s = arg;
+    (void)fd;
+    (void)what;
+    if (!s->paused_at_limit)
+        return;
+    if (s->nconns < s->p.max_connections || smap_shed_victim(s) != NULL) {
+        s->paused_at_limit = false;
+        listener_resume(s->listener);
+        return;
+    }
+    smap_limit_pause(s);
+}
+
+static void smap_limit_pause(struct smap *s)
+{
+    listener_pause(s->listener);
+    s->paused_at_limit = true;
+    struct timeval tv = {.tv_sec = SMAP_SHED_MIN_AGE_MS / 1000,
+                         .tv_usec = (SMAP_SHED_MIN_AGE_MS % 1000) * 1000};
+    if (s->limit_ev != NULL)
+        evtimer_add(s->limit_ev, &tv);
 }
 
 static void smap_read_enable(struct smap_conn *c, bool on)
@@ -122,17 +308,22 @@ static void smap_read_enable(struct smap_conn *c, bool on)
 static void smap_out_append(struct smap_conn *c, const char *reply, size_t len)
 {
     size_t need = len + NETSTRING_MAX_DIGITS + 2;
+    if (c->outoff > 0) {
+        memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+        c->outlen -= c->outoff;
+        c->outoff = 0;
+    }
     if (c->outcap - c->outlen < need) {
-        size_t cap = c->outcap ? c->outcap : 256;
-        while (cap - c->outlen < need)
-            cap *= 2;
+        /* Sized to what it holds: at most SMAP_OUT_HIGH plus one reply. */
+        size_t cap = (c->outlen + need + SMAP_OUT_CHUNK - 1) / SMAP_OUT_CHUNK * SMAP_OUT_CHUNK;
         c->out = xrealloc(c->out, cap);
+        smap_heap_account(c->s, c->outcap, cap);
         c->outcap = cap;
     }
     c->outlen += netstring_encode(c->out + c->outlen, c->outcap - c->outlen, reply, len);
 }
 
-static void smap_process(struct smap_conn *c);
+static bool smap_process(struct smap_conn *c);
 
 /* Write what is pending.  Returns false if the connection was freed. */
 static bool smap_flush(struct smap_conn *c)
@@ -160,6 +351,7 @@ static bool smap_flush(struct smap_conn *c)
     if (c->outcap > SMAP_OUT_KEEP) {
         free(c->out);
         c->out = NULL;
+        smap_heap_account(c->s, c->outcap, 0);
         c->outcap = 0;
     }
     if (c->state == SMAP_CLOSE) {
@@ -188,7 +380,8 @@ static void smap_on_lookup(void *arg, const char *reply, size_t len)
     c->q = NULL;
     smap_out_append(c, reply, len);
     smap_conn_enter_state(c, SMAP_READ);
-    smap_process(c);
+    if (smap_process(c))
+        smap_conn_track(c);
 }
 
 /* Handle one request payload; returns false if the connection must stop. */
@@ -225,10 +418,33 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
     return true;
 }
 
-static void smap_process(struct smap_conn *c)
+/* Drop the first n bytes of the input buffer (answered frames). */
+static void smap_in_consume(struct smap_conn *c, size_t n)
+{
+    if (n == 0 || c->state == SMAP_CLOSE)
+        return;
+    memmove(c->in, c->in + n, c->inlen - n);
+    c->inlen -= n;
+}
+
+/*
+ * Answer the complete frames in the input buffer, in order, while the
+ * unsent output stays within SMAP_OUT_HIGH; write; re-enable reading when
+ * there is room.  Returns false if the connection was freed.
+ */
+static bool smap_process(struct smap_conn *c)
 {
     size_t off = 0;
     while (c->state == SMAP_READ && off < c->inlen) {
+        if (c->outlen - c->outoff > SMAP_OUT_HIGH) {
+            /* Write before answering more: a client that does not read
+             * stops being answered here (state WRITE). */
+            smap_in_consume(c, off);
+            off = 0;
+            if (!smap_flush(c))
+                return false;
+            continue;
+        }
         const char *payload;
         size_t plen, used;
         enum netstring_status st =
@@ -244,14 +460,28 @@ static void smap_process(struct smap_conn *c)
         if (!smap_request(c, payload, plen))
             break;
     }
-    if (off > 0 && c->state != SMAP_CLOSE) {
-        memmove(c->in, c->in + off, c->inlen - off);
-        c->inlen -= off;
-    }
+    smap_in_consume(c, off);
     if (!smap_flush(c))
-        return;
+        return false;
     if (c->state == SMAP_READ || c->state == SMAP_WAIT)
         smap_read_enable(c, c->inlen < c->incap || c->incap < SMAP_IN_MAX);
+    return true;
+}
+
+/* The request begun request_timeout ago is still not complete. */
+static void smap_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    struct smap_conn *c = arg;
+    (void)fd;
+    (void)what;
+    if (c->state != SMAP_READ || c->inlen == 0)
+        return; /* cannot happen: the deadline is removed with the request */
+    stats.connections_slow++;
+    smap_log_shed(&c->s->log_slow,
+                  "socketmap client fd %d: request not complete %lld s after its first byte "
+                  "(request_timeout); closing",
+                  c->fd, (long long)c->s->p.request_timeout);
+    smap_conn_free(c);
 }
 
 static void smap_on_read(evutil_socket_t fd, short what, void *arg)
@@ -263,8 +493,10 @@ static void smap_on_read(evutil_socket_t fd, short what, void *arg)
                       (long long)c->s->p.idle_timeout);
             smap_conn_free(c);
         } else if (c->state == SMAP_READ) {
-            log_info("socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
-                     (long long)c->s->p.idle_timeout);
+            stats.connections_slow++;
+            smap_log_shed(&c->s->log_slow,
+                          "socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
+                          (long long)c->s->p.idle_timeout);
             smap_conn_free(c);
         }
         return;
@@ -278,6 +510,7 @@ static void smap_on_read(evutil_socket_t fd, short what, void *arg)
         if (cap > SMAP_IN_MAX)
             cap = SMAP_IN_MAX;
         c->in = xrealloc(c->in, cap);
+        smap_heap_account(c->s, c->incap, cap);
         c->incap = cap;
     }
     ssize_t n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
@@ -295,10 +528,13 @@ static void smap_on_read(evutil_socket_t fd, short what, void *arg)
         return;
     }
     c->inlen += (size_t)n;
-    if (c->state == SMAP_READ)
-        smap_process(c);
-    else if (c->inlen == c->incap && c->incap >= SMAP_IN_MAX)
+    if (c->state == SMAP_READ) {
+        if (!smap_process(c))
+            return;
+    } else if (c->inlen == c->incap && c->incap >= SMAP_IN_MAX) {
         smap_read_enable(c, false);
+    }
+    smap_conn_track(c);
 }
 
 static void smap_on_write(evutil_socket_t fd, short what, void *arg)
@@ -306,7 +542,10 @@ static void smap_on_write(evutil_socket_t fd, short what, void *arg)
     struct smap_conn *c = arg;
     (void)fd;
     if (what & EV_TIMEOUT) {
-        log_info("socketmap client fd %d: not reading its replies; closing", c->fd);
+        stats.connections_not_reading++;
+        smap_log_shed(&c->s->log_unread,
+                      "socketmap client fd %d: not reading its replies for %lld s; closing", c->fd,
+                      (long long)c->s->p.idle_timeout);
         smap_conn_free(c);
         return;
     }
@@ -314,25 +553,40 @@ static void smap_on_write(evutil_socket_t fd, short what, void *arg)
     if (!smap_flush(c))
         return;
     if (c->outlen == 0 && before == SMAP_WRITE) {
+        /* The client read its replies: answer what it sent meanwhile. */
         smap_conn_enter_state(c, SMAP_READ);
-        smap_process(c);
+        if (!smap_process(c))
+            return;
     }
+    smap_conn_track(c);
 }
 
 bool smap_accept(void *arg, int fd)
 {
     struct smap *s = arg;
     if (s->nconns >= s->p.max_connections) {
-        close(fd);
-        stats.connections_rejected++;
-        listener_pause(s->listener);
-        return false;
+        struct smap_conn *v = smap_shed_victim(s);
+        if (v == NULL) {
+            close(fd);
+            stats.connections_rejected++;
+            smap_limit_pause(s);
+            return false;
+        }
+        stats.connections_shed++;
+        smap_log_shed(&s->log_shed,
+                      "socketmap: %zu connections (max_connections); closed fd %d, %s for "
+                      "%.1f s, to serve a new client",
+                      s->nconns, v->fd,
+                      v->slot == SMAP_SLOT_PARTIAL ? "with an incomplete request" : "idle",
+                      (double)(smap_now_ms() - v->slot_since_ms) / 1000.0);
+        smap_conn_free(v);
     }
     struct smap_conn *c = xcalloc(1, sizeof(*c));
     c->s = s;
     c->fd = fd;
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, smap_on_read, c);
     c->wev = event_new(s->base, fd, EV_WRITE, smap_on_write, c);
+    c->deadline = evtimer_new(s->base, smap_on_deadline, c);
     c->next = s->conns;
     if (s->conns != NULL)
         s->conns->prev = c;
@@ -340,14 +594,17 @@ bool smap_accept(void *arg, int fd)
     s->nconns++;
     stats.connections_accepted++;
     smap_read_enable(c, true);
+    smap_conn_track(c);
     if (s->nconns >= s->p.max_connections) {
         time_t now = time(NULL);
         if (now - s->last_limit_log >= 60) {
             s->last_limit_log = now;
-            log_warning("socketmap: %zu connections (max_connections); new clients wait",
+            log_warning("socketmap: %zu connections (max_connections); new clients wait, or "
+                        "replace connections that have no complete request",
                         s->nconns);
         }
-        listener_pause(s->listener);
+        if (smap_shed_victim(s) == NULL)
+            smap_limit_pause(s);
     }
     return true;
 }
@@ -358,6 +615,13 @@ struct smap *smap_new(struct event_base *base, struct lookup *lookup, const stru
     s->base = base;
     s->lookup = lookup;
     s->p = *p;
+    TAILQ_INIT(&s->idle);
+    TAILQ_INIT(&s->partial);
+    s->limit_ev = evtimer_new(base, smap_on_limit, s);
+    s->trim = trim_new(base, "socketmap");
+    s->log_shed = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
+    s->log_slow = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
+    s->log_unread = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
     return s;
 }
 
@@ -369,13 +633,20 @@ void smap_set_listener(struct smap *s, struct listener *l)
 void smap_reconfigure(struct smap *s, const struct smap_params *p)
 {
     s->p = *p;
-    if (s->nconns < s->p.max_connections)
+    if (s->nconns < s->p.max_connections) {
+        s->paused_at_limit = false;
         listener_resume(s->listener);
+    }
 }
 
 size_t smap_connections(const struct smap *s)
 {
     return s->nconns;
+}
+
+size_t smap_buffered(const struct smap *s)
+{
+    return s->heap;
 }
 
 void smap_free(struct smap *s)
@@ -385,5 +656,8 @@ void smap_free(struct smap *s)
     s->listener = NULL;
     while (s->conns != NULL)
         smap_conn_free(s->conns);
+    if (s->limit_ev != NULL)
+        event_free(s->limit_ev);
+    trim_free(s->trim);
     free(s);
 }

@@ -14,10 +14,16 @@
  * closed.  Several frames in one read are answered in order; a frame
  * split over many reads is reassembled; input beyond one frame plus a
  * small margin is not read until the current request is answered
- * (backpressure).  Idle connections are closed after idle_timeout.  A
- * client that vanishes mid-request cancels its lookup; the fetch goes on.
+ * (backpressure), and buffered requests are not answered while more than
+ * SMAP_OUT_HIGH bytes of replies wait for the client to read them.  Idle
+ * connections are closed after idle_timeout; a request must be complete
+ * within request_timeout of its first byte.  A client that vanishes
+ * mid-request cancels its lookup; the fetch goes on.
  *
- * smap_accept() is the listener callback; it enforces max_connections.
+ * smap_accept() is the listener callback; it enforces max_connections,
+ * closing the oldest connection without a complete request to make room
+ * for a new client (see smap.c).  smap_buffered() is the number of bytes
+ * held in connection buffers (mtastsd-ctl status).
  */
 #ifndef MTASTSD_SMAP_H
 #define MTASTSD_SMAP_H
@@ -32,10 +38,12 @@ struct listener;
 struct smap;
 
 #define SMAP_REQUEST_MAX 10000
+#define SMAP_OUT_HIGH    (16 * 1024) /* unsent reply bytes that pause answering */
 
 struct smap_params {
     unsigned max_connections;
-    int64_t idle_timeout; /* seconds */
+    int64_t idle_timeout;    /* seconds */
+    int64_t request_timeout; /* seconds from a request's first byte to its end */
 };
 
 struct smap *smap_new(struct event_base *base, struct lookup *lookup, const struct smap_params *p);
@@ -47,5 +55,6 @@ bool smap_accept(void *smap, int fd);
 /* Close every connection (shutdown). */
 void smap_free(struct smap *s);
 size_t smap_connections(const struct smap *s);
+size_t smap_buffered(const struct smap *s);
 
 #endif

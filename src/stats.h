@@ -26,6 +26,14 @@ struct stats {
     time_t started;
     uint64_t connections_accepted;
     uint64_t connections_rejected; /* over the limit or protocol errors */
+    /* Shedding: connections and jobs dropped so that others are served. */
+    uint64_t connections_shed;        /* closed at max_connections for a new client */
+    uint64_t connections_slow;        /* request incomplete request_timeout after its first byte */
+    uint64_t connections_not_reading; /* replies not read within idle_timeout */
+    uint64_t fetches_shed;            /* queued fetch dropped: max_queued_fetches reached */
+    uint64_t fetches_abandoned;       /* queued fetch dropped: every query waiting for it left */
+    uint64_t control_shed;            /* control client without a request closed at the limit */
+    uint64_t control_slow_requests;   /* control request line not complete in time */
     uint64_t queries;
     uint64_t verdicts[STATS_VERDICT__COUNT];
     uint64_t cache_hits;                  /* answered from the cache without waiting */

@@ -58,6 +58,11 @@
 #     --dns MODE        answer _mta-sts.NAME and mta-sts.NAME from slow_dns.py
 #                       in MODE (ok|servfail|refused|drop|delay:N|truncate|truncate-txt);
 #                       dnsmasq forwards the zone to it
+#   world_zone_dns ZONE MODE        every name under ZONE is answered by a
+#                                   slow_dns.py of its own in MODE (no records:
+#                                   drop is a zone whose DNS never answers, ok
+#                                   one that answers NXDOMAIN); dnsmasq
+#                                   forwards the whole zone to it
 #   world_txt_at NAME TEXT          an extra TXT record at an arbitrary name
 #   world_mx NAME HOST PREF         an MX record at NAME (dnsmasq mx-host)
 #   world_host NAME ADDR            an A record (IPv4) at an arbitrary name
@@ -411,11 +416,12 @@ pki_cert() {
 }
 
 # ---------------------------------------------------------------- world
-declare -A W_TXT W_CNAME W_CERT W_ADDR W_NOADDR W_STATUS W_REDIRECT W_CTYPE W_HOSTILE W_DNS
+declare -A W_TXT W_CNAME W_CERT W_ADDR W_NOADDR W_STATUS W_REDIRECT W_CTYPE W_HOSTILE W_DNS W_ZONE_MODE
 W_DOMAINS=()
 W_EXTRA_TXT=()
 W_EXTRA_MX=()
 W_EXTRA_HOST=()
+W_ZONES=()
 W_NEXT_ADDR=10
 W_STARTED=0
 DNSMASQ_PID=
@@ -494,6 +500,13 @@ world_domain() {
     lib_write_body "$WWW/$name/mta-sts.txt" "$policy"
 }
 
+world_zone_dns() { # ZONE MODE
+    [ $# = 2 ] || die "world_zone_dns: want ZONE MODE"
+    [ "$W_STARTED" = 0 ] || die "world_zone_dns: call it before world_start"
+    W_ZONES+=("$1")
+    W_ZONE_MODE[$1]=$2
+}
+
 world_txt_at() { # NAME TEXT
     W_EXTRA_TXT+=("$1,$(lib_dnsmasq_quote "$2")")
 }
@@ -560,6 +573,9 @@ lib_write_dnsmasq_conf() {
         echo "no-hosts"
         echo "no-poll"
         echo "cache-size=0"
+        # a flood of queries to a drop-mode zone stays a black hole (past
+        # its default of 150, dnsmasq answers REFUSED at once)
+        echo "dns-forward-max=10000"
         echo "local-ttl=0"
         echo "log-queries=extra"
         echo "log-facility=$DNS/dnsmasq.log"
@@ -576,6 +592,9 @@ lib_write_dnsmasq_conf() {
             done <<<"${W_TXT[$name]}"
             [ -n "${W_CNAME[$name]}" ] && echo "cname=_mta-sts.$name,${W_CNAME[$name]}"
             [ -z "${W_NOADDR[$name]}" ] && echo "host-record=mta-sts.$name,${W_ADDR[$name]}"
+        done
+        for name in "${W_ZONES[@]}"; do
+            echo "server=/$name/127.0.0.1#${SLOWDNS_PORT[zone:$name]}"
         done
         for spec in "${W_EXTRA_TXT[@]}"; do
             echo "txt-record=$spec"
@@ -629,6 +648,22 @@ lib_slowdns_start() { # NAME
     # ready when the TCP port accepts (the mode may be "drop")
     wait_for 10 lib_port_open 127.0.0.1 "$port" ||
         die "slow_dns.py for $name did not come up: $(cat "$SLOWDNS/$name.stderr")"
+}
+
+lib_zonedns_start() { # ZONE: a slow_dns.py without records for the whole zone
+    local zone=$1 key=zone:$1 port
+    mkdir -p "$SLOWDNS"
+    SLOWDNS_PORT[$key]=$SLOWDNS_NEXT_PORT
+    SLOWDNS_NEXT_PORT=$((SLOWDNS_NEXT_PORT + 1))
+    port=${SLOWDNS_PORT[$key]}
+    echo '{}' >"$SLOWDNS/zone-$zone.json"
+    echo "${W_ZONE_MODE[$zone]}" >"$SLOWDNS/zone-$zone.mode"
+    "$PYTHON" "$LIB_DIR/slow_dns.py" --addr 127.0.0.1 --port "$port" \
+        --records "$SLOWDNS/zone-$zone.json" --mode-file "$SLOWDNS/zone-$zone.mode" \
+        --log "$SLOWDNS/zone-$zone.log" 2>>"$SLOWDNS/zone-$zone.stderr" &
+    lib_track "$!"
+    wait_for 10 lib_port_open 127.0.0.1 "$port" ||
+        die "slow_dns.py for zone $zone did not come up: $(cat "$SLOWDNS/zone-$zone.stderr")"
 }
 
 world_set_dns_mode() { # NAME MODE
@@ -815,6 +850,9 @@ world_start() {
     local name
     [ "$W_STARTED" = 0 ] || die "world_start called twice"
     W_STARTED=1
+    for name in "${W_ZONES[@]}"; do
+        lib_zonedns_start "$name"
+    done
     for name in "${W_DOMAINS[@]}"; do
         [ -n "${W_DNS[$name]}" ] && lib_slowdns_start "$name"
         case ${W_HOSTILE[$name]} in

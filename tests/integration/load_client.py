@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """load_client.py - socketmap load for the resilience tests (test_load.sh,
-tests/soak/soak.sh).
+test_slowloris.sh, test_fetch_flood.sh, test_nonreaders.sh, tests/soak/).
 
     load_client.py --socket PATH hold N [--partial] [--release-file F] [--seconds S]
     load_client.py --socket PATH latency --key K --want REPLY [--count N]
@@ -8,6 +8,11 @@ tests/soak/soak.sh).
     load_client.py --socket PATH flood [--clients C] [--seconds S] [--seed X]
     load_client.py --socket PATH mixed --seconds S --keys-file F [--seed X]
     load_client.py --socket PATH query --keys-file F [--timeout S]
+    load_client.py --socket PATH drip N [--interval S] [--seconds T] [--reconnect]
+    load_client.py --socket PATH names --clients C --seconds S --pattern P
+                   [--map MAP] [--timeout S]
+    load_client.py --socket PATH pipeline --clients N --requests R --key K
+                   [--release-file F] [--seconds T] [--read --want REPLY]
 
 hold      opens N connections (with --partial each sends half a request
           frame and nothing more), prints "HELD n failed=f" and holds them
@@ -33,6 +38,25 @@ query     asks for every key in F (one per line) on one connection, one
           after another, and prints "KEY<TAB>REPLY" per key ("-" for no
           reply; the connection is then reopened).  Exit 0.
 
+drip      opens N connections and sends each a valid request frame one byte
+          every S seconds (default 1), so slowly that it never completes,
+          for T seconds (default 30); with --reconnect a connection the
+          server closed is replaced by a new one that starts again.  Prints
+          "DRIP opened=.. closed=.. min_s=.. max_s=..": how many the server
+          closed and, for those, the seconds from their first byte to the
+          close.
+names     C connections, each with one request outstanding at a time, ask
+          for fresh names P % n (n counts up) for S seconds, each reply
+          awaited at most --timeout s (default 30).  Prints "sent=..
+          replies=.. notfound=.. other=.. errors=..".  Exit 0 unless no
+          reply came at all.
+pipeline  N connections each send R requests "MAP K" in one go and read
+          nothing; prints "SENT n" and holds them until F exists or T
+          seconds (default 600) have passed.  With --read, each connection
+          then reads its R replies, which must all equal REPLY, and prints
+          "READ ok=.. wrong=.. missing=.."; exit 0 iff every reply came and
+          was right.  Then all are closed.
+
 Replies longer than 100000 bytes or malformed count as wrong.  Standard
 library only.
 """
@@ -40,6 +64,7 @@ library only.
 import argparse
 import os
 import random
+import selectors
 import socket
 import sys
 import threading
@@ -317,6 +342,182 @@ def cmd_query(a):
     return 0
 
 
+def cmd_drip(a):
+    frame = netstring(b"mtasts " + b"d" * 40 + b".drip.test")
+    conns = []  # [sock, bytes sent, time of the first byte]
+    opened = 0
+    closed_after = []
+
+    def open_one():
+        nonlocal opened
+        try:
+            s = connect(a.socket, 5)
+        except OSError:
+            return
+        s.setblocking(False)
+        conns.append([s, 0, None])
+        opened += 1
+
+    for _ in range(a.n):
+        open_one()
+    print("OPEN %d" % opened, flush=True)
+    deadline = time.monotonic() + a.seconds
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        for c in list(conns):
+            s = c[0]
+            gone = False
+            try:
+                if s.recv(4096, socket.MSG_PEEK) == b"":
+                    gone = True
+            except BlockingIOError:
+                pass
+            except OSError:
+                gone = True
+            if not gone and c[1] < len(frame) - 1:
+                try:
+                    s.send(frame[c[1]:c[1] + 1])
+                    if c[2] is None:
+                        c[2] = now
+                    c[1] += 1
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    gone = True
+            if gone:
+                if c[2] is not None:
+                    closed_after.append(now - c[2])
+                s.close()
+                conns.remove(c)
+                if a.reconnect:
+                    open_one()
+        time.sleep(a.interval)
+    for c in conns:
+        c[0].close()
+    if closed_after:
+        print("DRIP opened=%d closed=%d min_s=%.1f max_s=%.1f" % (
+            opened, len(closed_after), min(closed_after), max(closed_after)))
+    else:
+        print("DRIP opened=%d closed=0 min_s=- max_s=-" % opened)
+    return 0
+
+
+def cmd_names(a):
+    sel = selectors.DefaultSelector()
+    counts = {"sent": 0, "replies": 0, "notfound": 0, "other": 0, "errors": 0}
+    seq = [0]
+
+    def start(s, r):
+        name = a.pattern % seq[0]
+        seq[0] += 1
+        s.sendall(netstring(("%s %s" % (a.map, name)).encode()))
+        counts["sent"] += 1
+        return time.monotonic()
+
+    def new_conn():
+        try:
+            s = connect(a.socket, 5)
+        except OSError:
+            counts["errors"] += 1
+            return
+        r = Reader(s)
+        s.setblocking(False)
+        try:
+            t = start(s, r)
+        except OSError:
+            counts["errors"] += 1
+            s.close()
+            return
+        sel.register(s, selectors.EVENT_READ, [r, t])
+
+    for _ in range(a.clients):
+        new_conn()
+    deadline = time.monotonic() + a.seconds
+    while time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.2):
+            s = key.fileobj
+            r, t0 = key.data
+            try:
+                chunk = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if not chunk:
+                counts["errors"] += 1
+                sel.unregister(s)
+                s.close()
+                new_conn()
+                continue
+            r.buf += chunk
+            while True:
+                colon = r.buf.find(b":")
+                if colon <= 0:
+                    break
+                n = int(r.buf[:colon])
+                if len(r.buf) < colon + n + 2:
+                    break
+                payload = r.buf[colon + 1:colon + 1 + n]
+                r.buf = r.buf[colon + 2 + n:]
+                counts["replies"] += 1
+                counts["notfound" if payload.startswith(b"NOTFOUND") else "other"] += 1
+                try:
+                    key.data[1] = start(s, r)
+                except OSError:
+                    counts["errors"] += 1
+        now = time.monotonic()
+        for key in list(sel.get_map().values()):
+            if now - key.data[1] > a.timeout:
+                counts["errors"] += 1
+                sel.unregister(key.fileobj)
+                key.fileobj.close()
+                new_conn()
+    for key in list(sel.get_map().values()):
+        key.fileobj.close()
+    print("sent=%d replies=%d notfound=%d other=%d errors=%d" % (
+        counts["sent"], counts["replies"], counts["notfound"], counts["other"],
+        counts["errors"]))
+    return 0 if counts["replies"] > 0 else 1
+
+
+def cmd_pipeline(a):
+    batch = netstring(("%s %s" % (a.map, a.key)).encode()) * a.requests
+    socks = []
+    for _ in range(a.clients):
+        try:
+            s = connect(a.socket, 10)
+            s.sendall(batch)
+            socks.append(s)
+        except OSError as e:
+            print("# connect or send failed: %s" % e, flush=True)
+    print("SENT %d" % len(socks), flush=True)
+    deadline = time.monotonic() + a.seconds
+    while time.monotonic() < deadline:
+        if a.release_file and os.path.exists(a.release_file):
+            break
+        time.sleep(0.05)
+    rc = 0
+    if a.read:
+        want = a.want.encode()
+        ok = wrong = missing = 0
+        for s in socks:
+            s.settimeout(a.timeout)
+            r = Reader(s)
+            for _ in range(a.requests):
+                got = r.read()
+                if got is None:
+                    missing += 1
+                elif got == want:
+                    ok += 1
+                else:
+                    wrong += 1
+        print("READ ok=%d wrong=%d missing=%d" % (ok, wrong, missing), flush=True)
+        rc = 0 if wrong == 0 and missing == 0 and socks else 1
+    for s in socks:
+        s.close()
+    return rc
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--socket", required=True)
@@ -346,9 +547,31 @@ def main():
     k = sub.add_parser("query")
     k.add_argument("--keys-file", required=True)
     k.add_argument("--timeout", type=float, default=15)
+    d = sub.add_parser("drip")
+    d.add_argument("n", type=int)
+    d.add_argument("--interval", type=float, default=1)
+    d.add_argument("--seconds", type=float, default=30)
+    d.add_argument("--reconnect", action="store_true")
+    n = sub.add_parser("names")
+    n.add_argument("--clients", type=int, required=True)
+    n.add_argument("--seconds", type=float, required=True)
+    n.add_argument("--pattern", required=True)
+    n.add_argument("--map", default="mtasts")
+    n.add_argument("--timeout", type=float, default=30)
+    q = sub.add_parser("pipeline")
+    q.add_argument("--clients", type=int, required=True)
+    q.add_argument("--requests", type=int, required=True)
+    q.add_argument("--key", required=True)
+    q.add_argument("--map", default="mtasts")
+    q.add_argument("--release-file")
+    q.add_argument("--seconds", type=float, default=600)
+    q.add_argument("--read", action="store_true")
+    q.add_argument("--want", default="")
+    q.add_argument("--timeout", type=float, default=30)
     a = p.parse_args()
     return {"hold": cmd_hold, "latency": cmd_latency, "flood": cmd_flood,
-            "mixed": cmd_mixed, "query": cmd_query}[a.cmd](a)
+            "mixed": cmd_mixed, "query": cmd_query, "drip": cmd_drip, "names": cmd_names,
+            "pipeline": cmd_pipeline}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -100,8 +100,10 @@ static const struct default_row default_rows[] = {
     {"https_connect_timeout", "10s"},
     {"https_timeout", "30s"},
     {"idle_timeout", "1m"},
+    {"request_timeout", "5s"},
     {"max_connections", "1024"},
     {"max_fetches", "256"},
+    {"max_queued_fetches", "1024"},
     {"negative_ttl", "30m"},
     {"recheck_interval", "5m"},
     {"refresh_interval", "1d"},
@@ -144,8 +146,10 @@ START_TEST(test_default_fields)
     ck_assert_int_eq(c->https_connect_timeout, 10);
     ck_assert_int_eq(c->https_timeout, 30);
     ck_assert_int_eq(c->idle_timeout, 60);
+    ck_assert_int_eq(c->request_timeout, 5);
     ck_assert_uint_eq(c->max_connections, 1024);
     ck_assert_uint_eq(c->max_fetches, 256);
+    ck_assert_uint_eq(c->max_queued_fetches, 1024);
     ck_assert_int_eq(c->negative_ttl, 30 * 60);
     ck_assert_int_eq(c->recheck_interval, 5 * 60);
     ck_assert_int_eq(c->refresh_interval, 86400);
@@ -500,6 +504,14 @@ static const struct set_row set_rows[] = {
     {"max_fetches", "100000", true, "100000"},
     {"max_fetches", "100001", false, "must be between 1 and 100000"},
     {"max_fetches", "0", false, "must be between 1 and 100000"},
+    {"max_queued_fetches", "1", true, "1"},
+    {"max_queued_fetches", "1000000", true, "1000000"},
+    {"max_queued_fetches", "0", false, "must be between 1 and 1000000"},
+    {"max_queued_fetches", "1000001", false, "must be between 1 and 1000000"},
+    {"request_timeout", "1", true, "1s"},
+    {"request_timeout", "1h", true, "1h"},
+    {"request_timeout", "0", false, "must be between 1s and 1h"},
+    {"request_timeout", "3601", false, "must be between 1s and 1h"},
     /* enums and bools */
     {"dns_error", "defer", true, "defer"},
     {"dns_error", "notfound", true, "notfound"},
@@ -931,8 +943,10 @@ START_TEST(test_round_trip_changed)
                                "https_connect_timeout = 120\n"
                                "https_timeout = 3599\n"
                                "idle_timeout = 1\n"
+                               "request_timeout = 2s\n"
                                "max_connections = 1000000\n"
                                "max_fetches = 1\n"
+                               "max_queued_fetches = 7\n"
                                "negative_ttl = 0\n"
                                "recheck_interval = 86400\n"
                                "refresh_interval = 3660\n"

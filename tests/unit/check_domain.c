@@ -1,8 +1,9 @@
 /*
  * check_domain - table-driven Check tests for src/domain.c: key
- * normalisation (DESIGN section 3), hostname and IP-literal tests, and mx
- * pattern validation.  Every rule is its own row; hostile inputs (NUL,
- * control bytes, bad UTF-8, oversize keys, reply metacharacters) included.
+ * normalisation (DESIGN section 3), hostname and IP-literal tests, mx
+ * pattern validation and the zone of a domain (fetch fairness).  Every
+ * rule is its own row; hostile inputs (NUL, control bytes, bad UTF-8,
+ * oversize keys, reply metacharacters) included.
  * Inputs are given with explicit lengths so embedded NUL bytes are tested.
  */
 #include "autoconfig.h"
@@ -536,6 +537,43 @@ START_TEST(test_kind_names)
 }
 END_TEST
 
+/* ---- domain_zone -------------------------------------------------------- */
+
+static const struct {
+    const char *domain, *zone;
+} zone_rows[] = {
+    {"example.com", "example.com"},
+    {"mail.example.com", "example.com"},
+    {"a.b.c.example.com", "example.com"},
+    {"x123.flood.test", "flood.test"},
+    {"good.test", "good.test"},
+    {"localhost", "localhost"},
+    /* country-code second levels: one label deeper */
+    {"example.co.uk", "example.co.uk"},
+    {"mail.example.co.uk", "example.co.uk"},
+    {"a.b.example.com.au", "example.com.au"},
+    {"x.example.ne.jp", "example.ne.jp"},
+    {"co.uk", "co.uk"},
+    /* not a country code, or not a listed second level */
+    {"x.example.co.com", "co.com"},
+    {"x.example.com.org", "com.org"},
+    {"x.abc.de", "abc.de"},
+    {"x.example.coo.uk", "coo.uk"},
+    {"x.example.c.uk", "c.uk"},
+    {"x.example.co.ukk", "co.ukk"},
+};
+
+START_TEST(test_zone_table)
+{
+    const char *d = zone_rows[_i].domain;
+    const char *z = domain_zone(d);
+    ck_assert_str_eq(z, zone_rows[_i].zone);
+    /* A suffix of the domain, on a label boundary. */
+    ck_assert_ptr_eq(z, d + strlen(d) - strlen(z));
+    ck_assert(z == d || z[-1] == '.');
+}
+END_TEST
+
 #define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *domain_suite(void)
@@ -561,6 +599,10 @@ static Suite *domain_suite(void)
     tcase_add_loop_test(tc, test_mx_table, 0, NROWS(mx_rows));
     tcase_add_test(tc, test_mx_lengths);
     tcase_add_test(tc, test_kind_names);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("zone");
+    tcase_add_loop_test(tc, test_zone_table, 0, NROWS(zone_rows));
     suite_add_tcase(s, tc);
     return s;
 }

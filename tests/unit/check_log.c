@@ -6,7 +6,8 @@
  * sink is checked by pointing file descriptor 2 at a temporary file:
  * line format "IDENT[PID]: LEVEL: MESSAGE", level filtering, the errno
  * variants (": strerror" appended, errno preserved), control bytes in a
- * message, truncation of long messages.
+ * message, truncation of long messages.  The token bucket of
+ * log_limit_take() is played through scripted clocks.
  */
 #include "autoconfig.h"
 
@@ -348,6 +349,72 @@ START_TEST(test_open_variants)
 }
 END_TEST
 
+/* ---- log_limit_take ---- */
+
+/* One call: at `now`, whether a line may be logged and, if so, how many
+ * were held back before it. */
+struct limit_step {
+    int64_t now;
+    bool pass;
+    uint64_t held;
+};
+
+static const struct {
+    unsigned burst, interval;
+    struct limit_step steps[12];
+    size_t n;
+} limit_rows[] = {
+    /* a burst of 3 at once, then one per second */
+    {3,
+     1,
+     {{100, 1, 0},
+      {100, 1, 0},
+      {100, 1, 0},
+      {100, 0, 0},
+      {100, 0, 0},
+      {101, 1, 2},
+      {101, 0, 0},
+      {103, 1, 1},
+      {103, 1, 0},
+      {103, 0, 0},
+      {110, 1, 1},
+      {110, 1, 0}},
+     12},
+    /* one per 10 s */
+    {1,
+     10,
+     {{1000, 1, 0},
+      {1005, 0, 0},
+      {1009, 0, 0},
+      {1010, 1, 2},
+      {1019, 0, 0},
+      {1025, 1, 1},
+      {1030, 1, 0},
+      {1030, 0, 0}},
+     8},
+    /* the clock going back refills the bucket */
+    {2, 5, {{50, 1, 0}, {50, 1, 0}, {50, 0, 0}, {40, 1, 1}, {40, 1, 0}, {40, 0, 0}}, 6},
+    /* zero burst and interval act as 1 */
+    {0, 0, {{7, 1, 0}, {7, 0, 0}, {8, 1, 1}}, 3},
+};
+
+START_TEST(test_limit)
+{
+    struct log_limit l = LOG_LIMIT_INIT(limit_rows[_i].burst, limit_rows[_i].interval);
+    for (size_t k = 0; k < limit_rows[_i].n; k++) {
+        const struct limit_step *st = &limit_rows[_i].steps[k];
+        uint64_t held = 12345;
+        bool pass = log_limit_take(&l, st->now, &held);
+        ck_assert_msg(pass == st->pass, "row %d step %zu: pass %d", _i, k, pass);
+        if (pass)
+            ck_assert_msg(held == st->held, "row %d step %zu: held %llu", _i, k,
+                          (unsigned long long)held);
+        else
+            ck_assert_uint_eq(held, 12345); /* untouched */
+    }
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -371,6 +438,10 @@ static Suite *log_suite(void)
     tcase_add_test(tc, test_stderr_control_bytes);
     tcase_add_test(tc, test_stderr_long);
     tcase_add_test(tc, test_open_variants);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limit");
+    tcase_add_loop_test(tc, test_limit, 0, (int)(sizeof(limit_rows) / sizeof(limit_rows[0])));
     suite_add_tcase(s, tc);
     return s;
 }

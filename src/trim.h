@@ -1,0 +1,29 @@
+/*
+ * trim - give freed heap back to the kernel after a burst.
+ *
+ * glibc keeps freed heap (fragmented free chunks inside the heap and the
+ * arenas) for reuse; after a burst of large allocations (socketmap replies
+ * held for clients that did not read them, TLS transfers) that memory
+ * would stay in RssAnon for the life of the process.  The owner of such a
+ * burst calls trim_soon() when the burst has ended: malloc_trim(0) then
+ * runs from the event loop, at once if the last trim of this handle is at
+ * least TRIM_INTERVAL_MS old, otherwise when it is, so a steady trickle of
+ * bursts trims at most once per interval.  Without malloc_trim (not
+ * glibc) nothing is armed and trim_soon() does nothing.
+ *
+ * API: trim_new(base) (never NULL), trim_soon(t), trim_free(t).
+ * Diagnostics: one debug line per trim.
+ */
+#ifndef MTASTSD_TRIM_H
+#define MTASTSD_TRIM_H
+
+struct event_base;
+struct trim;
+
+#define TRIM_INTERVAL_MS 2000
+
+struct trim *trim_new(struct event_base *base, const char *who);
+void trim_soon(struct trim *t);
+void trim_free(struct trim *t);
+
+#endif
