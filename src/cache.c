@@ -130,6 +130,7 @@
 #include <lmdb.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -754,7 +755,7 @@ static enum cache_env_status cache_env_open(struct cache *c, char *err, size_t e
 static bool cache_aside_name(const struct cache *c, char *out, size_t outsz)
 {
     char stamp[32];
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_wall();
     struct tm tm;
     struct stat st;
 
@@ -842,7 +843,7 @@ static bool cache_recover(struct cache *c, const char *why, bool data_damaged)
     if (cache_replace(c, why, err, sizeof err))
         return true;
 unusable:
-    c->revive_at = (int64_t)time(NULL) + CACHE_REVIVE_SECONDS;
+    c->revive_at = clock_wall() + CACHE_REVIVE_SECONDS;
     log_error("%s; answering TEMP, trying again every %d s", err, CACHE_REVIVE_SECONDS);
     return false;
 }
@@ -854,14 +855,14 @@ static bool cache_revive(struct cache *c)
     char err[4800], why[DOMAIN_BUFSZ + 200];
     enum cache_env_status st;
 
-    if ((int64_t)time(NULL) < c->revive_at)
+    if (clock_wall() < c->revive_at)
         return false;
     why[0] = '\0';
     st = cache_env_open(c, err, sizeof err, why, sizeof why);
     if (st == CACHE_ENV_DAMAGED && cache_replace(c, why, err, sizeof err))
         st = CACHE_ENV_OK;
     if (st != CACHE_ENV_OK) {
-        c->revive_at = (int64_t)time(NULL) + CACHE_REVIVE_SECONDS;
+        c->revive_at = clock_wall() + CACHE_REVIVE_SECONDS;
         log_error("%s; answering TEMP, trying again in %d s", err, CACHE_REVIVE_SECONDS);
         return false;
     }
@@ -1087,7 +1088,7 @@ static void make_room(struct cache *c)
                 c->path, c->map_size >> 10, c->limit >> 10);
     if (c->map_size < c->limit)
         (void)map_set(c, c->limit);
-    (void)cache_evict_expired(c, (int64_t)time(NULL), 0, &n);
+    (void)cache_evict_expired(c, clock_wall(), 0, &n);
     /* also when nothing was evicted: the pages of an earlier deletion
      * (cache_del, cache_clear) are just as out of reach */
     (void)write_txn(c, c->limit, touch_fn, NULL);

@@ -72,10 +72,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "ctlproto.h"
@@ -142,9 +142,9 @@ struct control_client {
     struct control *ctl;
     struct bufferevent *bev;
     enum control_client_state state;
-    unsigned long id;       /* for logs */
-    int64_t connected_ms;   /* monotonic */
-    struct event *deadline; /* CONTROL_REQUEST_TIMEOUT, while in REQUEST */
+    unsigned long id;             /* for logs */
+    int64_t connected_ms;         /* monotonic */
+    struct clock_timer *deadline; /* CONTROL_REQUEST_TIMEOUT, while in REQUEST */
     uid_t uid;
     pid_t pid;
     struct ctlproto_request req;
@@ -154,11 +154,11 @@ struct control_client {
     unsigned filter;
     char scan_after[DOMAIN_BUFSZ];
     size_t count;
-    struct event *work;
+    struct clock_timer *work; /* the next batch, on the next loop turn */
     /* refresh */
     struct control_refresh *refs;
     size_t nrefs, pending, failed;
-    struct event *timer;
+    struct clock_timer *timer; /* CONTROL_REFRESH_WAIT */
     /* load: counts, and the batch of one loop iteration (never kept
      * across iterations: written before cc_load_input() returns) */
     size_t line_no, loaded, skipped, rejected;
@@ -178,7 +178,7 @@ struct control {
     char *group_name;
     int64_t refresh_interval;
     struct event *accept_ev;
-    struct event *accept_retry;
+    struct clock_timer *accept_retry;
     struct control_deps deps;
     bool started;
     struct control_client *clients;
@@ -200,20 +200,13 @@ struct control_command {
 
 /* ------------------------------------------------------------ plumbing */
 
-static int64_t cc_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void control_client_enter_state(struct control_client *c, enum control_client_state st)
 {
     if (c->state != st)
         log_debug("control client %lu: %s -> %s", c->id, cc_state_names[c->state],
                   cc_state_names[st]);
     if (st != CC_REQUEST && c->deadline != NULL)
-        event_del(c->deadline);
+        clock_timer_del(c->deadline);
     c->state = st;
 }
 
@@ -227,12 +220,9 @@ static void cc_free(struct control_client *c)
     for (size_t i = 0; i < c->nbatch; i++)
         entry_clear(&c->batch[i].e);
     free(c->batch);
-    if (c->timer != NULL)
-        event_free(c->timer);
-    if (c->deadline != NULL)
-        event_free(c->deadline);
-    if (c->work != NULL)
-        event_free(c->work);
+    clock_timer_free(c->timer);
+    clock_timer_free(c->deadline);
+    clock_timer_free(c->work);
     if (c->bev != NULL)
         bufferevent_free(c->bev); /* closes the fd */
     if (c->prev != NULL)
@@ -327,9 +317,9 @@ static void cc_final(struct control_client *c, const char *kw, const char *fmt, 
         }
     }
     if (c->timer != NULL)
-        event_del(c->timer);
+        clock_timer_del(c->timer);
     if (c->work != NULL)
-        event_del(c->work);
+        clock_timer_del(c->work);
     c->scan = CC_SCAN_NONE;
     control_client_enter_state(c, CC_DONE);
     bufferevent_disable(c->bev, EV_READ);
@@ -372,7 +362,7 @@ static bool cc_json(const struct control_client *c)
 static void cmd_status(struct control_client *c)
 {
     struct control *ctl = c->ctl;
-    time_t now = time(NULL);
+    int64_t now = clock_wall();
     int64_t up = stats.started > 0 && now >= stats.started ? (int64_t)(now - stats.started) : 0;
     size_t entries = cache_count(ctl->deps.cache);
     size_t running = fetch_active(ctl->deps.fetch), queued = fetch_queued(ctl->deps.fetch);
@@ -495,7 +485,7 @@ static void cmd_show(struct control_client *c)
         cc_final(c, "ERR", "cache read failed for %s (see the log)", d);
         return;
     }
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     if (cc_json(c))
         cc_data_take(c, ctlproto_entry_json(d, &e, now, cc_class_name));
     else
@@ -582,14 +572,13 @@ static void cmd_flush(struct control_client *c)
  */
 static void cc_schedule(struct control_client *c)
 {
-    static const struct timeval zero = {0, 0};
-    evtimer_add(c->work, &zero);
+    clock_timer_add(c->work, 0);
 }
 
 static bool cc_scan_cb(void *arg, const char *domain, struct entry *e)
 {
     struct control_client *c = arg;
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     switch (c->scan) {
     case CC_SCAN_LIST:
         if (c->filter & (1u << ctlproto_entry_state(e, now))) {
@@ -667,11 +656,9 @@ static void cc_scan_pump(struct control_client *c)
 static void cc_load_input(struct control_client *c);
 
 /* Deferred work: the next scan batch, or the next load records. */
-static void cc_on_work(evutil_socket_t fd, short what, void *arg)
+static void cc_on_work(void *arg)
 {
     struct control_client *c = arg;
-    (void)fd;
-    (void)what;
     if (c->state == CC_LOAD)
         cc_load_input(c);
     else
@@ -701,7 +688,7 @@ static void cmd_list(struct control_client *c)
 
 static void cmd_dump(struct control_client *c)
 {
-    cc_data_take(c, ctlproto_dump_header(PACKAGE_VERSION, time(NULL)));
+    cc_data_take(c, ctlproto_dump_header(PACKAGE_VERSION, clock_wall()));
     cc_scan_start(c, CC_SCAN_DUMP);
 }
 
@@ -725,7 +712,7 @@ static void cc_on_refresh(void *arg, const struct fetch_result *r)
     struct control_refresh *ref = arg;
     struct control_client *c = ref->c;
     const struct entry *e = r->entry;
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     bool valid = verdict_policy_valid(e, now);
     const char *mode = valid ? sts_mode_name(e->policy->mode) : "-";
     ref->w = NULL;
@@ -750,11 +737,9 @@ static void cc_on_refresh(void *arg, const struct fetch_result *r)
         cc_refresh_done(c);
 }
 
-static void cc_on_refresh_timeout(evutil_socket_t fd, short what, void *arg)
+static void cc_on_refresh_timeout(void *arg)
 {
     struct control_client *c = arg;
-    (void)fd;
-    (void)what;
     for (size_t i = 0; i < c->nrefs; i++) {
         struct control_refresh *ref = &c->refs[i];
         if (ref->w == NULL)
@@ -802,9 +787,8 @@ static void cmd_refresh(struct control_client *c)
     c->refs = refs;
     c->nrefs = m;
     c->pending = m;
-    c->timer = evtimer_new(c->ctl->base, cc_on_refresh_timeout, c);
-    struct timeval tv = {.tv_sec = CONTROL_REFRESH_WAIT, .tv_usec = 0};
-    evtimer_add(c->timer, &tv);
+    c->timer = clock_timer_new(c->ctl->base, cc_on_refresh_timeout, c);
+    clock_timer_add(c->timer, CONTROL_REFRESH_WAIT * 1000);
     for (size_t i = 0; i < m; i++) {
         refs[i].c = c;
         log_info("control: uid %ld pid %ld: refresh %s", (long)c->uid, (long)c->pid,
@@ -930,7 +914,7 @@ static void cc_load_record(struct control_client *c, const char *line, size_t le
 {
     char domain[DOMAIN_BUFSZ], err[256];
     struct entry e, old;
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     entry_init(&e);
     enum ctlproto_record r = ctlproto_record_parse(line, len, now, c->ctl->refresh_interval, domain,
                                                    &e, err, sizeof(err));
@@ -1138,7 +1122,7 @@ static void cc_on_read(struct bufferevent *bev, void *arg)
     }
     if (c->state == CC_LOAD) {
         /* If a batch is already scheduled, the new input waits for it. */
-        if (!event_pending(c->work, EV_TIMEOUT, NULL))
+        if (!clock_timer_pending(c->work))
             cc_load_input(c);
         return;
     }
@@ -1225,7 +1209,7 @@ static void control_log_refusal(struct control *ctl, const char *fmt, ...) LOG_P
 static void control_log_refusal(struct control *ctl, const char *fmt, ...)
 {
     uint64_t held_back = 0;
-    if (!log_limit_take(&ctl->deny_log, (int64_t)time(NULL), &held_back))
+    if (!log_limit_take(&ctl->deny_log, clock_wall(), &held_back))
         return;
     char msg[512], more[64] = "";
     va_list ap;
@@ -1238,11 +1222,9 @@ static void control_log_refusal(struct control *ctl, const char *fmt, ...)
 }
 
 /* The request line did not arrive within CONTROL_REQUEST_TIMEOUT. */
-static void cc_on_deadline(evutil_socket_t fd, short what, void *arg)
+static void cc_on_deadline(void *arg)
 {
     struct control_client *c = arg;
-    (void)fd;
-    (void)what;
     if (c->state != CC_REQUEST)
         return;
     stats.control_slow_requests++;
@@ -1264,14 +1246,14 @@ static bool control_shed_one(struct control *ctl, const struct ucred *cr)
     for (struct control_client *c = ctl->clients; c != NULL; c = c->next)
         if (c->state == CC_REQUEST)
             victim = c; /* the list is newest first: the last one is the oldest */
-    if (victim == NULL || cc_now_ms() - victim->connected_ms < CONTROL_SHED_MIN_AGE * 1000)
+    if (victim == NULL || clock_mono_ms() - victim->connected_ms < CONTROL_SHED_MIN_AGE * 1000)
         return false;
     stats.control_shed++;
     control_log_refusal(ctl,
                         "control: %d clients connected; closed client %lu (uid %ld pid %ld), "
                         "connected %lld s ago without a complete request, to serve uid %ld pid %ld",
                         CONTROL_CLIENTS_MAX, victim->id, (long)victim->uid, (long)victim->pid,
-                        (long long)((cc_now_ms() - victim->connected_ms) / 1000), (long)cr->uid,
+                        (long long)((clock_mono_ms() - victim->connected_ms) / 1000), (long)cr->uid,
                         (long)cr->pid);
     cc_free(victim);
     return true;
@@ -1315,11 +1297,10 @@ static void control_accept_one(struct control *ctl, int fd)
     c->uid = cr.uid;
     c->pid = cr.pid;
     c->state = CC_REQUEST;
-    c->connected_ms = cc_now_ms();
-    c->work = evtimer_new(ctl->base, cc_on_work, c);
-    c->deadline = evtimer_new(ctl->base, cc_on_deadline, c);
-    struct timeval dl = {.tv_sec = CONTROL_REQUEST_TIMEOUT, .tv_usec = 0};
-    evtimer_add(c->deadline, &dl);
+    c->connected_ms = clock_mono_ms();
+    c->work = clock_timer_new(ctl->base, cc_on_work, c);
+    c->deadline = clock_timer_new(ctl->base, cc_on_deadline, c);
+    clock_timer_add(c->deadline, CONTROL_REQUEST_TIMEOUT * 1000);
     c->next = ctl->clients;
     if (ctl->clients != NULL)
         ctl->clients->prev = c;
@@ -1333,11 +1314,9 @@ static void control_accept_one(struct control *ctl, int fd)
     bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-static void control_on_retry(evutil_socket_t fd, short what, void *arg)
+static void control_on_retry(void *arg)
 {
     struct control *ctl = arg;
-    (void)fd;
-    (void)what;
     event_add(ctl->accept_ev, NULL);
 }
 
@@ -1354,8 +1333,7 @@ static void control_on_accept(evutil_socket_t lfd, short what, void *arg)
                 return;
             log_warning_errno("control: accept on %s failed; pausing for 1 s", ctl->path);
             event_del(ctl->accept_ev);
-            struct timeval tv = {.tv_sec = 1, .tv_usec = 0};
-            evtimer_add(ctl->accept_retry, &tv);
+            clock_timer_add(ctl->accept_retry, 1000);
             return;
         }
         control_accept_one(ctl, fd);
@@ -1416,7 +1394,7 @@ struct control *control_open(struct event_base *base, const struct config *cfg, 
         ctl->ino = st.st_ino;
     }
     ctl->accept_ev = event_new(base, ctl->fd, EV_READ | EV_PERSIST, control_on_accept, ctl);
-    ctl->accept_retry = evtimer_new(base, control_on_retry, ctl);
+    ctl->accept_retry = clock_timer_new(base, control_on_retry, ctl);
     if (ctl->accept_ev == NULL || ctl->accept_retry == NULL) {
         snprintf(err, errsz, "cannot create events for %s", ctl->path);
         unlink(ctl->path);
@@ -1430,8 +1408,7 @@ fail:
         snprintf(err, errsz, "cannot open %s", ctl->path);
     if (ctl->accept_ev != NULL)
         event_free(ctl->accept_ev);
-    if (ctl->accept_retry != NULL)
-        event_free(ctl->accept_retry);
+    clock_timer_free(ctl->accept_retry);
     if (ctl->fd >= 0)
         close(ctl->fd);
     free(ctl->group_name);
@@ -1457,7 +1434,7 @@ void control_close(struct control *ctl)
     while (ctl->clients != NULL)
         cc_free(ctl->clients);
     event_free(ctl->accept_ev);
-    event_free(ctl->accept_retry);
+    clock_timer_free(ctl->accept_retry);
     close(ctl->fd);
     /* Remove the path only if it is still our socket. */
     struct stat st;

@@ -81,6 +81,7 @@
 #include <ares.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "dns.h"
 #include "log.h"
 #include "xalloc.h"
@@ -117,7 +118,7 @@ struct dns_chan {
     ares_channel channel;
     bool channel_ok;
     int nservers;
-    struct event *timer;
+    struct clock_timer *timer;
     int outstanding; /* c-ares queries sent on this channel, not ended */
     struct dns_sock *socks;
     struct dns_chan *next; /* d->old list */
@@ -225,7 +226,7 @@ static void dns_sock_event(evutil_socket_t fd, short what, void *arg)
     dns_rearm(c);
 }
 
-static void dns_timer_event(evutil_socket_t fd, short what, void *arg)
+static void dns_timer_event(void *arg)
 {
     struct dns_chan *c = arg;
 
@@ -247,10 +248,10 @@ static void dns_rearm(struct dns_chan *c)
         return;
     }
     if (ares_timeout(c->channel, NULL, &tv) == NULL) {
-        evtimer_del(c->timer);
+        clock_timer_del(c->timer);
         return;
     }
-    evtimer_add(c->timer, &tv);
+    clock_timer_add(c->timer, (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 }
 
 static void dns_reaper_event(evutil_socket_t fd, short what, void *arg)
@@ -593,8 +594,7 @@ static void dns_chan_free(struct dns_chan *c)
         ares_destroy(c->channel); /* calls back with ARES_EDESTRUCTION */
     while ((s = c->socks) != NULL)
         dns_sock_unlink(c, s);
-    if (c->timer != NULL)
-        event_free(c->timer);
+    clock_timer_free(c->timer);
     free(c);
 }
 
@@ -657,11 +657,7 @@ static struct dns_chan *dns_chan_new(struct dns *d, const char *servers, int tim
     char *csv = NULL;
 
     c->d = d;
-    c->timer = evtimer_new(d->base, dns_timer_event, c);
-    if (c->timer == NULL) {
-        snprintf(err, errsz, "cannot create resolver timer");
-        goto fail;
-    }
+    c->timer = clock_timer_new(d->base, dns_timer_event, c);
     if (servers != NULL && *servers != '\0') {
         /* Tolerate spaces around the commas of the configured list. */
         size_t len = strlen(servers), i, j = 0;
@@ -876,7 +872,7 @@ static uint16_t dns_random_id(void)
     if (getrandom(&id, sizeof(id), GRND_NONBLOCK) == (ssize_t)sizeof(id))
         return id;
     if (state == 0)
-        state = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15u;
+        state = ((uint64_t)clock_wall() << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15u;
     state ^= state << 13;
     state ^= state >> 7;
     state ^= state << 17;

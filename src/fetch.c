@@ -51,25 +51,22 @@
  * Memory: a burst of fetches (up to max_fetches TLS transfers at once)
  * leaves megabytes of freed heap that glibc keeps.  When the burst ends
  * (no job running or queued, no HTTPS transfer in flight) a timer gives
- * it back with malloc_trim(0): at once if the last trim is at least
- * FETCH_TRIM_INTERVAL_MS old, otherwise when it is, so a steady trickle
- * of fetches trims at most once per interval.  Without malloc_trim (not
- * glibc) the timer is never armed.
+ * it back with malloc_trim(0) (trim.h): at once if the last trim is at
+ * least TRIM_INTERVAL_MS old, otherwise when it is, so a steady trickle
+ * of fetches trims at most once per interval; a trim whose time comes
+ * while a new burst runs is skipped.  Without malloc_trim (not glibc)
+ * nothing is armed.
  */
 #include "autoconfig.h"
 
-#include <event2/event.h>
 #include <inttypes.h>
-#ifdef HAVE_MALLOC_TRIM
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <time.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "dns.h"
 #include "domain.h"
 #include "fetch.h"
@@ -78,10 +75,8 @@
 #include "stats.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
+#include "trim.h"
 #include "xalloc.h"
-
-/* At most one malloc_trim() per this many ms (see "Memory" above). */
-#define FETCH_TRIM_INTERVAL_MS 2000
 
 #define FETCH_RESERVE_DIV       4  /* max_fetches / this: slots for zones with nothing running */
 #define FETCH_SHED_LOG_INTERVAL 10 /* seconds between two "queue full" lines */
@@ -113,7 +108,7 @@ struct fetch_job {
     bool refresh;
     bool ignore_backoff; /* an operator asked: fetch even a recently failed id */
     int64_t started_ms;
-    struct event *deadline;
+    struct clock_timer *deadline; /* the job deadline; the shed job's turn */
     struct dns_query *dq;
     struct https_req *hr;
     enum verdict_txt txt;
@@ -156,8 +151,7 @@ struct fetch {
     struct fetch_zone *background;
     struct fetch_zone_list waiting; /* zones with queued jobs, in turn order */
     struct log_limit shed_log;
-    struct event *trim_ev;
-    int64_t last_trim_ms; /* 0: never */
+    struct trim *trim;
     fetch_store_fn store_hook;
     void *store_arg;
 };
@@ -192,13 +186,6 @@ const char *fetch_class_name(enum fetch_class c)
     if ((unsigned)c < FETCH_CLASS__COUNT && fetch_class_names[c] != NULL)
         return fetch_class_names[c];
     return "unknown";
-}
-
-static int64_t fetch_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static uint32_t fetch_hash(const char *s)
@@ -369,38 +356,17 @@ static bool fetch_idle(const struct fetch *f)
     return f->active == 0 && f->queued == 0 && (f->https == NULL || https_active(f->https) == 0);
 }
 
-#ifdef HAVE_MALLOC_TRIM
-static void fetch_on_trim(evutil_socket_t fd, short what, void *arg)
+/* trim_still_fn: is the burst still over when the trim timer fires? */
+static bool fetch_still_idle(void *arg)
 {
-    struct fetch *f = arg;
-    (void)fd;
-    (void)what;
-    /* A new burst began: its end arms the timer again. */
-    if (!fetch_idle(f))
-        return;
-    f->last_trim_ms = fetch_now_ms();
-    int released = malloc_trim(0);
-    log_debug("fetch: idle, heap trimmed (%s)",
-              released ? "memory released" : "nothing to release");
+    return fetch_idle(arg);
 }
-#endif
 
 /* Called when a job ends: if it was the last one, schedule the trim. */
 static void fetch_schedule_trim(struct fetch *f)
 {
-    if (f->trim_ev == NULL || !fetch_idle(f) || evtimer_pending(f->trim_ev, NULL))
-        return;
-    int64_t wait_ms = 0;
-    if (f->last_trim_ms != 0) {
-        wait_ms = f->last_trim_ms + FETCH_TRIM_INTERVAL_MS - fetch_now_ms();
-        if (wait_ms < 0)
-            wait_ms = 0;
-        if (wait_ms > FETCH_TRIM_INTERVAL_MS)
-            wait_ms = FETCH_TRIM_INTERVAL_MS;
-    }
-    struct timeval tv = {.tv_sec = (time_t)(wait_ms / 1000),
-                         .tv_usec = (suseconds_t)(wait_ms % 1000) * 1000};
-    event_add(f->trim_ev, &tv);
+    if (fetch_idle(f))
+        trim_soon(f->trim);
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -428,8 +394,7 @@ static void fetch_job_load_entry(struct fetch_job *j)
 
 static void fetch_job_free(struct fetch_job *j)
 {
-    if (j->deadline != NULL)
-        event_free(j->deadline);
+    clock_timer_free(j->deadline);
     if (j->dq != NULL)
         dns_cancel(j->dq);
     if (j->hr != NULL)
@@ -452,10 +417,10 @@ static bool fetch_store(struct fetch_job *j)
 
 static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const char *detail)
 {
-    double secs = (double)(fetch_now_ms() - j->started_ms) / 1000.0;
+    double secs = (double)(clock_mono_ms() - j->started_ms) / 1000.0;
     const struct sts_policy *p = j->e.policy;
     const char *kind = j->refresh ? "refresh" : "fetch";
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     bool valid = verdict_policy_valid(&j->e, now);
 
     if (cls == FETCH_OK) {
@@ -513,10 +478,8 @@ static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns
         https_cancel(j->hr);
         j->hr = NULL;
     }
-    if (j->deadline != NULL) {
-        event_free(j->deadline);
-        j->deadline = NULL;
-    }
+    clock_timer_free(j->deadline);
+    j->deadline = NULL;
     fetch_job_enter_state(j, FETCH_JOB_DONE);
     fetch_table_remove(f, j);
     f->active--;
@@ -545,7 +508,7 @@ static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns
 static void fetch_job_fail(struct fetch_job *j, enum fetch_class cls, bool dns_tempfail,
                            const char *detail)
 {
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     fetch_job_load_entry(j);
     /* A refresh without a TXT answer fetched under the cached id. */
     snprintf(j->e.fail_id, sizeof(j->e.fail_id), "%s", j->id[0] ? j->id : j->e.id);
@@ -565,11 +528,9 @@ static void fetch_job_fail(struct fetch_job *j, enum fetch_class cls, bool dns_t
     fetch_job_finish(j, cls, dns_tempfail, detail);
 }
 
-static void fetch_on_deadline(evutil_socket_t fd, short what, void *arg)
+static void fetch_on_deadline(void *arg)
 {
     struct fetch_job *j = arg;
-    (void)fd;
-    (void)what;
     if (j->state == FETCH_JOB_TXT) {
         fetch_job_finish(j, FETCH_DNS_TEMPFAIL, true, "TXT lookup did not finish in time");
         return;
@@ -629,7 +590,7 @@ static void fetch_on_https(void *arg, enum https_status st, long http_code, cons
     }
 
     /* A valid policy: it replaces the cached one only now. */
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     fetch_job_load_entry(j);
     struct entry *e = &j->e;
     if (j->id[0] != '\0')
@@ -675,7 +636,7 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
 {
     struct fetch_job *j = arg;
     struct fetch *f = j->f;
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     const char *why = NULL;
 
     j->dq = NULL;
@@ -777,22 +738,19 @@ static void fetch_job_start(struct fetch_job *j)
 
     f->active++;
     j->zone->running++;
-    j->started_ms = fetch_now_ms();
+    j->started_ms = clock_mono_ms();
     /* TXT + address lookups (c-ares makes up to 3 tries of dns_timeout each)
      * + the HTTPS total + slack. */
-    struct timeval tv = {.tv_sec = (time_t)(6 * f->p.dns_timeout + f->p.https_timeout + 2),
-                         .tv_usec = 0};
-    j->deadline = evtimer_new(f->base, fetch_on_deadline, j);
-    event_add(j->deadline, &tv);
+    j->deadline = clock_timer_new(f->base, fetch_on_deadline, j);
+    clock_timer_add(j->deadline, (6 * f->p.dns_timeout + f->p.https_timeout + 2) * 1000);
     snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
     fetch_job_enter_state(j, FETCH_JOB_TXT);
     j->dq = dns_txt(f->dns, name, fetch_on_txt, j);
     if (j->dq == NULL) {
         /* Never answer waiters from inside fetch_request(): let the
          * deadline fire on the next loop turn instead. */
-        struct timeval now_tv = {0, 0};
         log_error("fetch %s: cannot start the TXT lookup", j->domain);
-        event_add(j->deadline, &now_tv);
+        clock_timer_add(j->deadline, 0);
     }
 }
 
@@ -817,12 +775,10 @@ static void fetch_start_queued(struct fetch *f)
 }
 
 /* A shed job's turn: answer its waiters as if their wait had ended. */
-static void fetch_on_shed(evutil_socket_t fd, short what, void *arg)
+static void fetch_on_shed(void *arg)
 {
     struct fetch_job *j = arg;
     struct fetch *f = j->f;
-    (void)fd;
-    (void)what;
     fetch_job_load_entry(j);
     fetch_table_remove(f, j);
     struct fetch_result r = {
@@ -854,7 +810,7 @@ static bool fetch_queue_shed_one(struct fetch *f)
         return false;
     stats.fetches_shed++;
     uint64_t held_back = 0;
-    if (log_limit_take(&f->shed_log, (int64_t)time(NULL), &held_back)) {
+    if (log_limit_take(&f->shed_log, clock_wall(), &held_back)) {
         char more[64] = "";
         if (held_back > 0)
             snprintf(more, sizeof(more), "; %" PRIu64 " more shed since the last such line",
@@ -868,9 +824,8 @@ static bool fetch_queue_shed_one(struct fetch *f)
     j->zone = NULL;
     j->shed = true;
     fetch_zone_release(f, big);
-    static const struct timeval now_tv = {0, 0};
-    j->deadline = evtimer_new(f->base, fetch_on_shed, j);
-    event_add(j->deadline, &now_tv);
+    j->deadline = clock_timer_new(f->base, fetch_on_shed, j);
+    clock_timer_add(j->deadline, 0);
     return true;
 }
 
@@ -908,11 +863,7 @@ struct fetch *fetch_new(struct event_base *base, struct dns *dns, struct https *
     f->background = fetch_zone_new("");
     TAILQ_INIT(&f->waiting);
     f->shed_log = (struct log_limit)LOG_LIMIT_INIT(1, FETCH_SHED_LOG_INTERVAL);
-#ifdef HAVE_MALLOC_TRIM
-    f->trim_ev = evtimer_new(base, fetch_on_trim, f);
-    if (f->trim_ev == NULL)
-        log_warning("fetch: cannot create the heap trim timer; freed memory is not returned");
-#endif
+    f->trim = trim_new(base, "fetch", fetch_still_idle, f);
     return f;
 }
 
@@ -958,8 +909,7 @@ void fetch_free(struct fetch *f)
     }
     free(f->zbuckets);
     free(f->background);
-    if (f->trim_ev != NULL)
-        event_free(f->trim_ev);
+    trim_free(f->trim);
     free(f->buckets);
     free(f);
 }

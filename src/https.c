@@ -53,6 +53,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "https.h"
 #include "log.h"
 #include "xalloc.h"
@@ -97,7 +98,7 @@ struct https_req {
 struct https {
     struct event_base *base;
     CURLM *multi;
-    struct event *timer;
+    struct clock_timer *timer;
     struct https_sock *socks;
     struct https_req *reqs;
     size_t nreqs;
@@ -155,7 +156,7 @@ static void https_sock_event(evutil_socket_t fd, short what, void *arg)
     https_drain(h);
 }
 
-static void https_timer_event(evutil_socket_t fd, short what, void *arg)
+static void https_timer_event(void *arg)
 {
     struct https *h = arg;
     int running;
@@ -168,15 +169,13 @@ static void https_timer_event(evutil_socket_t fd, short what, void *arg)
 static int https_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     struct https *h = userp;
-    struct timeval tv;
 
     if (timeout_ms < 0) {
-        evtimer_del(h->timer);
+        clock_timer_del(h->timer);
         return 0;
     }
-    tv.tv_sec = timeout_ms / 1000;
-    tv.tv_usec = (timeout_ms % 1000) * 1000;
-    return evtimer_add(h->timer, &tv) == 0 ? 0 : -1;
+    clock_timer_add(h->timer, timeout_ms);
+    return 0;
 }
 
 static void https_sock_free(struct https *h, struct https_sock *s)
@@ -499,9 +498,9 @@ struct https *https_new(struct event_base *base, const struct https_config *cfg,
     h->base = base;
     h->port = 443;
     https_apply_config(h, cfg);
-    h->timer = evtimer_new(base, https_timer_event, h);
+    h->timer = clock_timer_new(base, https_timer_event, h);
     h->multi = curl_multi_init();
-    if (h->timer == NULL || h->multi == NULL) {
+    if (h->multi == NULL) {
         snprintf(err, errsz, "cannot create curl multi handle");
         https_free(h);
         return NULL;
@@ -529,8 +528,7 @@ void https_free(struct https *h)
         curl_multi_cleanup(h->multi); /* may call https_curl_socket */
     while (h->socks != NULL)
         https_sock_free(h, h->socks);
-    if (h->timer != NULL)
-        event_free(h->timer);
+    clock_timer_free(h->timer);
     free(h->ca_file);
     free(h->proxy);
     free(h);

@@ -23,9 +23,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 #include "xalloc.h"
@@ -49,8 +49,8 @@ struct listener {
     void *arg;
     bool started;
     bool paused;
-    struct event *retry;
-    time_t last_exhausted_log;
+    struct clock_timer *retry;
+    int64_t last_exhausted_log;
 };
 
 /* "<op>(<what>): <strerror>" into err. */
@@ -308,14 +308,13 @@ struct listener *listener_open_systemd(struct event_base *base, char *err, size_
 
 static void listener_exhausted(struct listener *l, int e)
 {
-    time_t now = time(NULL);
+    int64_t now = clock_wall();
     if (now - l->last_exhausted_log >= 60) {
         l->last_exhausted_log = now;
         log_warning("accept: %s; pausing new connections for 1 s", strerror(e));
     }
     listener_pause(l);
-    struct timeval tv = {1, 0};
-    event_add(l->retry, &tv);
+    clock_timer_add(l->retry, 1000);
 }
 
 static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
@@ -341,10 +340,8 @@ static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void listener_on_retry(evutil_socket_t fd, short what, void *arg)
+static void listener_on_retry(void *arg)
 {
-    (void)fd;
-    (void)what;
     listener_resume(arg);
 }
 
@@ -352,7 +349,7 @@ void listener_start(struct listener *l, listener_accept_cb cb, void *arg)
 {
     l->cb = cb;
     l->arg = arg;
-    l->retry = evtimer_new(l->base, listener_on_retry, l);
+    l->retry = clock_timer_new(l->base, listener_on_retry, l);
     for (size_t i = 0; i < l->n; i++) {
         l->socks[i].ev = event_new(l->base, l->socks[i].fd, EV_READ | EV_PERSIST,
                                    listener_on_accept, &l->socks[i]);
@@ -395,8 +392,7 @@ void listener_close(struct listener *l)
             free(l->socks[i].unix_path);
         }
     }
-    if (l->retry != NULL)
-        event_free(l->retry);
+    clock_timer_free(l->retry);
     free(l);
 }
 

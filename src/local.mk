@@ -5,6 +5,7 @@ bin_PROGRAMS += mtastsd-ctl
 # Adapters (each the only file that includes its library), core state
 # machines, front ends and process plumbing.
 DAEMON_SOURCES = \
+	src/clock.c src/clock.h \
 	src/dns.c src/dns.h \
 	src/https.c src/https.h \
 	src/cache.c src/cache.h \
@@ -16,7 +17,8 @@ DAEMON_SOURCES = \
 	src/trim.c src/trim.h \
 	src/smap.c src/smap.h \
 	src/control.c src/control.h src/ctlproto.c src/ctlproto.h \
-	src/daemon.c src/daemon.h
+	src/daemon.c src/daemon.h \
+	src/params.c src/params.h
 
 DAEMON_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS) $(JANSSON_CFLAGS)

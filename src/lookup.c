@@ -21,13 +21,12 @@
  */
 #include "autoconfig.h"
 
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "domain.h"
 #include "entry.h"
 #include "fetch.h"
@@ -43,7 +42,7 @@ struct lookup_query {
     enum reply_profile prof;
     char domain[DOMAIN_BUFSZ];
     struct fetch_waiter *w;
-    struct event *timer;
+    struct clock_timer *timer; /* query_timeout */
     lookup_cb cb;
     void *arg;
     struct lookup_query *prev, *next;
@@ -159,8 +158,7 @@ static void lookup_query_free(struct lookup_query *q)
     l->npending--;
     if (q->w != NULL)
         fetch_waiter_cancel(q->w);
-    if (q->timer != NULL)
-        event_free(q->timer);
+    clock_timer_free(q->timer);
     free(q);
 }
 
@@ -274,20 +272,18 @@ static void lookup_on_fetch(void *arg, const struct fetch_result *r)
     char reply[REPLY_MAX + 1];
 
     q->w = NULL; /* delivered: the waiter is gone */
-    size_t n = lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail, time(NULL), reply,
-                             sizeof(reply));
+    size_t n = lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail, clock_wall(),
+                             reply, sizeof(reply));
     lookup_cb cb = q->cb;
     void *cbarg = q->arg;
     lookup_query_free(q);
     cb(cbarg, reply, n);
 }
 
-static void lookup_on_timeout(evutil_socket_t fd, short what, void *arg)
+static void lookup_on_timeout(void *arg)
 {
     struct lookup_query *q = arg;
     char reply[64];
-    (void)fd;
-    (void)what;
 
     stats.query_timeouts++;
     size_t n;
@@ -315,7 +311,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
                                   lookup_cb cb, void *arg)
 {
     char domain[DOMAIN_BUFSZ];
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
 
     stats.queries++;
     enum domain_key_kind kind = domain_normalize_key(key, keylen, domain);
@@ -396,9 +392,8 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
         l->pending->prev = q;
     l->pending = q;
     l->npending++;
-    q->timer = evtimer_new(l->base, lookup_on_timeout, q);
-    struct timeval tv = {.tv_sec = (time_t)l->p.query_timeout, .tv_usec = 0};
-    event_add(q->timer, &tv);
+    q->timer = clock_timer_new(l->base, lookup_on_timeout, q);
+    clock_timer_add(q->timer, l->p.query_timeout * 1000);
     q->w = fetch_request(l->fetch, domain, false, lookup_on_fetch, q);
     return q;
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -38,6 +39,7 @@
 #include "listener.h"
 #include "log.h"
 #include "lookup.h"
+#include "params.h"
 #include "refresh.h"
 #include "smap.h"
 #include "stats.h"
@@ -91,51 +93,6 @@ static struct config *load_config(struct mtastsd *d, char *err, size_t errsz)
     return c;
 }
 
-static void fill_https_config(const struct config *c, struct https_config *hc)
-{
-    memset(hc, 0, sizeof(*hc));
-    hc->ca_file = c->ca_file;
-    hc->proxy = c->https_proxy;
-    hc->connect_timeout_ms = (long)c->https_connect_timeout * 1000;
-    hc->timeout_ms = (long)c->https_timeout * 1000;
-    hc->max_body = STS_POLICY_MAX;
-}
-
-static void fill_verdict_params(const struct config *c, struct verdict_params *vp)
-{
-    verdict_params_default(vp);
-    vp->negative_ttl = c->negative_ttl;
-    vp->recheck_interval = c->recheck_interval;
-    vp->refresh_interval = c->refresh_interval;
-}
-
-static void fill_fetch_params(const struct config *c, struct fetch_params *fp)
-{
-    memset(fp, 0, sizeof(*fp));
-    fill_verdict_params(c, &fp->verdict);
-    fp->max_fetches = c->max_fetches;
-    fp->max_queued = c->max_queued_fetches;
-    fp->dns_timeout = c->dns_timeout;
-    fp->https_timeout = c->https_timeout;
-}
-
-static void fill_lookup_params(const struct config *c, struct lookup_params *lp)
-{
-    memset(lp, 0, sizeof(*lp));
-    lp->query_timeout = c->query_timeout;
-    lp->strict_testing = c->strict_testing;
-    lp->dns_error = c->dns_error;
-    fill_verdict_params(c, &lp->verdict);
-}
-
-static void fill_smap_params(const struct config *c, struct smap_params *sp)
-{
-    memset(sp, 0, sizeof(*sp));
-    sp->max_connections = c->max_connections;
-    sp->idle_timeout = c->idle_timeout;
-    sp->request_timeout = c->request_timeout;
-}
-
 static bool str_changed(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") != 0;
@@ -168,16 +125,16 @@ static bool reload(struct mtastsd *d, char *err, size_t errsz)
     }
     log_set_level(nc->log_level);
     struct https_config hc;
-    fill_https_config(nc, &hc);
+    params_https(nc, &hc);
     https_reconfigure(d->https, &hc);
     struct fetch_params fp;
-    fill_fetch_params(nc, &fp);
+    params_fetch(nc, &fp);
     fetch_reconfigure(d->fetch, &fp);
     struct lookup_params lp;
-    fill_lookup_params(nc, &lp);
+    params_lookup(nc, &lp);
     lookup_reconfigure(d->lookup, &lp);
     struct smap_params sp;
-    fill_smap_params(nc, &sp);
+    params_smap(nc, &sp);
     smap_reconfigure(d->smap, &sp);
     refresh_reconfigure(d->refresh, &fp.verdict, nc->max_fetches);
     d->cfg = nc;
@@ -306,20 +263,20 @@ static bool setup(struct mtastsd *d, bool foreground)
         return false;
     }
     struct https_config hc;
-    fill_https_config(c, &hc);
+    params_https(c, &hc);
     d->https = https_new(d->base, &hc, err, sizeof(err));
     if (d->https == NULL) {
         log_error("https: %s", err);
         return false;
     }
     struct fetch_params fp;
-    fill_fetch_params(c, &fp);
+    params_fetch(c, &fp);
     d->fetch = fetch_new(d->base, d->dns, d->https, d->cache, &fp);
     struct lookup_params lp;
-    fill_lookup_params(c, &lp);
+    params_lookup(c, &lp);
     d->lookup = lookup_new(d->base, d->cache, d->fetch, &lp);
     struct smap_params sp;
-    fill_smap_params(c, &sp);
+    params_smap(c, &sp);
     d->smap = smap_new(d->base, d->lookup, &sp);
     smap_set_listener(d->smap, d->listener);
     listener_start(d->listener, smap_accept, d->smap);
@@ -341,7 +298,7 @@ static bool setup(struct mtastsd *d, bool foreground)
     event_add(d->sig_term, NULL);
     event_add(d->sig_int, NULL);
 
-    stats.started = time(NULL);
+    stats.started = (time_t)clock_wall();
     log_info("mtastsd %s ready: listening on %s, %zu cached entries in %s", PACKAGE_VERSION,
              activated ? "the sockets passed by systemd" : c->listen, cache_count(d->cache),
              c->state_dir);
