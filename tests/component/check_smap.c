@@ -1,0 +1,262 @@
+/*
+ * check_smap - component tests of the socketmap front end (smap.c) over
+ * real sockets (a socketpair per client) on the real event loop, with the
+ * fake clock (harness.h): pipelined requests answered in order, the
+ * request deadline of slow clients, the idle timeout, clients that do not
+ * read their replies, shedding at max_connections, clients that leave
+ * while their lookup waits, protocol errors.
+ */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "harness.h"
+#include "netstring.h"
+#include "stats.h"
+
+#define SECURE_A "OK secure match=mx.a.test servername=hostname"
+#define SECURE_C "OK secure match=mx.c.test servername=hostname"
+
+/* Pipelined requests on one connection, some answered from the cache and
+ * some waiting for a fetch, are answered in request order. */
+START_TEST(test_pipelined_order)
+{
+    char r[8][128];
+    harness_open(HARNESS_SMAP);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    world_policy("b.test", "1", "enforce", "mx.b.test", 86400);
+    world_policy("c.test", "1", "enforce", "mx.c.test", 86400);
+    world_policy("d.test", "1", "enforce", "mx.d.test", 86400);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    ck_assert_str_eq(query_now("c.test", 1000), SECURE_C);
+    fake_https_set(host_name("b.test"), HTTPS_OK, 200, policy_body("enforce", "mx.b.test", 86400),
+                   FAKE_HOLD);
+    fake_https_set(host_name("d.test"), HTTPS_OK, 200, policy_body("enforce", "mx.d.test", 86400),
+                   FAKE_AFTER_TURNS(2));
+    int fd = client_connect();
+    char req[256];
+    size_t n = 0;
+    const char *keys[] = {"a.test", "b.test", "c.test", "d.test", "[192.0.2.1]"};
+    for (int i = 0; i < 5; i++) {
+        char payload[64];
+        snprintf(payload, sizeof(payload), "mtasts %s", keys[i]);
+        n += netstring_encode(req + n, sizeof(req) - n, payload, strlen(payload));
+    }
+    client_send_raw(fd, req, n); /* all five in one write */
+    harness_settle();
+    ck_assert_uint_eq(client_read(fd, r, 8), 1); /* a; b waits, c and d behind it */
+    ck_assert_str_eq(r[0], SECURE_A);
+    fake_https_release(host_name("b.test"));
+    harness_settle();
+    ck_assert_uint_eq(client_read(fd, r, 8), 4);
+    ck_assert_str_eq(r[0], "OK secure match=mx.b.test servername=hostname");
+    ck_assert_str_eq(r[1], SECURE_C);
+    ck_assert_str_eq(r[2], "OK secure match=mx.d.test servername=hostname");
+    ck_assert_str_eq(r[3], "NOTFOUND ");
+    ck_assert_uint_eq(smap_connections(H.smap), 1);
+    close(fd);
+    harness_settle();
+    ck_assert_uint_eq(smap_connections(H.smap), 0);
+    harness_close();
+}
+END_TEST
+
+/* A request must be complete request_timeout after its first byte,
+ * however the bytes trickle in. */
+START_TEST(test_slow_client_deadline)
+{
+    harness_set("request_timeout", "5s");
+    harness_open(HARNESS_SMAP);
+    int fd = client_connect();
+    client_send_raw(fd, "9000:mtasts ", 12);
+    for (int i = 0; i < 49; i++) {
+        harness_advance(100);
+        client_send_raw(fd, "x", 1);
+    }
+    harness_advance(99);
+    ck_assert(!client_eof(fd));
+    ck_assert_uint_eq(smap_connections(H.smap), 1);
+    harness_advance(1);
+    ck_assert(client_eof(fd));
+    ck_assert_uint_eq(smap_connections(H.smap), 0);
+    ck_assert_uint_eq(stats.connections_slow, 1);
+    close(fd);
+    harness_close();
+}
+END_TEST
+
+/* An idle connection is closed idle_timeout after its last request. */
+START_TEST(test_idle_timeout)
+{
+    char r[2][128];
+    harness_set("idle_timeout", "60s");
+    harness_open(HARNESS_SMAP);
+    int fd = client_connect();
+    harness_advance(30000);
+    client_send(fd, "mtasts [192.0.2.1]");
+    harness_settle();
+    ck_assert_uint_eq(client_read(fd, r, 2), 1);
+    harness_advance(59999);
+    ck_assert(!client_eof(fd));
+    harness_advance(1);
+    ck_assert(client_eof(fd));
+    ck_assert_uint_eq(smap_connections(H.smap), 0);
+    ck_assert_uint_eq(stats.connections_slow, 0);
+    close(fd);
+    harness_close();
+}
+END_TEST
+
+/* A client that sends requests and never reads the replies: once the
+ * replies back up, answering stops; idle_timeout without the client
+ * taking any output closes it (connections_not_reading). */
+START_TEST(test_non_reader)
+{
+    harness_set("idle_timeout", "20s");
+    harness_open(HARNESS_SMAP);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    int small = 4096;
+    ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+    smap_accept(H.smap, sv[0]);
+    int fd = sv[1];
+    char frame[64];
+    size_t flen = netstring_encode(frame, sizeof(frame), "mtasts [192.0.2.1]", 18);
+    uint64_t answered = 0, last = 0;
+    int stuck = 0;
+    for (int round = 0; round < 2000 && stuck < 5; round++) {
+        for (int i = 0; i < 64; i++) {
+            ssize_t w = send(fd, frame, flen, MSG_NOSIGNAL);
+            if (w < (ssize_t)flen) {
+                ck_assert_msg(w < 0 && errno == EAGAIN, "partial or failed send");
+                break;
+            }
+        }
+        harness_turns(2);
+        answered = stats.verdicts[STATS_VERDICT_NOTFOUND];
+        stuck = answered == last ? stuck + 1 : 0;
+        last = answered;
+    }
+    ck_assert_int_eq(stuck, 5); /* answering stopped: replies backed up */
+    ck_assert_uint_eq(smap_connections(H.smap), 1);
+    harness_advance(19999);
+    ck_assert_uint_eq(smap_connections(H.smap), 1);
+    harness_advance(1);
+    ck_assert_uint_eq(smap_connections(H.smap), 0);
+    ck_assert_uint_eq(stats.connections_not_reading, 1);
+    close(fd);
+    harness_close();
+}
+END_TEST
+
+/* At max_connections a new client replaces the oldest connection that
+ * has been idle for SMAP_SHED_MIN_AGE_MS (1 s); a younger one is kept and
+ * the newcomer refused. */
+START_TEST(test_max_connections_shed)
+{
+    harness_set("max_connections", "2");
+    harness_open(HARNESS_SMAP);
+    int c1 = client_connect();
+    harness_advance(100);
+    int c2 = client_connect();
+    harness_advance(899);
+    int c3 = client_connect(); /* c1 idle for 999 ms: nothing to shed */
+    harness_settle();
+    ck_assert(client_eof(c3));
+    ck_assert_uint_eq(stats.connections_rejected, 1);
+    ck_assert_uint_eq(smap_connections(H.smap), 2);
+    harness_advance(1);
+    int c4 = client_connect(); /* c1 idle for 1 s: shed */
+    harness_settle();
+    ck_assert(client_eof(c1));
+    ck_assert(!client_eof(c2));
+    ck_assert(!client_eof(c4));
+    ck_assert_uint_eq(stats.connections_shed, 1);
+    ck_assert_uint_eq(smap_connections(H.smap), 2);
+    char r[2][128];
+    client_send(c4, "mtasts [192.0.2.1]");
+    harness_settle();
+    ck_assert_uint_eq(client_read(c4, r, 2), 1);
+    close(c1);
+    close(c2);
+    close(c3);
+    close(c4);
+    harness_close();
+}
+END_TEST
+
+/* A client that leaves while its lookup waits cancels the lookup; the
+ * fetch goes on and stores the policy. */
+START_TEST(test_client_leaves_mid_lookup)
+{
+    harness_open(HARNESS_SMAP);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    fake_https_set(host_name("a.test"), HTTPS_OK, 200, policy_body("enforce", "mx.a.test", 86400),
+                   FAKE_HOLD);
+    int fd = client_connect();
+    client_send(fd, "mtasts a.test");
+    harness_settle();
+    ck_assert_uint_eq(lookup_pending(H.lookup), 1);
+    close(fd);
+    harness_settle();
+    ck_assert_uint_eq(smap_connections(H.smap), 0);
+    ck_assert_uint_eq(lookup_pending(H.lookup), 0);
+    ck_assert(fetch_in_progress(H.fetch, "a.test"));
+    fake_https_release(host_name("a.test"));
+    harness_settle();
+    struct entry e;
+    ck_assert(cached("a.test", &e));
+    entry_clear(&e);
+    harness_close();
+}
+END_TEST
+
+/* A malformed frame gets PERM and the connection is closed; an unknown
+ * map name gets PERM and the connection stays. */
+START_TEST(test_protocol_errors)
+{
+    char r[2][128];
+    harness_open(HARNESS_SMAP);
+    int ok = client_connect();
+    client_send(ok, "nosuchmap a.test");
+    harness_settle();
+    ck_assert_uint_eq(client_read(ok, r, 2), 1);
+    ck_assert_str_eq(r[0], "PERM unknown map name");
+    ck_assert(!client_eof(ok));
+    int bad = client_connect();
+    client_send_raw(bad, "5:abc", 5);
+    client_send_raw(bad, "de;", 3);
+    harness_settle();
+    ck_assert_uint_eq(client_read(bad, r, 2), 1);
+    ck_assert_int_eq(strncmp(r[0], "PERM ", 5), 0);
+    ck_assert(client_eof(bad));
+    ck_assert_uint_eq(smap_connections(H.smap), 1);
+    close(ok);
+    close(bad);
+    harness_close();
+}
+END_TEST
+
+Suite *smap_suite(void);
+
+Suite *smap_suite(void)
+{
+    Suite *s = suite_create("smap");
+    TCase *tc = tcase_create("connections");
+    tcase_add_test(tc, test_pipelined_order);
+    tcase_add_test(tc, test_slow_client_deadline);
+    tcase_add_test(tc, test_idle_timeout);
+    tcase_add_test(tc, test_non_reader);
+    tcase_add_test(tc, test_max_connections_shed);
+    tcase_add_test(tc, test_client_leaves_mid_lookup);
+    tcase_add_test(tc, test_protocol_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
