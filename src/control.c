@@ -85,6 +85,7 @@
 #include "listener.h"
 #include "log.h"
 #include "lookup.h"
+#include "queue_safe.h"
 #include "smap.h"
 #include "stats.h"
 #include "sts_policy.h"
@@ -164,7 +165,7 @@ struct control_client {
     size_t line_no, loaded, skipped, rejected;
     struct control_load_item *batch; /* CONTROL_LOAD_BATCH slots */
     size_t nbatch, batch_bytes;
-    struct control_client *prev, *next;
+    TAILQ_ENTRY(control_client) link; /* on ctl->clients, oldest first */
 };
 
 struct control {
@@ -181,7 +182,7 @@ struct control {
     struct clock_timer *accept_retry;
     struct control_deps deps;
     bool started;
-    struct control_client *clients;
+    TAILQ_HEAD(, control_client) clients; /* oldest first */
     size_t nclients;
     unsigned long next_id;
     uint64_t refused;
@@ -225,12 +226,7 @@ static void cc_free(struct control_client *c)
     clock_timer_free(c->work);
     if (c->bev != NULL)
         bufferevent_free(c->bev); /* closes the fd */
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        ctl->clients = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
+    TAILQ_REMOVE(&ctl->clients, c, link);
     ctl->nclients--;
     log_debug("control client %lu: closed", c->id);
     free(c);
@@ -1242,10 +1238,10 @@ static void cc_on_deadline(void *arg)
  */
 static bool control_shed_one(struct control *ctl, const struct ucred *cr)
 {
-    struct control_client *victim = NULL;
-    for (struct control_client *c = ctl->clients; c != NULL; c = c->next)
-        if (c->state == CC_REQUEST)
-            victim = c; /* the list is newest first: the last one is the oldest */
+    struct control_client *victim;
+    TAILQ_FOREACH(victim, &ctl->clients, link)
+        if (victim->state == CC_REQUEST)
+            break; /* the list is oldest first */
     if (victim == NULL || clock_mono_ms() - victim->connected_ms < CONTROL_SHED_MIN_AGE * 1000)
         return false;
     stats.control_shed++;
@@ -1301,10 +1297,7 @@ static void control_accept_one(struct control *ctl, int fd)
     c->work = clock_timer_new(ctl->base, cc_on_work, c);
     c->deadline = clock_timer_new(ctl->base, cc_on_deadline, c);
     clock_timer_add(c->deadline, CONTROL_REQUEST_TIMEOUT * 1000);
-    c->next = ctl->clients;
-    if (ctl->clients != NULL)
-        ctl->clients->prev = c;
-    ctl->clients = c;
+    TAILQ_INSERT_TAIL(&ctl->clients, c, link);
     ctl->nclients++;
     log_debug("control client %lu: uid %ld pid %ld connected", c->id, (long)cr.uid, (long)cr.pid);
     bufferevent_setcb(bev, cc_on_read, cc_on_write, cc_on_event, c);
@@ -1353,6 +1346,7 @@ struct control *control_open(struct event_base *base, const struct config *cfg, 
     ctl->base = base;
     ctl->fd = -1;
     ctl->path = xstrdup(cfg->control_socket);
+    TAILQ_INIT(&ctl->clients);
     ctl->refresh_interval = cfg->refresh_interval;
     ctl->deny_log = (struct log_limit)LOG_LIMIT_INIT(CONTROL_DENY_LOG_BURST, 1);
 
@@ -1431,8 +1425,9 @@ void control_close(struct control *ctl)
 {
     if (ctl == NULL)
         return;
-    while (ctl->clients != NULL)
-        cc_free(ctl->clients);
+    struct control_client *c;
+    while ((c = TAILQ_FIRST(&ctl->clients)) != NULL)
+        cc_free(c);
     event_free(ctl->accept_ev);
     clock_timer_free(ctl->accept_retry);
     close(ctl->fd);

@@ -63,8 +63,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
-
 #include "cache.h"
 #include "clock.h"
 #include "dns.h"
@@ -72,6 +70,7 @@
 #include "fetch.h"
 #include "https.h"
 #include "log.h"
+#include "queue_safe.h"
 #include "stats.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
@@ -90,10 +89,10 @@ enum fetch_job_state {
 };
 
 struct fetch_waiter {
-    struct fetch_job *job;
+    struct fetch_job *job; /* NULL once answered */
     fetch_cb cb;
     void *arg;
-    struct fetch_waiter *prev, *next;
+    TAILQ_ENTRY(fetch_waiter) link; /* in job->waiters, first come first */
 };
 
 struct fetch_zone;
@@ -115,9 +114,9 @@ struct fetch_job {
     char id[STS_ID_MAX + 1];
     bool entry_loaded;
     struct entry e;
-    struct fetch_waiter *waiters;
-    struct fetch_job *hnext;      /* hash chain */
-    TAILQ_ENTRY(fetch_job) qlink; /* in zone->jobs while queued */
+    TAILQ_HEAD(, fetch_waiter) waiters; /* answered first in, first out */
+    LIST_ENTRY(fetch_job) hlink;        /* in the job table */
+    TAILQ_ENTRY(fetch_job) qlink;       /* in zone->jobs while queued */
 };
 
 /* The jobs of one zone (see "Slots and zones" above). */
@@ -130,6 +129,7 @@ struct fetch_zone {
     LIST_ENTRY(fetch_zone) hlink;
 };
 
+LIST_HEAD(fetch_job_chain, fetch_job);
 LIST_HEAD(fetch_zone_chain, fetch_zone);
 TAILQ_HEAD(fetch_zone_list, fetch_zone);
 
@@ -139,7 +139,7 @@ struct fetch {
     struct https *https;
     struct cache *cache;
     struct fetch_params p;
-    struct fetch_job **buckets;
+    struct fetch_job_chain *buckets; /* jobs running, queued or shed, by domain */
     size_t nbuckets;
     size_t njobs;
     size_t active;
@@ -198,56 +198,57 @@ static uint32_t fetch_hash(const char *s)
     return h;
 }
 
+/*
+ * Double a table of LIST chains (power-of-two size *np) of elements of
+ * type `type`, linked by `field` and hashed by their string `key`.  The
+ * job table and the zone table grow the same way.
+ */
+#define FETCH_TABLE_GROW(type, chains, np, field, key)                                             \
+    do {                                                                                           \
+        size_t n_ = *(np)*2;                                                                       \
+        __typeof__(chains) new_ = xcalloc(n_, sizeof(*new_));                                      \
+        for (size_t i_ = 0; i_ < *(np); i_++) {                                                    \
+            type *e_;                                                                              \
+            while ((e_ = LIST_FIRST(&(chains)[i_])) != NULL) {                                     \
+                LIST_REMOVE(e_, field);                                                            \
+                LIST_INSERT_HEAD(&new_[fetch_hash(e_->key) & (n_ - 1)], e_, field);                \
+            }                                                                                      \
+        }                                                                                          \
+        free(chains);                                                                              \
+        (chains) = new_;                                                                           \
+        *(np) = n_;                                                                                \
+    } while (0)
+
 /* ---- job table ---------------------------------------------------------- */
+
+static struct fetch_job_chain *fetch_job_chain(const struct fetch *f, const char *domain)
+{
+    return &f->buckets[fetch_hash(domain) & (f->nbuckets - 1)];
+}
 
 static struct fetch_job *fetch_table_find(const struct fetch *f, const char *domain)
 {
-    struct fetch_job *j = f->buckets[fetch_hash(domain) & (f->nbuckets - 1)];
-    for (; j != NULL; j = j->hnext)
+    struct fetch_job *j;
+    LIST_FOREACH(j, fetch_job_chain(f, domain), hlink)
         if (strcmp(j->domain, domain) == 0)
             return j;
     return NULL;
 }
 
-static void fetch_table_grow(struct fetch *f)
-{
-    size_t n = f->nbuckets * 2;
-    struct fetch_job **b = xcalloc(n, sizeof(*b));
-    for (size_t i = 0; i < f->nbuckets; i++) {
-        struct fetch_job *j = f->buckets[i];
-        while (j != NULL) {
-            struct fetch_job *next = j->hnext;
-            size_t k = fetch_hash(j->domain) & (n - 1);
-            j->hnext = b[k];
-            b[k] = j;
-            j = next;
-        }
-    }
-    free(f->buckets);
-    f->buckets = b;
-    f->nbuckets = n;
-}
-
 static void fetch_table_add(struct fetch *f, struct fetch_job *j)
 {
     if (f->njobs >= f->nbuckets)
-        fetch_table_grow(f);
-    size_t k = fetch_hash(j->domain) & (f->nbuckets - 1);
-    j->hnext = f->buckets[k];
-    f->buckets[k] = j;
+        FETCH_TABLE_GROW(struct fetch_job, f->buckets, &f->nbuckets, hlink, domain);
+    LIST_INSERT_HEAD(fetch_job_chain(f, j->domain), j, hlink);
     f->njobs++;
 }
 
+/* Every job leaves the table exactly once: when it finishes, is
+ * abandoned, or its shed turn comes. */
 static void fetch_table_remove(struct fetch *f, struct fetch_job *j)
 {
-    struct fetch_job **pp = &f->buckets[fetch_hash(j->domain) & (f->nbuckets - 1)];
-    for (; *pp != NULL; pp = &(*pp)->hnext) {
-        if (*pp == j) {
-            *pp = j->hnext;
-            f->njobs--;
-            return;
-        }
-    }
+    LIST_REMOVE(j, hlink);
+    f->njobs--;
 }
 
 /* ---- zones and the queue ----------------------------------------------- */
@@ -272,20 +273,8 @@ static struct fetch_zone *fetch_zone_get(struct fetch *f, const char *name)
     LIST_FOREACH(z, fetch_zone_chain(f, name), hlink)
         if (strcmp(z->name, name) == 0)
             return z;
-    if (f->nzones >= f->nzbuckets) {
-        size_t n = f->nzbuckets * 2;
-        struct fetch_zone_chain *old = f->zbuckets;
-        size_t nold = f->nzbuckets;
-        f->zbuckets = xcalloc(n, sizeof(*f->zbuckets));
-        f->nzbuckets = n;
-        for (size_t i = 0; i < nold; i++) {
-            while ((z = LIST_FIRST(&old[i])) != NULL) {
-                LIST_REMOVE(z, hlink);
-                LIST_INSERT_HEAD(fetch_zone_chain(f, z->name), z, hlink);
-            }
-        }
-        free(old);
-    }
+    if (f->nzones >= f->nzbuckets)
+        FETCH_TABLE_GROW(struct fetch_zone, f->zbuckets, &f->nzbuckets, hlink, name);
     z = fetch_zone_new(name);
     LIST_INSERT_HEAD(fetch_zone_chain(f, name), z, hlink);
     f->nzones++;
@@ -404,12 +393,12 @@ static void fetch_job_free(struct fetch_job *j)
     free(j);
 }
 
+/* Store the job's entry.  A failure is cache.c's to log; the job's one
+ * outcome line then says "internal". */
 static bool fetch_store(struct fetch_job *j)
 {
-    if (cache_put(j->f->cache, j->domain, &j->e) != CACHE_OK) {
-        log_error("fetch %s: cannot write the cache; the result is not kept", j->domain);
+    if (cache_put(j->f->cache, j->domain, &j->e) != CACHE_OK)
         return false;
-    }
     if (j->f->store_hook != NULL)
         j->f->store_hook(j->f->store_arg, j->domain, &j->e);
     return true;
@@ -434,7 +423,10 @@ static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const c
         else
             log_info("%s %s: %s: no policy (%.3f s)", kind, j->domain, fetch_class_name(cls), secs);
     } else {
-        const char *lvl_detail = detail != NULL ? detail : "";
+        /* FETCH_INTERNAL is a cache write that failed: cache.c logged why. */
+        const char *lvl_detail = cls == FETCH_INTERNAL ? "the result could not be stored"
+                                 : detail != NULL      ? detail
+                                                       : "";
         if (valid)
             log_warning(
                 "%s %s: %s%s%s id=%s; cached policy id=%s mode=%s stays until %" PRId64 " (%.3f s)",
@@ -447,14 +439,13 @@ static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const c
     }
 }
 
-/* Call every waiter once with r; each waiter is gone before its call. */
+/* Call every waiter once with r, first come first; each waiter is gone
+ * before its call (the callback may cancel others, or start new jobs). */
 static void fetch_job_answer(struct fetch_job *j, const struct fetch_result *r)
 {
-    while (j->waiters != NULL) {
-        struct fetch_waiter *w = j->waiters;
-        j->waiters = w->next;
-        if (j->waiters != NULL)
-            j->waiters->prev = NULL;
+    struct fetch_waiter *w;
+    while ((w = TAILQ_FIRST(&j->waiters)) != NULL) {
+        TAILQ_REMOVE(&j->waiters, w, link);
         w->job = NULL;
         fetch_cb cb = w->cb;
         void *arg = w->arg;
@@ -627,8 +618,6 @@ static void fetch_on_addr(void *arg, enum dns_status st, const char *const *addr
     snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
     fetch_job_enter_state(j, FETCH_JOB_HTTPS);
     j->hr = https_get(j->f->https, host, addrs, n, fetch_on_https, j);
-    if (j->hr == NULL)
-        fetch_job_fail(j, FETCH_INTERNAL, false, "cannot start the HTTPS request");
 }
 
 static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr *rrs, size_t n,
@@ -685,8 +674,6 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
         snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
         fetch_job_enter_state(j, FETCH_JOB_ADDR);
         j->dq = dns_addr(f->dns, host, fetch_on_addr, j);
-        if (j->dq == NULL)
-            fetch_job_fail(j, FETCH_INTERNAL, false, "cannot start the address lookup");
         return;
     }
     case VN_KEEP: {
@@ -746,12 +733,6 @@ static void fetch_job_start(struct fetch_job *j)
     snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
     fetch_job_enter_state(j, FETCH_JOB_TXT);
     j->dq = dns_txt(f->dns, name, fetch_on_txt, j);
-    if (j->dq == NULL) {
-        /* Never answer waiters from inside fetch_request(): let the
-         * deadline fire on the next loop turn instead. */
-        log_error("fetch %s: cannot start the TXT lookup", j->domain);
-        clock_timer_add(j->deadline, 0);
-    }
 }
 
 /* Start queued jobs while slots are free: the zones take turns. */
@@ -888,16 +869,15 @@ void fetch_free(struct fetch *f)
     if (f == NULL)
         return;
     for (size_t i = 0; i < f->nbuckets; i++) {
-        struct fetch_job *j = f->buckets[i];
-        while (j != NULL) {
-            struct fetch_job *next = j->hnext;
-            while (j->waiters != NULL) {
-                struct fetch_waiter *w = j->waiters;
-                j->waiters = w->next;
+        struct fetch_job *j;
+        while ((j = LIST_FIRST(&f->buckets[i])) != NULL) {
+            struct fetch_waiter *w;
+            LIST_REMOVE(j, hlink);
+            while ((w = TAILQ_FIRST(&j->waiters)) != NULL) {
+                TAILQ_REMOVE(&j->waiters, w, link);
                 free(w);
             }
             fetch_job_free(j);
-            j = next;
         }
     }
     for (size_t i = 0; i < f->nzbuckets; i++) {
@@ -923,6 +903,7 @@ static struct fetch_waiter *fetch_request_job(struct fetch *f, const char *domai
         j = xcalloc(1, sizeof(*j));
         j->f = f;
         snprintf(j->domain, sizeof(j->domain), "%s", domain);
+        TAILQ_INIT(&j->waiters);
         j->refresh = refresh;
         j->background = cb == NULL;
         j->state = FETCH_JOB_QUEUED;
@@ -953,10 +934,7 @@ static struct fetch_waiter *fetch_request_job(struct fetch *f, const char *domai
         w->job = j;
         w->cb = cb;
         w->arg = arg;
-        w->next = j->waiters;
-        if (j->waiters != NULL)
-            j->waiters->prev = w;
-        j->waiters = w;
+        TAILQ_INSERT_TAIL(&j->waiters, w, link);
     }
     if (start_now)
         fetch_job_start(j);
@@ -982,17 +960,11 @@ void fetch_waiter_cancel(struct fetch_waiter *w)
     if (w == NULL)
         return;
     struct fetch_job *j = w->job;
-    if (j != NULL) {
-        if (w->prev != NULL)
-            w->prev->next = w->next;
-        else
-            j->waiters = w->next;
-        if (w->next != NULL)
-            w->next->prev = w->prev;
-    }
+    if (j != NULL)
+        TAILQ_REMOVE(&j->waiters, w, link);
     free(w);
     if (j != NULL && j->state == FETCH_JOB_QUEUED && !j->shed && !j->background &&
-        j->waiters == NULL)
+        TAILQ_EMPTY(&j->waiters))
         fetch_job_abandon(j);
 }
 

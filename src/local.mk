@@ -5,7 +5,7 @@ bin_PROGRAMS += mtastsd-ctl
 # Adapters (each the only file that includes its library), core state
 # machines, front ends and process plumbing.
 DAEMON_SOURCES = \
-	src/clock.c src/clock.h \
+	src/clock.c src/clock.h src/queue_safe.h \
 	src/dns.c src/dns.h \
 	src/https.c src/https.h \
 	src/cache.c src/cache.h \

@@ -61,7 +61,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,6 +69,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "netstring.h"
+#include "queue_safe.h"
 #include "reply.h"
 #include "smap.h"
 #include "stats.h"
@@ -118,9 +118,9 @@ struct smap_conn {
     struct lookup_query *q;
     bool reading; /* rev is added */
     enum smap_slot slot;
-    int64_t slot_since_ms; /* when it got on its shedding list */
-    TAILQ_ENTRY(smap_conn) slot_link;
-    struct smap_conn *prev, *next;
+    int64_t slot_since_ms;            /* when it got on its shedding list */
+    TAILQ_ENTRY(smap_conn) slot_link; /* on s->idle or s->partial (state READ) */
+    LIST_ENTRY(smap_conn) link;       /* on s->conns */
 };
 
 TAILQ_HEAD(smap_conn_list, smap_conn);
@@ -130,7 +130,7 @@ struct smap {
     struct lookup *lookup;
     struct listener *listener;
     struct smap_params p;
-    struct smap_conn *conns;
+    LIST_HEAD(, smap_conn) conns;
     size_t nconns;
     int64_t last_limit_log;
     struct smap_conn_list idle, partial; /* oldest first */
@@ -230,12 +230,7 @@ static void smap_conn_free(struct smap_conn *c)
     close(c->fd);
     free(c->in);
     free(c->out);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     s->nconns--;
     smap_heap_account(s, c->incap + c->outcap, 0);
     free(c);
@@ -592,10 +587,7 @@ bool smap_accept(void *arg, int fd)
     c->idle = clock_timer_new(s->base, smap_on_idle, c);
     c->unread = clock_timer_new(s->base, smap_on_unread, c);
     c->deadline = clock_timer_new(s->base, smap_on_deadline, c);
-    c->next = s->conns;
-    if (s->conns != NULL)
-        s->conns->prev = c;
-    s->conns = c;
+    LIST_INSERT_HEAD(&s->conns, c, link);
     s->nconns++;
     stats.connections_accepted++;
     smap_read_enable(c, true);
@@ -620,6 +612,7 @@ struct smap *smap_new(struct event_base *base, struct lookup *lookup, const stru
     s->base = base;
     s->lookup = lookup;
     s->p = *p;
+    LIST_INIT(&s->conns);
     TAILQ_INIT(&s->idle);
     TAILQ_INIT(&s->partial);
     s->limit_ev = clock_timer_new(base, smap_on_limit, s);
@@ -659,8 +652,9 @@ void smap_free(struct smap *s)
     if (s == NULL)
         return;
     s->listener = NULL;
-    while (s->conns != NULL)
-        smap_conn_free(s->conns);
+    struct smap_conn *c;
+    while ((c = LIST_FIRST(&s->conns)) != NULL)
+        smap_conn_free(c);
     clock_timer_free(s->limit_ev);
     trim_free(s->trim);
     free(s);

@@ -58,6 +58,24 @@ START_TEST(test_coalescing)
 }
 END_TEST
 
+/* A job's waiters are answered first in, first out. */
+START_TEST(test_waiters_fifo)
+{
+    enum { N = 4 };
+    struct query q[N];
+    harness_open(0);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    for (int i = 0; i < N; i++)
+        query_start(&q[i], "a.test");
+    harness_settle();
+    for (int i = 0; i < N; i++) {
+        ck_assert(q[i].done);
+        ck_assert_int_eq(q[i].seq, i + 1);
+    }
+    harness_close();
+}
+END_TEST
+
 /* A waiter that leaves mid-job (its client went away) is never called;
  * the job goes on, answers the others and stores the policy. */
 START_TEST(test_waiter_leaves_mid_job)
@@ -606,6 +624,7 @@ Suite *fetch_suite(void)
     Suite *s = suite_create("fetch");
     TCase *tc = tcase_create("jobs");
     tcase_add_test(tc, test_coalescing);
+    tcase_add_test(tc, test_waiters_fifo);
     tcase_add_test(tc, test_waiter_leaves_mid_job);
     tcase_add_test(tc, test_all_waiters_leave_running_job);
     tcase_add_test(tc, test_last_waiter_leaves_queued_job);
