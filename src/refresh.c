@@ -211,7 +211,7 @@ void refresh_tick(struct refresh *r)
     char next[DOMAIN_BUFSZ];
     next[0] = '\0';
     if (cache_scan(r->cache, r->next, batch, refresh_visit, &b, next, &done) != CACHE_OK) {
-        log_error("refresh: cannot read the cache; will retry");
+        log_debug("refresh: the cache cannot be read (cache.c said why); next tick");
         return;
     }
     snprintf(r->next, sizeof(r->next), "%s", next);

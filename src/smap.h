@@ -24,6 +24,13 @@
  * closing the oldest connection without a complete request to make room
  * for a new client (see smap.c).  smap_buffered() is the number of bytes
  * held in connection buffers (mtastsd-ctl status).
+ *
+ * Re-entrancy: a lookup's answer (lookup_cb) may arrive while smap is
+ * answering the next frames of the same connection only through the
+ * event loop (lookup never calls back from inside lookup_start()), so a
+ * connection handles one frame at a time.  smap_accept() may close an
+ * older connection to make room, from inside the call; it calls the
+ * listener only through listener_pause() and listener_resume().
  */
 #ifndef MTASTSD_SMAP_H
 #define MTASTSD_SMAP_H
