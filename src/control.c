@@ -79,6 +79,8 @@
 #include "config.h"
 #include "control.h"
 #include "ctlproto.h"
+#include "ctlrecord.h"
+#include "ctlview.h"
 #include "domain.h"
 #include "entry.h"
 #include "fetch.h"
@@ -381,11 +383,11 @@ static void cmd_status(struct control_client *c)
         json_object_set_new(o, "control_refused", json_integer((json_int_t)ctl->refused));
         cc_data_json(c, o);
     } else {
-        char tb[CTLPROTO_TIME_BUFSZ], db[CTLPROTO_TIME_BUFSZ];
+        char tb[CTLVIEW_TIME_BUFSZ], db[CTLVIEW_TIME_BUFSZ];
         cc_dataf(c, "%-16s %s", "version", PACKAGE_VERSION);
         cc_dataf(c, "%-16s %ld", "pid", (long)getpid());
-        cc_dataf(c, "%-16s %s (up %s)", "started", ctlproto_time(stats.started, tb),
-                 ctlproto_duration(up, db));
+        cc_dataf(c, "%-16s %s (up %s)", "started", ctlview_time(stats.started, tb),
+                 ctlview_duration(up, db));
         cc_dataf(c, "%-16s %zu", "cache_entries", entries);
         cc_dataf(c, "%-16s %zu", "fetches_running", running);
         cc_dataf(c, "%-16s %zu", "fetches_queued", queued);
@@ -483,9 +485,9 @@ static void cmd_show(struct control_client *c)
     }
     int64_t now = clock_wall();
     if (cc_json(c))
-        cc_data_take(c, ctlproto_entry_json(d, &e, now, cc_class_name));
+        cc_data_take(c, ctlview_entry_json(d, &e, now, cc_class_name));
     else
-        cc_data_take(c, ctlproto_entry_text(d, &e, now, cc_class_name));
+        cc_data_take(c, ctlview_entry_text(d, &e, now, cc_class_name));
     entry_clear(&e);
     cc_final(c, "OK", NULL);
 }
@@ -577,18 +579,18 @@ static bool cc_scan_cb(void *arg, const char *domain, struct entry *e)
     int64_t now = clock_wall();
     switch (c->scan) {
     case CC_SCAN_LIST:
-        if (c->filter & (1u << ctlproto_entry_state(e, now))) {
+        if (c->filter & (1u << ctlview_state(e, now))) {
             c->count++;
-            cc_data_take(c, cc_json(c) ? ctlproto_list_json(domain, e, now)
-                                       : ctlproto_list_text(domain, e, now));
+            cc_data_take(c, cc_json(c) ? ctlview_list_json(domain, e, now)
+                                       : ctlview_list_text(domain, e, now));
         }
         break;
     case CC_SCAN_DUMP:
         c->count++;
-        cc_data_take(c, ctlproto_entry_json(domain, e, now, cc_class_name));
+        cc_data_take(c, ctlview_entry_json(domain, e, now, cc_class_name));
         break;
     case CC_SCAN_FLUSH_NEGATIVE:
-        if (e->policy == NULL || ctlproto_entry_state(e, now) == CTLPROTO_STATE_NEGATIVE) {
+        if (e->policy == NULL || ctlview_state(e, now) == CTLPROTO_STATE_NEGATIVE) {
             if (cache_del(c->ctl->deps.cache, domain) == CACHE_OK)
                 c->count++;
         }
@@ -684,7 +686,7 @@ static void cmd_list(struct control_client *c)
 
 static void cmd_dump(struct control_client *c)
 {
-    cc_data_take(c, ctlproto_dump_header(PACKAGE_VERSION, clock_wall()));
+    cc_data_take(c, ctlview_dump_header(PACKAGE_VERSION, clock_wall()));
     cc_scan_start(c, CC_SCAN_DUMP);
 }
 
@@ -912,23 +914,23 @@ static void cc_load_record(struct control_client *c, const char *line, size_t le
     struct entry e, old;
     int64_t now = clock_wall();
     entry_init(&e);
-    enum ctlproto_record r = ctlproto_record_parse(line, len, now, c->ctl->refresh_interval, domain,
-                                                   &e, err, sizeof(err));
+    enum ctlrecord_status r =
+        ctlrecord_parse(line, len, now, c->ctl->refresh_interval, domain, &e, err, sizeof(err));
     switch (r) {
-    case CTLPROTO_RECORD_HEADER:
+    case CTLRECORD_HEADER:
         return;
-    case CTLPROTO_RECORD_EXPIRED:
-    case CTLPROTO_RECORD_NEGATIVE:
+    case CTLRECORD_EXPIRED:
+    case CTLRECORD_NEGATIVE:
         c->skipped++;
         log_debug("control: load line %zu: %s skipped (%s)", c->line_no, domain,
-                  r == CTLPROTO_RECORD_EXPIRED ? "nothing valid" : "negative entry");
+                  r == CTLRECORD_EXPIRED ? "nothing valid" : "negative entry");
         return;
-    case CTLPROTO_RECORD_INVALID:
+    case CTLRECORD_INVALID:
         c->rejected++;
         log_info("control: load line %zu rejected: %s", c->line_no, err);
         cc_load_report(c, err);
         return;
-    case CTLPROTO_RECORD_OK:
+    case CTLRECORD_OK:
         break;
     }
     if ((c->nbatch == CONTROL_LOAD_BATCH || cc_load_pending(c, domain)) && !cc_load_flush(c)) {

@@ -17,6 +17,7 @@ DAEMON_SOURCES = \
 	src/trim.c src/trim.h \
 	src/smap.c src/smap.h \
 	src/control.c src/control.h src/ctlproto.c src/ctlproto.h \
+	src/ctlview.c src/ctlview.h src/ctlrecord.c src/ctlrecord.h \
 	src/daemon.c src/daemon.h \
 	src/params.c src/params.h
 
@@ -29,10 +30,13 @@ mtastsd_SOURCES = $(PURE_SOURCES) $(DAEMON_SOURCES) src/main.c
 mtastsd_CFLAGS = $(DAEMON_CFLAGS)
 mtastsd_LDADD = $(DAEMON_LIBS)
 
-# mtastsd-ctl talks to the control socket only; it never opens the cache.
+# mtastsd-ctl talks to the control socket only; it never opens the cache,
+# and links only what it uses: the wire protocol (ctlproto), domain names
+# (to check arguments) and the configuration (to find control_socket).  No
+# cache entry, policy, verdict, record-import or JSON code (those are
+# ctlview/ctlrecord, the daemon's).
 mtastsd_ctl_SOURCES = src/mtastsd-ctl.c src/xalloc.c src/xalloc.h src/log.c src/log.h \
 	src/domain.c src/domain.h src/config.c src/config.h \
-	src/ctlproto.c src/ctlproto.h src/entry.c src/entry.h \
-	src/sts_policy.c src/sts_policy.h src/verdict.c src/verdict.h
-mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS)
-mtastsd_ctl_LDADD = $(JANSSON_LIBS) $(IDN2_LIBS)
+	src/ctlproto.c src/ctlproto.h
+mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS)
+mtastsd_ctl_LDADD = $(IDN2_LIBS)
