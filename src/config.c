@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "endpoint.h"
 #include "xalloc.h"
 
 #define CONFIG_FILE_MAX       (1024 * 1024) /* bytes */
@@ -461,48 +462,11 @@ static bool config_check_list(const char *s, const char *seps, bool strict_empty
     return true;
 }
 
+/* One element of `listen`: endpoint.c's syntax, the one listener.c binds. */
 static bool config_check_listener(const char *tok, size_t len, char *why, size_t whysz)
 {
-    if (len > 5 && strncmp(tok, "unix:", 5) == 0) {
-        const char *path = tok + 5;
-        size_t plen = len - 5;
-        if (path[0] != '/') {
-            snprintf(why, whysz, "unix listener path must be absolute");
-            return false;
-        }
-        if (plen > CONFIG_SUN_PATH_MAX) {
-            snprintf(why, whysz, "unix listener path longer than %zu bytes",
-                     (size_t)CONFIG_SUN_PATH_MAX);
-            return false;
-        }
-        return true;
-    }
-    if (len > 5 && strncmp(tok, "inet:", 5) == 0) {
-        const char *addr = tok + 5;
-        size_t alen = len - 5;
-        const char *colon;
-        bool ok;
-        if (addr[0] == '[') {
-            const char *close = memchr(addr, ']', alen);
-            ok = close != NULL && close + 1 < addr + alen && close[1] == ':' &&
-                 config_valid_addr(AF_INET6, addr + 1, (size_t)(close - addr - 1));
-            colon = ok ? close + 1 : NULL;
-        } else {
-            colon = memchr(addr, ':', alen);
-            ok = colon != NULL && config_valid_addr(AF_INET, addr, (size_t)(colon - addr));
-        }
-        if (!ok) {
-            snprintf(why, whysz, "inet listener needs a numeric IPv4 or [IPv6] address and a port");
-            return false;
-        }
-        if (!config_valid_port(colon + 1, (size_t)(addr + alen - colon - 1))) {
-            snprintf(why, whysz, "inet listener port must be 1-65535");
-            return false;
-        }
-        return true;
-    }
-    snprintf(why, whysz, "expected unix:/PATH or inet:ADDR:PORT");
-    return false;
+    struct endpoint ep;
+    return endpoint_parse(tok, len, &ep, why, whysz);
 }
 
 static bool config_check_listen(const char *s, char **norm, char *why, size_t whysz)

@@ -16,7 +16,7 @@ DAEMON_SOURCES = \
 	src/stats.c src/stats.h \
 	src/trim.c src/trim.h \
 	src/smap.c src/smap.h \
-	src/control.c src/control.h src/ctlproto.c src/ctlproto.h \
+	src/control.c src/control.h src/ctlcmd.c src/ctlcmd.h src/ctlproto.c src/ctlproto.h \
 	src/ctlview.c src/ctlview.h src/ctlrecord.c src/ctlrecord.h \
 	src/daemon.c src/daemon.h \
 	src/params.c src/params.h
@@ -36,7 +36,7 @@ mtastsd_LDADD = $(DAEMON_LIBS)
 # cache entry, policy, verdict, record-import or JSON code (those are
 # ctlview/ctlrecord, the daemon's).
 mtastsd_ctl_SOURCES = src/mtastsd-ctl.c src/xalloc.c src/xalloc.h src/log.c src/log.h \
-	src/domain.c src/domain.h src/config.c src/config.h \
+	src/domain.c src/domain.h src/config.c src/config.h src/endpoint.c src/endpoint.h \
 	src/ctlproto.c src/ctlproto.h
 mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS)
 mtastsd_ctl_LDADD = $(IDN2_LIBS)
