@@ -322,7 +322,11 @@ static bool smap_flush(struct smap_conn *c)
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if (c->state != SMAP_CLOSE)
+                /* READ -> WRITE: answering pauses until the client reads.
+                 * WAIT stays WAIT (a lookup is out for the next request:
+                 * the frames behind it must wait for its answer, whoever
+                 * reads first) and CLOSE stays CLOSE. */
+                if (c->state == SMAP_READ)
                     smap_conn_enter_state(c, SMAP_WRITE);
                 smap_read_enable(c, false);
                 event_add(c->wev, NULL);

@@ -4,7 +4,10 @@
  * One struct per connection with an explicit state machine:
  *   READ   waiting for (more of) a request frame
  *   WAIT   a lookup is in progress for the current frame; further frames
- *          stay buffered (answered in order afterwards)
+ *          stay buffered (answered in order afterwards); earlier replies
+ *          the client has not taken are written meanwhile, and a partial
+ *          write leaves the state at WAIT (never WRITE, which would let
+ *          the frames behind the lookup be answered before it)
  *   WRITE  a reply is being written (partial write: wait for EV_WRITE)
  *   CLOSE  flushing a final PERM reply, then closing
  * smap_conn_enter_state() logs "old -> new" at debug level.

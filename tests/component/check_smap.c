@@ -156,6 +156,80 @@ START_TEST(test_non_reader)
 }
 END_TEST
 
+/*
+ * Pipelined requests while the replies back up: a request that waits for
+ * its lookup while earlier replies are still unsent must keep its place.
+ * (Found by fuzz_smap: the partial send of the earlier replies moved the
+ * connection from WAIT to WRITE, and once the client read them the
+ * requests behind the waiting one were answered first -- and a second
+ * waiting lookup could replace the first one's handle, leaving it to call
+ * back into a freed connection.)
+ */
+/* One connection: `before` hits, one request that waits for a.test's
+ * fetch (held), `after` hits, all sent before any reply is read; then the
+ * client reads everything, the fetch ends, the client reads again.
+ * Returns the index of the one secure reply (-1 if none), or fails. */
+static int backlog_round(int before, int after)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    int small = 4096;
+    ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+    smap_accept(H.smap, sv[0]);
+    int fd = sv[1];
+    static char req[4096 * 32];
+    size_t n = 0, sent = 0;
+    for (int i = 0; i < before + 1 + after; i++) {
+        const char *p = i == before ? "mtasts a.test" : "mtasts [192.0.2.1]";
+        n += netstring_encode(req + n, sizeof(req) - n, p, strlen(p));
+    }
+    for (int round = 0; round < 500 && sent < n; round++) {
+        ssize_t w = send(fd, req + sent, n - sent, MSG_NOSIGNAL);
+        if (w > 0)
+            sent += (size_t)w;
+        harness_turns(1);
+    }
+    ck_assert_uint_eq(sent, n);
+    harness_turns(300); /* the server answers what it can; nobody reads */
+    static char r[4096][128];
+    size_t got = 0;
+    for (int round = 0; round < 200; round++) {
+        got += client_read(fd, r + got, 4096 - got);
+        harness_turns(1);
+    }
+    fake_https_release(host_name("a.test"));
+    for (int round = 0; round < 50; round++) {
+        harness_turns(1);
+        got += client_read(fd, r + got, 4096 - got);
+    }
+    ck_assert_uint_eq(got, (size_t)(before + 1 + after));
+    int secure = -1;
+    for (size_t i = 0; i < got; i++) {
+        if (strcmp(r[i], SECURE_A) == 0)
+            secure = (int)i;
+        else
+            ck_assert_str_eq(r[i], "NOTFOUND ");
+    }
+    close(fd);
+    harness_settle();
+    return secure;
+}
+
+START_TEST(test_pipelined_order_backlog)
+{
+    harness_open(HARNESS_SMAP);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    for (int before = 1; before <= 400; before += 3) {
+        fake_https_set(host_name("a.test"), HTTPS_OK, 200,
+                       policy_body("enforce", "mx.a.test", 86400), FAKE_HOLD);
+        ck_assert(cache_del(H.cache, "a.test") != CACHE_ERROR);
+        harness_advance(1000); /* past the memo's second */
+        ck_assert_int_eq(backlog_round(before, 20), before);
+    }
+    harness_close();
+}
+END_TEST
+
 /* At max_connections a new client replaces the oldest connection that
  * has been idle for SMAP_SHED_MIN_AGE_MS (1 s); a younger one is kept and
  * the newcomer refused. */
@@ -251,6 +325,7 @@ Suite *smap_suite(void)
     Suite *s = suite_create("smap");
     TCase *tc = tcase_create("connections");
     tcase_add_test(tc, test_pipelined_order);
+    tcase_add_test(tc, test_pipelined_order_backlog);
     tcase_add_test(tc, test_slow_client_deadline);
     tcase_add_test(tc, test_idle_timeout);
     tcase_add_test(tc, test_non_reader);
