@@ -78,6 +78,106 @@ START_TEST(test_refresh_success)
 }
 END_TEST
 
+/*
+ * The proactive refresh of four domains, no query in between (what
+ * tests/integration/test_refresh.sh checked with a 60 s wait; here the
+ * wait is exact and instant):
+ *   a.test  max_age 120; before its refresh the TXT id and the policy
+ *           change: the refresh picks up id 2 and the new mx;
+ *   b.test  max_age 120, id unchanged: fetched all the same (RFC 8461
+ *           section 10.2: refresh whatever the TXT record says), class ok,
+ *           expiry moved on;
+ *   c.test  max_age 120; its policy URL answers 404 before the refresh:
+ *           the failure is recorded, the policy is served until its
+ *           expiry, and the failed refresh is not started again at every
+ *           tick of the sweep (one refresh, one TXT query);
+ *   d.test  max_age 86400: untouched.
+ */
+START_TEST(test_refresh_four_domains)
+{
+    const char *dom[] = {"a.test", "b.test", "c.test", "d.test"};
+    unsigned age[] = {120, 120, 120, 86400};
+    char mx[4][32];
+    int64_t refresh_at[4], expires0[4];
+    static struct query first_q[4];
+    harness_open(HARNESS_REFRESH);
+    for (int i = 0; i < 4; i++) {
+        snprintf(mx[i], sizeof(mx[i]), "mx.%s", dom[i]);
+        world_policy(dom[i], "1", "enforce", mx[i], age[i]);
+        query_start(&first_q[i], dom[i]);
+    }
+    harness_settle();
+    int64_t t0 = harness_now(), first = INT64_MAX, last = 0;
+    for (int i = 0; i < 4; i++) {
+        refresh_at[i] = entry_field(dom[i], get_refresh_at);
+        expires0[i] = entry_field(dom[i], get_expires_at);
+        if (i < 3) {
+            ck_assert_int_ge(refresh_at[i] - t0, 54);
+            ck_assert_int_le(refresh_at[i] - t0, 60);
+            first = refresh_at[i] < first ? refresh_at[i] : first;
+            last = refresh_at[i] > last ? refresh_at[i] : last;
+        } else {
+            ck_assert_int_ge(refresh_at[i] - t0, 43200 - 4320);
+            ck_assert_int_le(refresh_at[i] - t0, 43200);
+        }
+    }
+    /* Before the refreshes: a.test publishes id 2 and a new mx; c.test's
+     * policy URL answers 404. */
+    fake_dns_txt1(txt_name("a.test"), "v=STSv1; id=2", FAKE_AT_ONCE);
+    fake_https_policy(host_name("a.test"), policy_body("enforce", "mx2.a.test", 120));
+    fake_https_set(host_name("c.test"), HTTPS_ERR_STATUS, 404, NULL, FAKE_AT_ONCE);
+    unsigned queries0 = (unsigned)stats.queries;
+
+    advance_to(first - 1);
+    ck_assert_uint_eq(stats.refresh_started, 0);
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_eq(fake_https_calls(host_name(dom[i])), 1);
+    advance_to(last + 4); /* each at its own jittered time, then a few sweep ticks */
+
+    ck_assert_uint_eq(stats.queries, queries0);
+    ck_assert_uint_eq(stats.refresh_started, 3);
+    ck_assert_uint_eq(stats.refresh_ok, 2);
+    ck_assert_uint_eq(stats.refresh_failed, 1);
+    ck_assert_uint_eq(stats.fetches[FETCH_BACKOFF], 0);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(fake_https_calls(host_name(dom[i])), 2);
+    ck_assert_uint_eq(fake_dns_calls(FAKE_DNS_TXT, txt_name("c.test")), 2); /* query + refresh */
+    ck_assert_uint_eq(fake_https_calls(host_name("d.test")), 1);
+    ck_assert_uint_eq(fake_dns_calls(FAKE_DNS_TXT, txt_name("d.test")), 1);
+
+    struct entry e;
+    ck_assert(cached("a.test", &e));
+    ck_assert_str_eq(e.id, "2");
+    ck_assert_str_eq(e.policy->mx[0], "mx2.a.test");
+    ck_assert_int_eq(e.fetched_at, refresh_at[0]);
+    ck_assert_int_eq(e.expires_at - e.fetched_at, 120);
+    ck_assert_int_eq(e.fail_at, 0);
+    entry_clear(&e);
+    ck_assert(cached("b.test", &e));
+    ck_assert_str_eq(e.id, "1");
+    ck_assert_int_eq(e.fetched_at, refresh_at[1]);
+    ck_assert_int_ge(e.expires_at - expires0[1], 54);
+    ck_assert_int_ge(e.refresh_at - e.fetched_at, 54);
+    ck_assert_int_le(e.refresh_at - e.fetched_at, 60);
+    entry_clear(&e);
+    ck_assert(cached("c.test", &e));
+    ck_assert_str_eq(e.id, "1");
+    ck_assert_str_eq(e.fail_id, "1");
+    ck_assert_int_eq(e.fail_class, FETCH_HTTP_STATUS);
+    ck_assert_uint_eq(e.fail_count, 1);
+    ck_assert_int_eq(e.expires_at, expires0[2]);
+    entry_clear(&e);
+
+    ck_assert_str_eq(query_now("a.test", 0), "OK secure match=mx2.a.test servername=hostname");
+    ck_assert_str_eq(query_now("b.test", 0), "OK secure match=mx.b.test servername=hostname");
+    ck_assert_str_eq(query_now("c.test", 0), "OK secure match=mx.c.test servername=hostname");
+    ck_assert_str_eq(query_now("d.test", 0), "OK secure match=mx.d.test servername=hostname");
+    harness_settle();
+    ck_assert_uint_eq(fake_https_calls(host_name("c.test")), 2); /* the failed id: not again */
+    harness_close();
+}
+END_TEST
+
 /* A refresh that fails is retried fail_backoff (5 min) later, to the
  * second, while the cached policy is served; the retry succeeds. */
 START_TEST(test_refresh_failure_retry)
@@ -286,6 +386,7 @@ Suite *refresh_suite(void)
     TCase *tc = tcase_create("refresh");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_refresh_success);
+    tcase_add_test(tc, test_refresh_four_domains);
     tcase_add_test(tc, test_refresh_failure_retry);
     tcase_add_test(tc, test_refresh_expiry);
     tcase_add_test(tc, test_refresh_jitter_bounds);
