@@ -15,12 +15,14 @@
 #include <stdlib.h>
 
 Suite *fetch_suite(void);
+Suite *lookup_suite(void);
 Suite *refresh_suite(void);
 Suite *smap_suite(void);
 
 int main(void)
 {
     SRunner *sr = srunner_create(fetch_suite());
+    srunner_add_suite(sr, lookup_suite());
     srunner_add_suite(sr, refresh_suite());
     srunner_add_suite(sr, smap_suite());
     srunner_run_all(sr, CK_NORMAL);

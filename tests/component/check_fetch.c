@@ -617,6 +617,212 @@ START_TEST(test_failure_keeps_cached_policy)
 }
 END_TEST
 
+/* When a slot frees, the zones with queued jobs take turns (round robin),
+ * first come first served within a zone. */
+START_TEST(test_queue_zones_take_turns)
+{
+    struct query run, q[4];
+    static const char *const doms[] = {"x1.z1.test", "x2.z1.test", "y1.z2.test", "x3.z1.test"};
+    harness_set("max_fetches", "1");
+    harness_open(0);
+    fake_dns_txt1(txt_name("run.test"), "v=STSv1; id=1", FAKE_HOLD);
+    query_start(&run, "run.test");
+    for (int i = 0; i < 4; i++) {
+        fake_dns_txt1(txt_name(doms[i]), "v=STSv1; id=1", FAKE_HOLD);
+        query_start(&q[i], doms[i]);
+    }
+    ck_assert_uint_eq(fetch_queued(H.fetch), 4);
+    /* Each release ends one job; the next to start shows by its TXT lookup. */
+    const char *order[] = {"x1.z1.test", "y1.z2.test", "x2.z1.test", "x3.z1.test"};
+    const char *prev = "run.test";
+    for (int k = 0; k < 4; k++) {
+        fake_dns_txt(txt_name(prev), DNS_NODATA, NULL, FAKE_AT_ONCE);
+        fake_dns_release(FAKE_DNS_TXT, txt_name(prev));
+        harness_settle();
+        for (int i = 0; i < 4; i++) {
+            bool asked = fake_dns_calls(FAKE_DNS_TXT, txt_name(doms[i])) == 1;
+            bool should = false;
+            for (int m = 0; m <= k; m++)
+                should |= strcmp(order[m], doms[i]) == 0;
+            ck_assert_msg(asked == should, "after %d releases: %s asked %d", k + 1, doms[i], asked);
+        }
+        prev = order[k];
+    }
+    harness_close();
+}
+END_TEST
+
+/* Hundreds of jobs and zones at once: the tables grow, every query is
+ * answered. */
+START_TEST(test_many_jobs)
+{
+    enum { N = 300 };
+    static struct query q[N];
+    char name[64];
+    harness_set("max_fetches", "512");
+    harness_open(0);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "d%d.z%d.test", i, i);
+        world_policy(name, "1", "enforce", "mx.test", 86400);
+        fake_dns_txt1(txt_name(name), "v=STSv1; id=1", FAKE_AFTER_TURNS(2));
+        query_start(&q[i], name);
+    }
+    ck_assert_uint_eq(fetch_active(H.fetch), N);
+    harness_settle();
+    for (int i = 0; i < N; i++)
+        ck_assert_str_eq(q[i].reply, "OK secure match=mx.test servername=hostname");
+    ck_assert_uint_eq(fetch_active(H.fetch), 0);
+    harness_close();
+}
+END_TEST
+
+/* An operator's refresh ("mtastsd-ctl refresh") fetches even an id that
+ * failed within the back-off; a query's job it joins is upgraded too. */
+static int operator_calls;
+static enum fetch_class operator_cls;
+
+static void operator_cb(void *arg, const struct fetch_result *r)
+{
+    (void)arg;
+    operator_calls++;
+    operator_cls = r->cls;
+}
+
+START_TEST(test_operator_refresh_ignores_backoff)
+{
+    harness_open(0);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    fake_https_set(host_name("a.test"), HTTPS_ERR_CONNECT, 0, NULL, FAKE_AT_ONCE);
+    ck_assert_str_eq(query_now("a.test", 1000), "NOTFOUND ");
+    fake_https_policy(host_name("a.test"), policy_body("enforce", "mx.a.test", 86400));
+    harness_advance(10 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), "NOTFOUND "); /* back-off */
+    ck_assert_uint_eq(fake_https_calls(host_name("a.test")), 1);
+    (void)fetch_request_operator(H.fetch, "a.test", operator_cb, NULL);
+    harness_settle();
+    ck_assert_int_eq(operator_calls, 1);
+    ck_assert_int_eq(operator_cls, FETCH_OK);
+    ck_assert_uint_eq(fake_https_calls(host_name("a.test")), 2);
+    ck_assert_str_eq(query_now("a.test", 0), SECURE_A);
+    harness_close();
+}
+END_TEST
+
+/* A refresh that joins a query's job (still at its TXT step) makes it a
+ * refresh: it fetches whatever the TXT record says. */
+START_TEST(test_refresh_joins_query_job)
+{
+    harness_set("recheck_interval", "0");
+    harness_open(0);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    harness_advance(1000);
+    fake_dns_txt1(txt_name("a.test"), "v=STSv1; id=1", FAKE_HOLD);
+    ck_assert_str_eq(query_now("a.test", 0), SECURE_A); /* revalidation job: TXT held */
+    ck_assert(fetch_in_progress(H.fetch, "a.test"));
+    (void)fetch_request(H.fetch, "a.test", true, NULL, NULL);
+    fake_dns_release(FAKE_DNS_TXT, txt_name("a.test"));
+    harness_settle();
+    ck_assert_uint_eq(fake_https_calls(host_name("a.test")), 2); /* fetched: a refresh */
+    ck_assert_uint_eq(stats.refresh_ok, 1);
+    harness_close();
+}
+END_TEST
+
+/* Each way a fetch can fail is recorded under its class, the failed id
+ * noted, and the query answered as without a policy. */
+static const struct {
+    const char *what;
+    enum dns_status addr;
+    enum https_status st;
+    long code;
+    const char *body;
+    enum fetch_class cls;
+} fail_rows[] = {
+    {"no address", DNS_NODATA, HTTPS_OK, 200, "", FETCH_NO_ADDRESS},
+    {"address lookup fails", DNS_TEMPFAIL, HTTPS_OK, 200, "", FETCH_NO_ADDRESS},
+    {"connect", DNS_OK, HTTPS_ERR_CONNECT, 0, NULL, FETCH_CONNECT},
+    {"tls", DNS_OK, HTTPS_ERR_TLS, 0, NULL, FETCH_TLS},
+    {"certificate", DNS_OK, HTTPS_ERR_CERT, 0, NULL, FETCH_CERT},
+    {"redirect", DNS_OK, HTTPS_ERR_REDIRECT, 301, NULL, FETCH_REDIRECT},
+    {"status", DNS_OK, HTTPS_ERR_STATUS, 500, NULL, FETCH_HTTP_STATUS},
+    {"media type", DNS_OK, HTTPS_ERR_MEDIA_TYPE, 200, NULL, FETCH_MEDIA_TYPE},
+    {"too large", DNS_OK, HTTPS_ERR_TOO_LARGE, 200, NULL, FETCH_TOO_LARGE},
+    {"timeout", DNS_OK, HTTPS_ERR_TIMEOUT, 0, NULL, FETCH_TIMEOUT},
+    {"other", DNS_OK, HTTPS_ERR_OTHER, 0, NULL, FETCH_HTTPS_OTHER},
+    {"invalid policy", DNS_OK, HTTPS_OK, 200, "version: STSv1\nmode: enforce\n", FETCH_PARSE},
+};
+
+START_TEST(test_fetch_failure_classes)
+{
+    harness_open(0);
+    world_policy("a.test", "7", "enforce", "mx.a.test", 86400);
+    static const char *const addr[] = {"192.0.2.1", NULL};
+    fake_dns_addr(host_name("a.test"), fail_rows[_i].addr,
+                  fail_rows[_i].addr == DNS_OK ? addr : NULL, FAKE_AT_ONCE);
+    fake_https_set(host_name("a.test"), fail_rows[_i].st, fail_rows[_i].code, fail_rows[_i].body,
+                   FAKE_AT_ONCE);
+    ck_assert_str_eq(query_now("a.test", 1000), "NOTFOUND ");
+    ck_assert_uint_eq(stats.fetches[fail_rows[_i].cls], 1);
+    struct entry e;
+    ck_assert(cached("a.test", &e));
+    ck_assert_str_eq(e.fail_id, "7");
+    ck_assert_int_eq(e.fail_class, fail_rows[_i].cls);
+    ck_assert_ptr_null(e.policy);
+    entry_clear(&e);
+    char line[64];
+    snprintf(line, sizeof(line), "fetch a.test: %s", fetch_class_name(fail_rows[_i].cls));
+    ck_assert_uint_eq(harness_log_count(line), 1);
+    harness_close();
+}
+END_TEST
+
+/* TXT answers that publish no usable policy: nothing, several v=STSv1
+ * records, an invalid one -> a negative entry (no HTTPS). */
+START_TEST(test_txt_without_policy)
+{
+    static const char *const several[] = {"v=STSv1; id=1", "v=STSv1; id=2", NULL};
+    static const char *const invalid[] = {"v=STSv1; id=", NULL};
+    static const char *const other[] = {"v=spf1 -all", NULL};
+    harness_open(0);
+    fake_dns_txt(txt_name("m.test"), DNS_OK, several, FAKE_AT_ONCE);
+    fake_dns_txt(txt_name("i.test"), DNS_OK, invalid, FAKE_AT_ONCE);
+    fake_dns_txt(txt_name("o.test"), DNS_OK, other, FAKE_AT_ONCE);
+    ck_assert_str_eq(query_now("m.test", 1000), "NOTFOUND ");
+    ck_assert_str_eq(query_now("i.test", 1000), "NOTFOUND ");
+    ck_assert_str_eq(query_now("o.test", 1000), "NOTFOUND ");
+    ck_assert_uint_eq(stats.fetches[FETCH_NO_RECORD], 3);
+    struct entry e;
+    ck_assert(cached("m.test", &e));
+    ck_assert_int_gt(e.negative_until, harness_now());
+    entry_clear(&e);
+    harness_close();
+}
+END_TEST
+
+/* Refreshes that keep failing while the policy is valid: a warning from
+ * the second failure on (RFC 8461 section 10.2), fail_count counted. */
+START_TEST(test_refresh_failures_warn)
+{
+    harness_open(0);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    fake_https_set(host_name("a.test"), HTTPS_ERR_CONNECT, 0, NULL, FAKE_AT_ONCE);
+    for (int k = 0; k < 2; k++) {
+        (void)fetch_request(H.fetch, "a.test", true, NULL, NULL);
+        harness_settle();
+        harness_advance(300 * 1000); /* past the back-off */
+    }
+    struct entry e;
+    ck_assert(cached("a.test", &e));
+    ck_assert_uint_eq(e.fail_count, 2);
+    entry_clear(&e);
+    ck_assert_uint_eq(harness_log_count("refresh a.test: 2 refreshes in a row failed"), 1);
+    ck_assert_uint_eq(stats.refresh_failed, 2);
+    harness_close();
+}
+END_TEST
+
 Suite *fetch_suite(void);
 
 Suite *fetch_suite(void)
@@ -646,6 +852,14 @@ Suite *fetch_suite(void)
     tcase_add_test(tc, test_zone_fairness);
     tcase_add_test(tc, test_dns_tempfail);
     tcase_add_test(tc, test_failure_keeps_cached_policy);
+    tcase_add_test(tc, test_queue_zones_take_turns);
+    tcase_add_test(tc, test_many_jobs);
+    tcase_add_test(tc, test_operator_refresh_ignores_backoff);
+    tcase_add_test(tc, test_refresh_joins_query_job);
+    tcase_add_loop_test(tc, test_fetch_failure_classes, 0,
+                        (int)(sizeof(fail_rows) / sizeof(fail_rows[0])));
+    tcase_add_test(tc, test_txt_without_policy);
+    tcase_add_test(tc, test_refresh_failures_warn);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -318,6 +318,173 @@ START_TEST(test_protocol_errors)
 }
 END_TEST
 
+/* A request that is not "<map> <key>" gets PERM and the connection is
+ * closed. */
+START_TEST(test_malformed_request)
+{
+    char r[2][128];
+    harness_open(HARNESS_SMAP);
+    int fd = client_connect();
+    client_send(fd, "mtasts");
+    harness_settle();
+    ck_assert_uint_eq(client_read(fd, r, 2), 1);
+    ck_assert_str_eq(r[0], "PERM malformed request (expected \"<map> <key>\")");
+    ck_assert(client_eof(fd));
+    close(fd);
+    harness_close();
+}
+END_TEST
+
+/* Back-pressure: while a request waits for its lookup, the client's further
+ * input is read only up to one frame; then reading stops until the answer.
+ * Everything is answered, in order, afterwards. */
+START_TEST(test_input_backpressure)
+{
+    harness_open(HARNESS_SMAP);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    fake_https_set(host_name("a.test"), HTTPS_OK, 200, policy_body("enforce", "mx.a.test", 86400),
+                   FAKE_HOLD);
+    int fd = client_connect();
+    client_send(fd, "mtasts a.test");
+    harness_settle();
+    static char req[60000];
+    size_t n = 0;
+    int k = 0;
+    while (n + 64 < sizeof(req)) {
+        n += netstring_encode(req + n, sizeof(req) - n, "mtasts [192.0.2.1]", 18);
+        k++;
+    }
+    client_send_raw(fd, req, n);
+    harness_turns(50);
+    ck_assert_uint_le(smap_buffered(H.smap), SMAP_REQUEST_MAX + 64 + 4096);
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_NOTFOUND], 0);
+    fake_https_release(host_name("a.test"));
+    static char r[3000][128];
+    size_t got = 0;
+    for (int round = 0; round < 400 && got < (size_t)k + 1; round++) {
+        harness_turns(1);
+        got += client_read(fd, r + got, 3000 - got);
+    }
+    ck_assert_uint_eq(got, (size_t)k + 1);
+    ck_assert_str_eq(r[0], SECURE_A);
+    ck_assert_str_eq(r[k], "NOTFOUND ");
+    close(fd);
+    harness_close();
+}
+END_TEST
+
+/* With request_timeout longer than idle_timeout, an incomplete request is
+ * closed at idle_timeout without input (connections_slow). */
+START_TEST(test_idle_with_partial_request)
+{
+    harness_set("idle_timeout", "10s");
+    harness_set("request_timeout", "1h");
+    harness_open(HARNESS_SMAP);
+    int fd = client_connect();
+    client_send_raw(fd, "30:mtasts", 9);
+    harness_advance(9999);
+    ck_assert(!client_eof(fd));
+    harness_advance(1);
+    ck_assert(client_eof(fd));
+    ck_assert_uint_eq(stats.connections_slow, 1);
+    close(fd);
+    harness_close();
+}
+END_TEST
+
+/* At the limit, a connection with an incomplete request is shed before an
+ * idle one, once it has held its slot for SMAP_SHED_MIN_AGE_MS. */
+START_TEST(test_shed_partial_first)
+{
+    harness_set("max_connections", "2");
+    harness_open(HARNESS_SMAP);
+    int idle = client_connect();
+    harness_advance(500);
+    int partial = client_connect();
+    client_send_raw(partial, "30:mtasts", 9);
+    harness_advance(1000);
+    int fresh = client_connect();
+    harness_settle();
+    ck_assert(client_eof(partial));
+    ck_assert(!client_eof(idle));
+    ck_assert(!client_eof(fresh));
+    ck_assert_uint_eq(stats.connections_shed, 1);
+    ck_assert_uint_eq(harness_log_count("with an incomplete request for 1.0 s"), 1);
+    close(idle);
+    close(partial);
+    close(fresh);
+    harness_close();
+}
+END_TEST
+
+/* Every slot busy with a lookup: nothing may be shed, the newcomer is
+ * refused and accepting pauses; it resumes when a slot frees, or when
+ * max_connections is raised by a reload. */
+START_TEST(test_limit_pause_and_reload)
+{
+    harness_set("max_connections", "2");
+    harness_open(HARNESS_SMAP);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    fake_https_set(host_name("a.test"), HTTPS_OK, 200, policy_body("enforce", "mx.a.test", 86400),
+                   FAKE_HOLD);
+    int c1 = client_connect(), c2 = client_connect();
+    client_send(c1, "mtasts a.test");
+    client_send(c2, "mtasts a.test");
+    harness_advance(2000);
+    int c3 = client_connect();
+    harness_settle();
+    ck_assert(client_eof(c3));
+    ck_assert_uint_eq(stats.connections_rejected, 1);
+    harness_advance(3000); /* the limit timer looks again: still nothing to shed */
+    harness_set("max_connections", "3");
+    harness_reconfigure();
+    int c4 = client_connect();
+    harness_settle();
+    ck_assert(!client_eof(c4));
+    ck_assert_uint_eq(smap_connections(H.smap), 3);
+    close(c1);
+    close(c2);
+    close(c3);
+    close(c4);
+    harness_close();
+}
+END_TEST
+
+/* A large reply (mtasts-tlsrpt of a big policy) goes out whole; the big
+ * output buffer is given back once drained. */
+START_TEST(test_large_reply)
+{
+    char mx[4096] = "";
+    size_t used = 0;
+    for (int i = 0; i < 100; i++)
+        used +=
+            (size_t)snprintf(mx + used, sizeof(mx) - used, "%smx%02d.big.test", i ? " " : "", i);
+    harness_open(HARNESS_SMAP);
+    world_policy("big.test", "1", "enforce", mx, 86400);
+    int fd = client_connect();
+    client_send(fd, "mtasts-tlsrpt big.test");
+    harness_settle();
+    char buf[16384];
+    size_t got = 0;
+    for (int round = 0; round < 20; round++) {
+        ssize_t r = recv(fd, buf + got, sizeof(buf) - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+        harness_turns(1);
+    }
+    const char *payload;
+    size_t plen, consumed;
+    ck_assert_int_eq(netstring_decode(buf, got, REPLY_MAX, &payload, &plen, &consumed),
+                     NETSTRING_OK);
+    ck_assert_uint_eq(consumed, got);
+    ck_assert_uint_gt(plen, 4096);
+    ck_assert(strstr(payload, "policy_string = mx: mx99.big.test") != NULL);
+    ck_assert_uint_lt(smap_buffered(H.smap), 4096 + 1024);
+    close(fd);
+    harness_close();
+}
+END_TEST
+
 Suite *smap_suite(void);
 
 Suite *smap_suite(void)
@@ -332,6 +499,12 @@ Suite *smap_suite(void)
     tcase_add_test(tc, test_max_connections_shed);
     tcase_add_test(tc, test_client_leaves_mid_lookup);
     tcase_add_test(tc, test_protocol_errors);
+    tcase_add_test(tc, test_malformed_request);
+    tcase_add_test(tc, test_input_backpressure);
+    tcase_add_test(tc, test_idle_with_partial_request);
+    tcase_add_test(tc, test_shed_partial_first);
+    tcase_add_test(tc, test_limit_pause_and_reload);
+    tcase_add_test(tc, test_large_reply);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -19,9 +19,11 @@
 #include "netstring.h"
 #include "params.h"
 #include "stats.h"
+#include "sts_policy.h"
 
 struct harness H;
 int query_seq;
+static int harness_stderr = -1; /* the real stderr while the log is captured */
 
 void harness_set(const char *key, const char *value)
 {
@@ -33,9 +35,19 @@ void harness_set(const char *key, const char *value)
 
 void harness_open(unsigned flags)
 {
-    char err[512];
+    char err[512], path[128];
     const char *lvl = getenv("COMPONENT_LOG");
-    enum log_level level = LOG_LEVEL_ERROR;
+    enum log_level level = LOG_LEVEL_INFO;
+    snprintf(H.dir, sizeof(H.dir), "/tmp/mtastsd-component.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(H.dir));
+    /* The modules log to stderr: capture it for harness_log_count(). */
+    snprintf(path, sizeof(path), "%s/log", H.dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_int_ge(fd, 0);
+    fflush(stderr);
+    harness_stderr = dup(2);
+    ck_assert_int_eq(dup2(fd, 2), 2);
+    close(fd);
     log_open("component", true);
     if (lvl != NULL)
         ck_assert(log_level_parse(lvl, &level));
@@ -46,8 +58,6 @@ void harness_open(unsigned flags)
     memset(&stats, 0, sizeof(stats));
     H.base = event_base_new();
     ck_assert_ptr_nonnull(H.base);
-    snprintf(H.dir, sizeof(H.dir), "/tmp/mtastsd-component.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(H.dir));
     H.cache = cache_open(H.dir, H.cfg->cache_max_size, err, sizeof(err));
     ck_assert_msg(H.cache != NULL, "cache_open: %s", err);
     H.dns = dns_new(H.base, "", 1000, err, sizeof(err));
@@ -102,6 +112,14 @@ void harness_close(void)
     config_free(H.cfg);
     fake_dns_reset();
     fake_https_reset();
+    fflush(stderr);
+    if (getenv("COMPONENT_LOG") != NULL) { /* show what was logged */
+        snprintf(cmd, sizeof(cmd), "cat '%s/log' >&%d", H.dir, harness_stderr);
+        (void)system(cmd);
+    }
+    dup2(harness_stderr, 2);
+    close(harness_stderr);
+    harness_stderr = -1;
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", H.dir);
     ck_assert_int_eq(system(cmd), 0);
     memset(&H, 0, sizeof(H));
@@ -132,16 +150,30 @@ int64_t harness_now(void)
     return clock_wall();
 }
 
+unsigned harness_log_count(const char *needle)
+{
+    char path[128], line[4096];
+    unsigned n = 0;
+    fflush(stderr);
+    snprintf(path, sizeof(path), "%s/log", H.dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
 const char *policy_body(const char *mode, const char *mx, unsigned max_age)
 {
-    static char buf[4096];
+    static char buf[STS_POLICY_MAX + 1], copy[STS_POLICY_MAX + 1];
     size_t n = (size_t)snprintf(buf, sizeof(buf), "version: STSv1\nmode: %s\n", mode);
-    char copy[2048];
     snprintf(copy, sizeof(copy), "%s", mx);
     char *save = NULL;
     for (char *m = strtok_r(copy, " ", &save); m != NULL; m = strtok_r(NULL, " ", &save))
         n += (size_t)snprintf(buf + n, sizeof(buf) - n, "mx: %s\n", m);
-    snprintf(buf + n, sizeof(buf) - n, "max_age: %u\n", max_age);
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "max_age: %u\n", max_age);
+    ck_assert_uint_lt(n, sizeof(buf) - 1); /* not cut */
     return buf;
 }
 

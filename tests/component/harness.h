@@ -16,6 +16,8 @@
  *                              the fake clock must then hold no timer: a
  *                              timer its owner did not free is a leak.
  *
+ * Log: what the modules log is captured (harness_log_count()).
+ *
  * Time: nothing happens until the test runs the loop.  harness_turns(n)
  * runs n turns of the event loop (without waiting); harness_advance(ms)
  * moves fake time on by ms, firing every timer due on the way at its
@@ -78,6 +80,10 @@ void harness_turns(int n);
 void harness_settle(void);
 void harness_advance(int64_t ms);
 int64_t harness_now(void); /* clock_wall() */
+/* Lines logged so far that contain needle.  The modules' log (stderr, at
+ * info, or COMPONENT_LOG's level) is captured in the world's directory and
+ * shown on the real stderr at harness_close() when COMPONENT_LOG is set. */
+unsigned harness_log_count(const char *needle);
 
 /* The policy body "version: STSv1 / mode / mx... / max_age"; mx is
  * space-separated.  Returns a static buffer. */

@@ -10,6 +10,7 @@ TESTS += tests/component/check_component
 tests_component_check_component_SOURCES = \
 	tests/component/check_component.c \
 	tests/component/check_fetch.c \
+	tests/component/check_lookup.c \
 	tests/component/check_refresh.c \
 	tests/component/check_smap.c \
 	tests/component/harness.c tests/component/harness.h \
