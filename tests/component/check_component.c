@@ -14,6 +14,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+Suite *fakes_suite(void);
 Suite *fetch_suite(void);
 Suite *lookup_suite(void);
 Suite *refresh_suite(void);
@@ -21,7 +22,8 @@ Suite *smap_suite(void);
 
 int main(void)
 {
-    SRunner *sr = srunner_create(fetch_suite());
+    SRunner *sr = srunner_create(fakes_suite());
+    srunner_add_suite(sr, fetch_suite());
     srunner_add_suite(sr, lookup_suite());
     srunner_add_suite(sr, refresh_suite());
     srunner_add_suite(sr, smap_suite());

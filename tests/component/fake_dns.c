@@ -15,10 +15,12 @@
 
 struct fake_dns_script {
     enum fake_dns_kind kind;
+    uint16_t type; /* FAKE_DNS_SEC */
     char name[DNS_MAX_TXT];
     enum dns_status st;
     char *rec[FAKE_DNS_MAX_RECORDS];
     size_t n;
+    struct dns_sec_result sec; /* FAKE_DNS_SEC */
     struct fake_timing when;
     bool scripted; /* false: only counts the lookups of a name nobody scripted */
     unsigned calls;
@@ -39,9 +41,11 @@ static struct dns *fake_dns_live; /* the resolver dns_new() made last */
 struct dns_query {
     struct dns *d;
     enum fake_dns_kind kind;
+    uint16_t type;
     char name[DNS_MAX_TXT];
     dns_txt_cb txt_cb;
     dns_addr_cb addr_cb;
+    dns_sec_cb sec_cb;
     void *arg;
     bool delivering;
     struct fake_later *later;
@@ -56,22 +60,29 @@ static void fake_dns_name(const char *in, char *out, size_t outsz)
         out[--len] = '\0';
 }
 
-static struct fake_dns_script *fake_dns_find(enum fake_dns_kind kind, const char *name, bool make)
+static struct fake_dns_script *fake_dns_find_type(enum fake_dns_kind kind, uint16_t type,
+                                                  const char *name, bool make)
 {
     char n[DNS_MAX_TXT];
     fake_dns_name(name, n, sizeof(n));
     struct fake_dns_script *s;
     LIST_FOREACH(s, &fake_dns_scripts, link)
-        if (s->kind == kind && strcmp(s->name, n) == 0)
+        if (s->kind == kind && s->type == type && strcmp(s->name, n) == 0)
             return s;
     if (!make)
         return NULL;
     s = xcalloc(1, sizeof(*s));
     s->kind = kind;
+    s->type = type;
     snprintf(s->name, sizeof(s->name), "%s", n);
     s->st = DNS_NODATA;
     LIST_INSERT_HEAD(&fake_dns_scripts, s, link);
     return s;
+}
+
+static struct fake_dns_script *fake_dns_find(enum fake_dns_kind kind, const char *name, bool make)
+{
+    return fake_dns_find_type(kind, 0, name, make);
 }
 
 static void fake_dns_set(enum fake_dns_kind kind, const char *name, enum dns_status st,
@@ -112,10 +123,60 @@ static void fake_dns_query_free(struct dns_query *q)
     free(q);
 }
 
+void fake_dns_sec(const char *name, uint16_t type, const struct dns_sec_result *r,
+                  struct fake_timing when)
+{
+    struct fake_dns_script *s = fake_dns_find_type(FAKE_DNS_SEC, type, name, true);
+    s->sec = *r;
+    s->when = when;
+    s->scripted = true;
+}
+
+unsigned fake_dns_sec_calls(const char *name, uint16_t type)
+{
+    const struct fake_dns_script *s = fake_dns_find_type(FAKE_DNS_SEC, type, name, false);
+    return s != NULL ? s->calls : 0;
+}
+
+/* A DNSSEC-aware answer, taken from the script as it is now. */
+static void fake_dns_deliver_sec(struct dns_query *q)
+{
+    const struct fake_dns_script *s = fake_dns_find_type(FAKE_DNS_SEC, q->type, q->name, false);
+    struct dns_sec_result r;
+    char absolute[DNS_MAX_TXT + 2];
+    memset(&r, 0, sizeof(r));
+    if (s != NULL && s->scripted) {
+        r = s->sec;
+        r.detail = r.detail != NULL ? r.detail : dns_status_name(r.st);
+    } else {
+        r.st = DNS_NODATA;
+        r.detail = "no script";
+    }
+    if (r.st == DNS_TEMPFAIL) { /* as dns.h says */
+        r.ad = false;
+        r.ttl = 0;
+        r.nxdomain = false;
+    }
+    if (r.st != DNS_OK)
+        r.n = 0;
+    snprintf(absolute, sizeof(absolute), "%s.", strcmp(q->name, ".") == 0 ? "" : q->name);
+    r.name = absolute;
+    r.cname = r.cname != NULL ? r.cname : q->name;
+    q->sec_cb(q->arg, &r);
+}
+
 /* The answer, taken from the script as it is now. */
 static void fake_dns_deliver(void *arg)
 {
     struct dns_query *q = arg;
+    if (q->kind == FAKE_DNS_SEC) {
+        LIST_REMOVE(q, link);
+        fake_dns_open--;
+        q->delivering = true;
+        fake_dns_deliver_sec(q);
+        fake_dns_query_free(q);
+        return;
+    }
     const struct fake_dns_script *s = fake_dns_find(q->kind, q->name, false);
     if (s != NULL && !s->scripted)
         s = NULL;
@@ -151,12 +212,15 @@ static void fake_dns_deliver(void *arg)
     fake_dns_query_free(q);
 }
 
-static struct dns_query *fake_dns_start(struct dns *d, enum fake_dns_kind kind, const char *name,
-                                        dns_txt_cb txt_cb, dns_addr_cb addr_cb, void *arg)
+static struct dns_query *fake_dns_start(struct dns *d, enum fake_dns_kind kind, uint16_t type,
+                                        const char *name, dns_txt_cb txt_cb, dns_addr_cb addr_cb,
+                                        dns_sec_cb sec_cb, void *arg)
 {
     struct dns_query *q = xcalloc(1, sizeof(*q));
     q->d = d;
     q->kind = kind;
+    q->type = type;
+    q->sec_cb = sec_cb;
     fake_dns_name(name, q->name, sizeof(q->name));
     q->txt_cb = txt_cb;
     q->addr_cb = addr_cb;
@@ -164,7 +228,7 @@ static struct dns_query *fake_dns_start(struct dns *d, enum fake_dns_kind kind, 
     LIST_INSERT_HEAD(&d->queries, q, link);
     fake_dns_open++;
     fake_dns_total++;
-    struct fake_dns_script *s = fake_dns_find(kind, name, true);
+    struct fake_dns_script *s = fake_dns_find_type(kind, type, name, true);
     s->calls++;
     q->later = fake_later_new(d->base, s->scripted ? s->when : FAKE_AT_ONCE, fake_dns_deliver, q);
     return q;
@@ -258,12 +322,36 @@ bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *e
 
 struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
 {
-    return fake_dns_start(d, FAKE_DNS_TXT, name, cb, NULL, arg);
+    return fake_dns_start(d, FAKE_DNS_TXT, 0, name, cb, NULL, NULL, arg);
 }
 
 struct dns_query *dns_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg)
 {
-    return fake_dns_start(d, FAKE_DNS_ADDR, host, NULL, cb, arg);
+    return fake_dns_start(d, FAKE_DNS_ADDR, 0, host, NULL, cb, NULL, arg);
+}
+
+struct dns_query *dns_query_sec(struct dns *d, const char *name, uint16_t type, dns_sec_cb cb,
+                                void *arg)
+{
+    return fake_dns_start(d, FAKE_DNS_SEC, type, name != NULL && name[0] ? name : ".", NULL, NULL,
+                          cb, arg);
+}
+
+struct dns_query *dns_mx_sec(struct dns *d, const char *domain, dns_sec_cb cb, void *arg)
+{
+    return dns_query_sec(d, domain, DNSMSG_T_MX, cb, arg);
+}
+
+struct dns_query *dns_tlsa(struct dns *d, const char *host, unsigned port, dns_sec_cb cb, void *arg)
+{
+    char name[DNS_MAX_TXT];
+    snprintf(name, sizeof(name), "_%u._tcp.%s", port, host);
+    return dns_query_sec(d, name, DNSMSG_T_TLSA, cb, arg);
+}
+
+struct dns_query *dns_addr_sec(struct dns *d, const char *host, dns_sec_cb cb, void *arg)
+{
+    return dns_query_sec(d, host, FAKE_DNS_T_ADDR, cb, arg);
 }
 
 void dns_cancel(struct dns_query *q)

@@ -9,6 +9,7 @@ check_PROGRAMS += tests/component/check_component
 TESTS += tests/component/check_component
 tests_component_check_component_SOURCES = \
 	tests/component/check_component.c \
+	tests/component/check_fakes.c \
 	tests/component/check_fetch.c \
 	tests/component/check_lookup.c \
 	tests/component/check_refresh.c \
