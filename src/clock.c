@@ -18,6 +18,7 @@ struct clock_timer {
     struct event *ev;
     clock_timer_fn fn;
     void *arg;
+    bool armed; /* mirrors evtimer_pending(), without asking libevent */
 };
 
 int64_t clock_wall(void)
@@ -37,6 +38,7 @@ static void clock_on_timer(evutil_socket_t fd, short what, void *arg)
     struct clock_timer *t = arg;
     (void)fd;
     (void)what;
+    t->armed = false;
     t->fn(t->arg);
 }
 
@@ -59,16 +61,22 @@ void clock_timer_add(struct clock_timer *t, int64_t ms)
         ms = 0;
     struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(t->ev, &tv);
+    t->armed = true;
 }
 
+/* Deleting a timer that is not armed is common (smap disarms its
+ * "not reading" timer after every complete write): free of libevent. */
 void clock_timer_del(struct clock_timer *t)
 {
+    if (!t->armed)
+        return;
     evtimer_del(t->ev);
+    t->armed = false;
 }
 
 bool clock_timer_pending(const struct clock_timer *t)
 {
-    return evtimer_pending(t->ev, NULL) != 0;
+    return t->armed;
 }
 
 void clock_timer_free(struct clock_timer *t)
