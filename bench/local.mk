@@ -12,9 +12,9 @@ bench_nullserver_SOURCES = bench/nullserver.c
 
 bench_cache_fill_SOURCES = bench/cache-fill.c src/cache.c src/cache.h src/entry.c src/entry.h \
 	src/sts_policy.c src/sts_policy.h src/domain.c src/domain.h src/xalloc.c src/xalloc.h \
-	src/log.c src/log.h
-bench_cache_fill_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS)
-bench_cache_fill_LDADD = $(LMDB_LIBS) $(IDN2_LIBS)
+	src/log.c src/log.h src/clock.c src/clock.h
+bench_cache_fill_CFLAGS = $(AM_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS) $(LIBEVENT_CFLAGS)
+bench_cache_fill_LDADD = $(LMDB_LIBS) $(IDN2_LIBS) $(LIBEVENT_LIBS)
 
 # The cost of one cache read without sockets: the same cache code as
 # cache-fill and the daemon.

@@ -41,7 +41,7 @@
  *     whose page 0 carries LMDB's magic but that is shorter than two pages
  *     was cut before its second meta page;
  *   - before every transaction (cache_intact(), the first thing
- *     txn_begin() and cache_get() do, before mdb_txn_begin/renew read the
+ *     cache_txn_begin() and cache_get() do, before mdb_txn_begin/renew read the
  *     meta page): lseek(SEEK_END) on our own descriptors of both files;
  *     cache.mdb must hold data_need bytes (what the meta page said after
  *     our last commit; it never shrinks) and cache.mdb-lock what LMDB
@@ -94,7 +94,7 @@
  * one transaction, so one commit and one sync, all or nothing.  The
  * batch is encoded up front into one buffer; a write step that meets
  * MDB_MAP_FULL is aborted whole and run again after the map grew (or
- * after make_room()), so a batch is never half stored.
+ * after cache_make_room()), so a batch is never half stored.
  *
  * Ownership: the handle owns the environment; cache_get() hands the caller
  * a decoded entry (caller calls entry_clear()).  The handle belongs to the
@@ -130,6 +130,7 @@
 #include <lmdb.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -154,7 +155,7 @@
 #define CACHE_META_MAGIC_AT    16                   /* offsets in page 0 of an LMDB file */
 #define CACHE_META_PSIZE_AT    40
 
-/* txn_begin() when the cache is damaged and could not be replaced (not an
+/* cache_txn_begin() when the cache is damaged and could not be replaced (not an
  * LMDB or errno value): the reason was logged when it happened. */
 #define CACHE_RC_UNUSABLE (-1)
 
@@ -210,22 +211,22 @@ static void cache_atfork_register(void)
     (void)pthread_atfork(NULL, NULL, cache_atfork_child);
 }
 
-/* A write step run inside write_txn(); it must be safe to repeat. */
+/* A write step run inside cache_write_txn(); it must be safe to repeat. */
 typedef int (*cache_write_fn)(struct cache *c, MDB_txn *txn, void *arg);
 
-static uint64_t round_down(uint64_t v, uint64_t page)
+static uint64_t cache_round_down(uint64_t v, uint64_t page)
 {
     return v - v % page;
 }
 
-static uint64_t round_up(uint64_t v, uint64_t page)
+static uint64_t cache_round_up(uint64_t v, uint64_t page)
 {
     uint64_t r = v % page;
     return r ? v + (page - r) : v;
 }
 
 /* Keys are policy domains: 1-DOMAIN_MAX printable, non-space bytes. */
-static bool key_valid(const void *key, size_t len)
+static bool cache_key_valid(const void *key, size_t len)
 {
     const unsigned char *p = key;
 
@@ -239,7 +240,7 @@ static bool key_valid(const void *key, size_t len)
 
 static bool cache_revive(struct cache *c);
 
-static bool usable(struct cache *c)
+static bool cache_usable(struct cache *c)
 {
     if (c == NULL)
         return false;
@@ -251,7 +252,7 @@ static bool usable(struct cache *c)
     return c->env != NULL || cache_revive(c);
 }
 
-static bool is_file_problem(int rc)
+static bool cache_is_file_problem(int rc)
 {
     return rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED ||
            rc == MDB_PAGE_NOTFOUND || rc == MDB_INCOMPATIBLE || rc == MDB_BAD_DBI ||
@@ -260,7 +261,7 @@ static bool is_file_problem(int rc)
 
 /* Damage LMDB itself reports while reading pages: the file is replaced
  * (cache_recover), as for a truncated one. */
-static bool is_damage(int rc)
+static bool cache_is_damage(int rc)
 {
     return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND;
 }
@@ -288,7 +289,7 @@ static const char *cache_strerror(const struct cache *c, int rc, char *note, siz
     return mdb_strerror(rc);
 }
 
-static void log_failure(const struct cache *c, const char *what, const char *domain, int rc)
+static void cache_log_failure(const struct cache *c, const char *what, const char *domain, int rc)
 {
     char note[DOMAIN_BUFSZ + 160];
     const char *msg;
@@ -298,11 +299,12 @@ static void log_failure(const struct cache *c, const char *what, const char *dom
     msg = cache_strerror(c, rc, note, sizeof note);
     log_error("cache %s: %s%s%s failed: %s%s%s", c->path, what, domain ? " " : "",
               domain ? domain : "", msg, note,
-              is_file_problem(rc) ? " (the file is damaged: stop mtastsd and move it aside)" : "");
+              cache_is_file_problem(rc) ? " (the file is damaged: stop mtastsd and move it aside)"
+                                        : "");
 }
 
 /* Re-read the map size LMDB actually uses. */
-static void map_refresh(struct cache *c)
+static void cache_map_refresh(struct cache *c)
 {
     MDB_envinfo info;
 
@@ -312,7 +314,7 @@ static void map_refresh(struct cache *c)
 
 /* Set the map size (no transaction may be open).  LMDB never maps less
  * than the file already uses, so a shrink request may leave it larger. */
-static bool map_set(struct cache *c, uint64_t size)
+static bool cache_map_set(struct cache *c, uint64_t size)
 {
     int rc;
 
@@ -324,22 +326,22 @@ static bool map_set(struct cache *c, uint64_t size)
                   mdb_strerror(rc));
         return false;
     }
-    map_refresh(c);
+    cache_map_refresh(c);
     return true;
 }
 
 /* Double the map, up to ceiling.  False if already there or on error. */
-static bool map_grow(struct cache *c, uint64_t ceiling)
+static bool cache_map_grow(struct cache *c, uint64_t ceiling)
 {
     uint64_t old = c->map_size;
     uint64_t want;
 
     if (old >= ceiling)
         return false;
-    want = old > ceiling / 2 ? ceiling : round_up(old * 2, c->page);
+    want = old > ceiling / 2 ? ceiling : cache_round_up(old * 2, c->page);
     if (want > ceiling)
         want = ceiling;
-    if (!map_set(c, want))
+    if (!cache_map_set(c, want))
         return false;
     log_info("cache %s: map grown from %" PRIu64 " to %" PRIu64 " KiB (cache_max_size %" PRIu64
              " KiB)",
@@ -348,10 +350,10 @@ static bool map_grow(struct cache *c, uint64_t ceiling)
 }
 
 /* After a deletion used the reserve: give it back to future deletions. */
-static void map_settle(struct cache *c)
+static void cache_map_settle(struct cache *c)
 {
     if (c->env != NULL && c->map_size > c->put_cap)
-        (void)map_set(c, c->put_cap);
+        (void)cache_map_set(c, c->put_cap);
 }
 
 /* ---- damage: checks and recovery ---- */
@@ -432,7 +434,7 @@ static void cache_committed(struct cache *c)
 }
 
 /* mdb_txn_begin() with recovery from MAP_RESIZED and READERS_FULL. */
-static int txn_begin_raw(struct cache *c, unsigned int flags, MDB_txn **txn)
+static int cache_txn_begin_raw(struct cache *c, unsigned int flags, MDB_txn **txn)
 {
     int rc = 0;
 
@@ -440,7 +442,7 @@ static int txn_begin_raw(struct cache *c, unsigned int flags, MDB_txn **txn)
         rc = mdb_txn_begin(c->env, NULL, flags, txn);
         if (rc == MDB_MAP_RESIZED) {
             uint64_t old = c->map_size;
-            if (!map_set(c, 0))
+            if (!cache_map_set(c, 0))
                 return rc;
             log_info("cache %s: map resized by another process, %" PRIu64 " -> %" PRIu64 " KiB",
                      c->path, old >> 10, c->map_size >> 10);
@@ -459,11 +461,11 @@ static int txn_begin_raw(struct cache *c, unsigned int flags, MDB_txn **txn)
 }
 
 /* Every transaction starts here: the size check first. */
-static int txn_begin(struct cache *c, unsigned int flags, MDB_txn **txn)
+static int cache_txn_begin(struct cache *c, unsigned int flags, MDB_txn **txn)
 {
     if (c->env == NULL || !cache_intact(c))
         return CACHE_RC_UNUSABLE;
-    return txn_begin_raw(c, flags, txn);
+    return cache_txn_begin_raw(c, flags, txn);
 }
 
 /*
@@ -474,7 +476,7 @@ static int txn_begin(struct cache *c, unsigned int flags, MDB_txn **txn)
  * LMDB status; fn's own non-zero status (e.g. MDB_NOTFOUND) is returned
  * as is.
  */
-static int write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn, void *arg)
+static int cache_write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn, void *arg)
 {
     int rc = 0;
     bool recovered = false;
@@ -482,7 +484,7 @@ static int write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn, void 
     for (int attempt = 0; attempt < CACHE_RETRIES; attempt++) {
         MDB_txn *txn;
 
-        rc = txn_begin(c, 0, &txn);
+        rc = cache_txn_begin(c, 0, &txn);
         if (rc != 0)
             return rc;
         rc = fn(c, txn, arg);
@@ -492,13 +494,13 @@ static int write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn, void 
             mdb_txn_abort(txn);
         if (rc == 0)
             cache_committed(c);
-        if (is_damage(rc) && !recovered) {
+        if (cache_is_damage(rc) && !recovered) {
             recovered = true;
             if (!cache_recover(c, mdb_strerror(rc), true))
                 return CACHE_RC_UNUSABLE;
             continue;
         }
-        if (rc != MDB_MAP_FULL || !map_grow(c, ceiling))
+        if (rc != MDB_MAP_FULL || !cache_map_grow(c, ceiling))
             return rc;
     }
     return rc;
@@ -506,9 +508,9 @@ static int write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn, void 
 
 /* ---- open / close ---- */
 
-static void open_fail(char *err, size_t errsz, const char *path, int rc)
+static void cache_open_fail(char *err, size_t errsz, const char *path, int rc)
 {
-    if (is_file_problem(rc))
+    if (cache_is_file_problem(rc))
         snprintf(err, errsz,
                  "cache %s is not a usable LMDB file (%s); stop mtastsd, move %s and %s-lock "
                  "aside, and start again with an empty cache",
@@ -653,14 +655,14 @@ static enum cache_env_status cache_env_open(struct cache *c, char *err, size_t e
         if ((uint64_t)st.st_size > initial)
             initial = (uint64_t)st.st_size;
     }
-    initial = round_up(initial, c->page);
+    initial = cache_round_up(initial, c->page);
     if (initial > c->put_cap)
         initial = c->put_cap;
 
     rc = mdb_env_create(&c->env);
     if (rc != 0) {
         c->env = NULL;
-        open_fail(err, errsz, c->path, rc);
+        cache_open_fail(err, errsz, c->path, rc);
         return CACHE_ENV_FAILED;
     }
     rc = mdb_env_set_maxreaders(c->env, CACHE_MAXREADERS);
@@ -673,7 +675,7 @@ static enum cache_env_status cache_env_open(struct cache *c, char *err, size_t e
         if (rc == MDB_INVALID && cache_cut_before_meta(c, why, whysz))
             st2 = CACHE_ENV_DAMAGED;
         else
-            open_fail(err, errsz, c->path, rc);
+            cache_open_fail(err, errsz, c->path, rc);
         cache_env_close(c, false);
         return st2;
     }
@@ -716,9 +718,9 @@ static enum cache_env_status cache_env_open(struct cache *c, char *err, size_t e
         cache_env_close(c, false);
         return CACHE_ENV_DAMAGED;
     }
-    map_refresh(c);
+    cache_map_refresh(c);
 
-    rc = txn_begin_raw(c, 0, &txn);
+    rc = cache_txn_begin_raw(c, 0, &txn);
     if (rc == 0) {
         rc = mdb_dbi_open(txn, NULL, 0, &c->dbi);
         if (rc == 0)
@@ -729,12 +731,12 @@ static enum cache_env_status cache_env_open(struct cache *c, char *err, size_t e
             mdb_txn_abort(txn);
     }
     if (rc != 0) {
-        if (is_damage(rc)) {
+        if (cache_is_damage(rc)) {
             snprintf(why, whysz, "%s", mdb_strerror(rc));
             cache_env_close(c, false);
             return CACHE_ENV_DAMAGED;
         }
-        open_fail(err, errsz, c->path, rc);
+        cache_open_fail(err, errsz, c->path, rc);
         cache_env_close(c, false);
         return CACHE_ENV_FAILED;
     }
@@ -754,7 +756,7 @@ static enum cache_env_status cache_env_open(struct cache *c, char *err, size_t e
 static bool cache_aside_name(const struct cache *c, char *out, size_t outsz)
 {
     char stamp[32];
-    time_t now = time(NULL);
+    time_t now = (time_t)clock_wall();
     struct tm tm;
     struct stat st;
 
@@ -842,7 +844,7 @@ static bool cache_recover(struct cache *c, const char *why, bool data_damaged)
     if (cache_replace(c, why, err, sizeof err))
         return true;
 unusable:
-    c->revive_at = (int64_t)time(NULL) + CACHE_REVIVE_SECONDS;
+    c->revive_at = clock_wall() + CACHE_REVIVE_SECONDS;
     log_error("%s; answering TEMP, trying again every %d s", err, CACHE_REVIVE_SECONDS);
     return false;
 }
@@ -854,14 +856,14 @@ static bool cache_revive(struct cache *c)
     char err[4800], why[DOMAIN_BUFSZ + 200];
     enum cache_env_status st;
 
-    if ((int64_t)time(NULL) < c->revive_at)
+    if (clock_wall() < c->revive_at)
         return false;
     why[0] = '\0';
     st = cache_env_open(c, err, sizeof err, why, sizeof why);
     if (st == CACHE_ENV_DAMAGED && cache_replace(c, why, err, sizeof err))
         st = CACHE_ENV_OK;
     if (st != CACHE_ENV_OK) {
-        c->revive_at = (int64_t)time(NULL) + CACHE_REVIVE_SECONDS;
+        c->revive_at = clock_wall() + CACHE_REVIVE_SECONDS;
         log_error("%s; answering TEMP, trying again in %d s", err, CACHE_REVIVE_SECONDS);
         return false;
     }
@@ -915,8 +917,8 @@ struct cache *cache_open(const char *state_dir, uint64_t max_size, char *err, si
         max_size = CACHE_MIN_MAX;
     if (max_size > (uint64_t)SIZE_MAX / 2)
         max_size = (uint64_t)SIZE_MAX / 2;
-    c->limit = round_down(max_size, c->page);
-    reserve = round_up(c->limit / 32, c->page);
+    c->limit = cache_round_down(max_size, c->page);
+    reserve = cache_round_up(c->limit / 32, c->page);
     if (reserve < 32 * c->page)
         reserve = 32 * c->page;
     c->put_cap = c->limit - reserve;
@@ -976,7 +978,7 @@ void cache_close(struct cache *c)
 
 /* End cache_get()'s read transaction: keep the handle (and its reader
  * slot) for the next call, or give both back if the slot is scarce. */
-static void read_done(struct cache *c, MDB_txn *txn)
+static void cache_read_done(struct cache *c, MDB_txn *txn)
 {
     if (c->keep_rtxn) {
         mdb_txn_reset(txn);
@@ -995,10 +997,10 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
     int rc;
 
     entry_init(out);
-    if (!usable(c))
+    if (!cache_usable(c))
         return CACHE_ERROR;
     len = domain ? strlen(domain) : 0;
-    if (!key_valid(domain, len))
+    if (!cache_key_valid(domain, len))
         return CACHE_NOTFOUND;
     if (!cache_intact(c))
         return CACHE_ERROR; /* before mdb_txn_renew() reads the meta page */
@@ -1009,9 +1011,9 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
         txn = NULL;
     }
     if (txn == NULL) {
-        rc = txn_begin_raw(c, MDB_RDONLY, &txn);
+        rc = cache_txn_begin_raw(c, MDB_RDONLY, &txn);
         if (rc != 0) {
-            log_failure(c, "read", domain, rc);
+            cache_log_failure(c, "read", domain, rc);
             return CACHE_ERROR;
         }
     }
@@ -1019,16 +1021,16 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
     key.mv_size = len;
     rc = mdb_get(txn, c->dbi, &key, &val);
     if (rc != 0) {
-        read_done(c, txn);
+        cache_read_done(c, txn);
         if (rc == MDB_NOTFOUND)
             return CACHE_NOTFOUND;
-        if (is_damage(rc))
+        if (cache_is_damage(rc))
             return cache_recover(c, mdb_strerror(rc), true) ? CACHE_NOTFOUND : CACHE_ERROR;
-        log_failure(c, "read", domain, rc);
+        cache_log_failure(c, "read", domain, rc);
         return CACHE_ERROR;
     }
     ok = entry_decode(val.mv_data, val.mv_size, out);
-    read_done(c, txn);
+    cache_read_done(c, txn);
     if (!ok) {
         entry_clear(out);
         log_warning("cache %s: record for %s (%zu bytes) does not decode; treated as absent "
@@ -1044,14 +1046,14 @@ struct put_arg {
     MDB_val val;
 };
 
-static int put_fn(struct cache *c, MDB_txn *txn, void *arg)
+static int cache_put_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
     struct put_arg *a = arg;
 
     return mdb_put(txn, c->dbi, &a->key, &a->val, 0);
 }
 
-static int del_fn(struct cache *c, MDB_txn *txn, void *arg)
+static int cache_del_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
     return mdb_del(txn, c->dbi, arg, NULL);
 }
@@ -1064,7 +1066,7 @@ static int del_fn(struct cache *c, MDB_txn *txn, void *arg)
  * this the pages an eviction freed would stay out of reach for good.  The
  * key is not a valid domain, so nothing else ever sees it.
  */
-static int touch_fn(struct cache *c, MDB_txn *txn, void *arg)
+static int cache_touch_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
     MDB_val key = {.mv_size = 1, .mv_data = "\x7f"};
     MDB_val val = {.mv_size = 0, .mv_data = ""};
@@ -1078,7 +1080,7 @@ static int touch_fn(struct cache *c, MDB_txn *txn, void *arg)
 }
 
 /* The map is full at the put cap: open the reserve, evict, close it. */
-static void make_room(struct cache *c)
+static void cache_make_room(struct cache *c)
 {
     size_t n = 0;
 
@@ -1086,23 +1088,23 @@ static void make_room(struct cache *c)
                 " KiB); evicting expired records",
                 c->path, c->map_size >> 10, c->limit >> 10);
     if (c->map_size < c->limit)
-        (void)map_set(c, c->limit);
-    (void)cache_evict_expired(c, (int64_t)time(NULL), 0, &n);
+        (void)cache_map_set(c, c->limit);
+    (void)cache_evict_expired(c, clock_wall(), 0, &n);
     /* also when nothing was evicted: the pages of an earlier deletion
      * (cache_del, cache_clear) are just as out of reach */
-    (void)write_txn(c, c->limit, touch_fn, NULL);
-    map_settle(c);
+    (void)cache_write_txn(c, c->limit, cache_touch_fn, NULL);
+    cache_map_settle(c);
 }
 
 /* A put step (fn) under the put cap; when the map is full there, make
  * room once and run the whole step again.  Returns an LMDB status. */
-static int put_txn(struct cache *c, cache_write_fn fn, void *arg)
+static int cache_put_txn(struct cache *c, cache_write_fn fn, void *arg)
 {
-    int rc = write_txn(c, c->put_cap, fn, arg);
+    int rc = cache_write_txn(c, c->put_cap, fn, arg);
 
     if (rc == MDB_MAP_FULL) {
-        make_room(c);
-        rc = write_txn(c, c->put_cap, fn, arg);
+        cache_make_room(c);
+        rc = cache_write_txn(c, c->put_cap, fn, arg);
     }
     return rc;
 }
@@ -1115,10 +1117,10 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
     size_t len, need;
     int rc;
 
-    if (!usable(c) || e == NULL)
+    if (!cache_usable(c) || e == NULL)
         return CACHE_ERROR;
     len = domain ? strlen(domain) : 0;
-    if (!key_valid(domain, len)) {
+    if (!cache_key_valid(domain, len)) {
         log_error("cache %s: refusing to store an invalid key (%zu bytes)", c->path, len);
         return CACHE_ERROR;
     }
@@ -1141,7 +1143,7 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
     a.val.mv_data = buf;
     a.val.mv_size = need;
     cache_changing(c, domain);
-    rc = put_txn(c, put_fn, &a);
+    rc = cache_put_txn(c, cache_put_fn, &a);
     if (buf != stackbuf)
         free(buf);
     if (rc == MDB_MAP_FULL) {
@@ -1151,7 +1153,7 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
         return CACHE_ERROR;
     }
     if (rc != 0) {
-        log_failure(c, "store", domain, rc);
+        cache_log_failure(c, "store", domain, rc);
         return CACHE_ERROR;
     }
     return CACHE_OK;
@@ -1165,7 +1167,7 @@ struct put_many_arg {
 };
 
 /* Every record of the batch, in order (a later duplicate wins). */
-static int put_many_fn(struct cache *c, MDB_txn *txn, void *arg)
+static int cache_put_many_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
     const struct put_many_arg *a = arg;
     const unsigned char *v = a->buf;
@@ -1183,14 +1185,15 @@ static int put_many_fn(struct cache *c, MDB_txn *txn, void *arg)
 }
 
 /* Check every key and size every record; false (logged) if one is bad. */
-static bool put_many_check(struct cache *c, const char *const *domains,
-                           const struct entry *const *entries, size_t n, size_t *len, size_t *total)
+static bool cache_put_many_check(struct cache *c, const char *const *domains,
+                                 const struct entry *const *entries, size_t n, size_t *len,
+                                 size_t *total)
 {
     *total = 0;
     for (size_t i = 0; i < n; i++) {
         size_t klen = domains[i] ? strlen(domains[i]) : 0;
 
-        if (!key_valid(domains[i], klen)) {
+        if (!cache_key_valid(domains[i], klen)) {
             log_error("cache %s: refusing to store an invalid key (%zu bytes, record %zu of a "
                       "batch of %zu); nothing of the batch stored",
                       c->path, klen, i + 1, n);
@@ -1216,7 +1219,7 @@ enum cache_status cache_put_many(struct cache *c, const char *const *domains,
     size_t *len, total;
     int rc;
 
-    if (!usable(c))
+    if (!cache_usable(c))
         return CACHE_ERROR;
     if (n == 0)
         return CACHE_OK;
@@ -1226,7 +1229,7 @@ enum cache_status cache_put_many(struct cache *c, const char *const *domains,
         return CACHE_ERROR;
     }
     len = xmalloc(n * sizeof *len);
-    if (!put_many_check(c, domains, entries, n, len, &total)) {
+    if (!cache_put_many_check(c, domains, entries, n, len, &total)) {
         free(len);
         return CACHE_ERROR;
     }
@@ -1248,7 +1251,7 @@ enum cache_status cache_put_many(struct cache *c, const char *const *domains,
     a.n = n;
     for (size_t i = 0; i < n; i++)
         cache_changing(c, domains[i]);
-    rc = put_txn(c, put_many_fn, &a);
+    rc = cache_put_txn(c, cache_put_many_fn, &a);
     free(buf);
     free(len);
     if (rc == MDB_MAP_FULL) {
@@ -1259,7 +1262,7 @@ enum cache_status cache_put_many(struct cache *c, const char *const *domains,
         return CACHE_ERROR;
     }
     if (rc != 0) {
-        log_failure(c, "store of the batch starting with", domains[0], rc);
+        cache_log_failure(c, "store of the batch starting with", domains[0], rc);
         return CACHE_ERROR;
     }
     return CACHE_OK;
@@ -1271,26 +1274,26 @@ enum cache_status cache_del(struct cache *c, const char *domain)
     size_t len;
     int rc;
 
-    if (!usable(c))
+    if (!cache_usable(c))
         return CACHE_ERROR;
     len = domain ? strlen(domain) : 0;
-    if (!key_valid(domain, len))
+    if (!cache_key_valid(domain, len))
         return CACHE_NOTFOUND;
     key.mv_data = (void *)domain;
     key.mv_size = len;
     cache_changing(c, domain);
-    rc = write_txn(c, c->limit, del_fn, &key);
-    map_settle(c);
+    rc = cache_write_txn(c, c->limit, cache_del_fn, &key);
+    cache_map_settle(c);
     if (rc == MDB_NOTFOUND)
         return CACHE_NOTFOUND;
     if (rc != 0) {
-        log_failure(c, "delete", domain, rc);
+        cache_log_failure(c, "delete", domain, rc);
         return CACHE_ERROR;
     }
     return CACHE_OK;
 }
 
-static int clear_fn(struct cache *c, MDB_txn *txn, void *arg)
+static int cache_clear_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
     MDB_stat st;
     int rc = mdb_stat(txn, c->dbi, &st);
@@ -1309,13 +1312,13 @@ enum cache_status cache_clear(struct cache *c, size_t *n)
 
     if (n != NULL)
         *n = 0;
-    if (!usable(c))
+    if (!cache_usable(c))
         return CACHE_ERROR;
     cache_changing(c, NULL);
-    rc = write_txn(c, c->limit, clear_fn, &count);
-    map_settle(c);
+    rc = cache_write_txn(c, c->limit, cache_clear_fn, &count);
+    cache_map_settle(c);
     if (rc != 0) {
-        log_failure(c, "clear", NULL, rc);
+        cache_log_failure(c, "clear", NULL, rc);
         return CACHE_ERROR;
     }
     if (n != NULL)
@@ -1331,8 +1334,8 @@ struct scan_item {
 };
 
 /* Position cur at the first key after `from` (or the first key). */
-static int cursor_after(MDB_cursor *cur, const void *from, size_t from_len, MDB_val *key,
-                        MDB_val *val)
+static int cache_cursor_after(MDB_cursor *cur, const void *from, size_t from_len, MDB_val *key,
+                              MDB_val *val)
 {
     int rc;
 
@@ -1346,7 +1349,7 @@ static int cursor_after(MDB_cursor *cur, const void *from, size_t from_len, MDB_
     return rc;
 }
 
-static void warn_undecodable(const struct cache *c, const MDB_val *key, const MDB_val *val)
+static void cache_warn_undecodable(const struct cache *c, const MDB_val *key, const MDB_val *val)
 {
     char safe[DOMAIN_BUFSZ];
 
@@ -1374,35 +1377,35 @@ enum cache_status cache_scan(struct cache *c, const char *after, size_t max, cac
         memcpy(next, after ? after : "", from_len);
         next[from_len] = '\0';
     }
-    if (!usable(c) || cb == NULL)
+    if (!cache_usable(c) || cb == NULL)
         return CACHE_ERROR;
     if (max == 0)
         return CACHE_OK;
     if (max > CACHE_SCAN_MAX)
         max = CACHE_SCAN_MAX;
 
-    rc = txn_begin(c, MDB_RDONLY, &txn);
+    rc = cache_txn_begin(c, MDB_RDONLY, &txn);
     if (rc != 0) {
-        log_failure(c, "scan", NULL, rc);
+        cache_log_failure(c, "scan", NULL, rc);
         return CACHE_ERROR;
     }
     rc = mdb_cursor_open(txn, c->dbi, &cur);
     if (rc != 0) {
         mdb_txn_abort(txn);
-        log_failure(c, "scan", NULL, rc);
+        cache_log_failure(c, "scan", NULL, rc);
         return CACHE_ERROR;
     }
     items = xcalloc(max, sizeof *items);
-    for (rc = cursor_after(cur, next, from_len, &key, &val); rc == 0 && n < max;
+    for (rc = cache_cursor_after(cur, next, from_len, &key, &val); rc == 0 && n < max;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        if (!key_valid(key.mv_data, key.mv_size))
+        if (!cache_key_valid(key.mv_data, key.mv_size))
             continue; /* not ours; cache_evict_expired() removes it */
         memcpy(last, key.mv_data, key.mv_size);
         last[key.mv_size] = '\0';
         entry_init(&items[n].e);
         if (!entry_decode(val.mv_data, val.mv_size, &items[n].e)) {
             entry_clear(&items[n].e);
-            warn_undecodable(c, &key, &val);
+            cache_warn_undecodable(c, &key, &val);
             continue;
         }
         memcpy(items[n].domain, last, key.mv_size + 1);
@@ -1416,7 +1419,7 @@ enum cache_status cache_scan(struct cache *c, const char *after, size_t max, cac
         for (i = 0; i < n; i++)
             entry_clear(&items[i].e);
         free(items);
-        if (is_damage(rc)) {
+        if (cache_is_damage(rc)) {
             /* The records read so far came from the damaged file: drop
              * them; the new cache is empty, so the scan is complete. */
             if (!cache_recover(c, mdb_strerror(rc), true))
@@ -1424,7 +1427,7 @@ enum cache_status cache_scan(struct cache *c, const char *after, size_t max, cac
             *done = true;
             return CACHE_OK;
         }
-        log_failure(c, "scan", NULL, rc);
+        cache_log_failure(c, "scan", NULL, rc);
         return CACHE_ERROR;
     }
     mdb_cursor_close(cur);
@@ -1466,12 +1469,12 @@ struct evict_arg {
 
 /* A record holds nothing valid at `now`: no unexpired policy, no negative
  * answer still in force -- or it is not an mtastsd record at all. */
-static bool evictable(const MDB_val *key, const MDB_val *val, int64_t now)
+static bool cache_evictable(const MDB_val *key, const MDB_val *val, int64_t now)
 {
     struct entry e;
     bool ev;
 
-    if (!key_valid(key->mv_data, key->mv_size))
+    if (!cache_key_valid(key->mv_data, key->mv_size))
         return true;
     entry_init(&e);
     if (!entry_decode(val->mv_data, val->mv_size, &e))
@@ -1481,7 +1484,7 @@ static bool evictable(const MDB_val *key, const MDB_val *val, int64_t now)
     return ev;
 }
 
-static int evict_fn(struct cache *c, MDB_txn *txn, void *arg)
+static int cache_evict_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
     struct evict_arg *a = arg;
     MDB_cursor *cur;
@@ -1495,7 +1498,7 @@ static int evict_fn(struct cache *c, MDB_txn *txn, void *arg)
     rc = mdb_cursor_open(txn, c->dbi, &cur);
     if (rc != 0)
         return rc;
-    for (rc = cursor_after(cur, a->from, a->from_len, &key, &val);
+    for (rc = cache_cursor_after(cur, a->from, a->from_len, &key, &val);
          rc == 0 && n < a->want && seen < CACHE_EVICT_SCAN;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
         seen++;
@@ -1503,7 +1506,7 @@ static int evict_fn(struct cache *c, MDB_txn *txn, void *arg)
             continue; /* cannot happen with LMDB's default key limit */
         memcpy(a->last, key.mv_data, key.mv_size);
         a->last_len = key.mv_size;
-        if (!evictable(&key, &val, a->now))
+        if (!cache_evictable(&key, &val, a->now))
             continue;
         memcpy(a->keys + n * CACHE_KEY_BUFSZ, key.mv_data, key.mv_size);
         a->key_len[n++] = key.mv_size;
@@ -1532,7 +1535,7 @@ enum cache_status cache_evict_expired(struct cache *c, int64_t now, size_t max, 
 
     if (n != NULL)
         *n = 0;
-    if (!usable(c))
+    if (!cache_usable(c))
         return CACHE_ERROR;
     cache_changing(c, NULL);
     a = xcalloc(1, sizeof *a);
@@ -1543,7 +1546,7 @@ enum cache_status cache_evict_expired(struct cache *c, int64_t now, size_t max, 
         a->want = CACHE_EVICT_BATCH;
         if (max != 0 && max - total < a->want)
             a->want = max - total;
-        rc = write_txn(c, c->limit, evict_fn, a);
+        rc = cache_write_txn(c, c->limit, cache_evict_fn, a);
         if (rc != 0)
             break;
         total += a->deleted;
@@ -1558,7 +1561,7 @@ enum cache_status cache_evict_expired(struct cache *c, int64_t now, size_t max, 
     if (total > 0)
         log_info("cache %s: evicted %zu records with nothing valid left", c->path, total);
     if (rc != 0) {
-        log_failure(c, "eviction", NULL, rc);
+        cache_log_failure(c, "eviction", NULL, rc);
         return CACHE_ERROR;
     }
     return CACHE_OK;
@@ -1574,9 +1577,9 @@ enum cache_status cache_stat(struct cache *c, struct cache_stat *out)
     int rc;
 
     memset(out, 0, sizeof *out);
-    if (!usable(c))
+    if (!cache_usable(c))
         return CACHE_ERROR;
-    rc = txn_begin(c, MDB_RDONLY, &txn);
+    rc = cache_txn_begin(c, MDB_RDONLY, &txn);
     if (rc == 0) {
         rc = mdb_stat(txn, c->dbi, &st);
         mdb_txn_abort(txn);
@@ -1584,7 +1587,7 @@ enum cache_status cache_stat(struct cache *c, struct cache_stat *out)
     if (rc == 0)
         rc = mdb_env_info(c->env, &info);
     if (rc != 0) {
-        log_failure(c, "stat", NULL, rc);
+        cache_log_failure(c, "stat", NULL, rc);
         return CACHE_ERROR;
     }
     out->entries = st.ms_entries;

@@ -126,6 +126,7 @@ enum cache_status cache_stat(struct cache *c, struct cache_stat *out);
  * cache_del(), once with each domain of a cache_put_many() batch, with
  * NULL for writes that may touch any domain (cache_clear(), eviction).
  * For in-memory memos of what the cache says (lookup.c); NULL removes it.
+ * The hook runs inside the writing call: it must not call the cache.
  */
 typedef void (*cache_change_fn)(void *arg, const char *domain);
 void cache_set_change_hook(struct cache *c, cache_change_fn fn, void *arg);

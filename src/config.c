@@ -3,12 +3,16 @@
  *
  * Public functions: config_new(), config_free(), config_load_file(),
  * config_load_buffer(), config_set(), config_set_option(), config_print(),
- * config_key_name(), config_key_description(), and the value parsers config_parse_duration(),
+ * config_key_name(), config_key_description(), config_key_restart_only(),
+ * config_restart_changes(), and the value parsers config_parse_duration(),
  * config_parse_size(), config_parse_bool().
  *
  * One static table, config_keys[], drives everything: each row gives the
  * key name, its type, where the value lives in struct config, its default
- * as text, its bounds and a one-line description.  config_new() applies
+ * as text, its bounds, its flags and a one-line description.  The flag
+ * CONFIG_F_RESTART marks what only a restart applies (sockets, files and
+ * privileges set up before the privilege drop): config_restart_changes()
+ * names those a reload would change, the one list of them.  config_new() applies
  * every default by parsing its text through the same code that parses the
  * file, so a default can never be out of bounds or unprintable.
  * config_print() formats every typed value back into text that the parser
@@ -48,6 +52,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "endpoint.h"
 #include "xalloc.h"
 
 #define CONFIG_FILE_MAX       (1024 * 1024) /* bytes */
@@ -78,9 +83,10 @@ enum config_type {
     CONFIG_ENUM,     /* an enum stored as int, names[] */
 };
 
-/* Flags for string and path keys. */
-#define CONFIG_F_EMPTY_OK 0x1 /* "" is a valid value */
-#define CONFIG_F_SOCKET   0x2 /* path must fit in sockaddr_un */
+/* Flags. */
+#define CONFIG_F_EMPTY_OK 0x1 /* string, path: "" is a valid value */
+#define CONFIG_F_SOCKET   0x2 /* path: must fit in sockaddr_un */
+#define CONFIG_F_RESTART  0x4 /* bound, opened or dropped at start: a reload cannot apply it */
 
 /*
  * A string checker validates s; it may store a normalised copy in *norm
@@ -124,37 +130,37 @@ _Static_assert(sizeof(enum log_level) == sizeof(int), "enum stored as int");
 #define OFF(field) offsetof(struct config, field)
 
 static const struct config_key config_keys[] = {
-    {"listen", CONFIG_STRING, OFF(listen), "unix:/run/mtastsd/mtastsd.sock", 0, 0, 0, NULL,
-     config_check_listen, "space-separated socketmap listeners: unix:PATH, inet:ADDR:PORT"},
-    {"socket_mode", CONFIG_MODE, OFF(socket_mode), "0666", 0, 07777, 0, NULL, NULL,
+    {"listen", CONFIG_STRING, OFF(listen), "unix:/run/mtastsd/mtastsd.sock", 0, 0, CONFIG_F_RESTART,
+     NULL, config_check_listen, "space-separated socketmap listeners: unix:PATH, inet:ADDR:PORT"},
+    {"socket_mode", CONFIG_MODE, OFF(socket_mode), "0666", 0, 07777, CONFIG_F_RESTART, NULL, NULL,
      "permissions of unix listener sockets"},
-    {"socket_owner", CONFIG_STRING, OFF(socket_owner), "", 0, 0, 0, NULL, config_check_name,
-     "owner of unix listener sockets (empty: unchanged)"},
-    {"socket_group", CONFIG_STRING, OFF(socket_group), "", 0, 0, 0, NULL, config_check_name,
-     "group of unix listener sockets (empty: unchanged)"},
+    {"socket_owner", CONFIG_STRING, OFF(socket_owner), "", 0, 0, CONFIG_F_RESTART, NULL,
+     config_check_name, "owner of unix listener sockets (empty: unchanged)"},
+    {"socket_group", CONFIG_STRING, OFF(socket_group), "", 0, 0, CONFIG_F_RESTART, NULL,
+     config_check_name, "group of unix listener sockets (empty: unchanged)"},
     {"control_socket", CONFIG_PATH, OFF(control_socket), "/run/mtastsd/control.sock", 0, 0,
-     CONFIG_F_SOCKET | CONFIG_F_EMPTY_OK, NULL, NULL,
+     CONFIG_F_SOCKET | CONFIG_F_EMPTY_OK | CONFIG_F_RESTART, NULL, NULL,
      "unix socket for mtastsd-ctl (empty: no control socket)"},
-    {"control_socket_mode", CONFIG_MODE, OFF(control_socket_mode), "0600", 0, 07777, 0, NULL, NULL,
-     "permissions of the control socket"},
-    {"control_socket_group", CONFIG_STRING, OFF(control_socket_group), "", 0, 0, 0, NULL,
-     config_check_name, "group of the control socket (empty: unchanged)"},
-    {"state_dir", CONFIG_PATH, OFF(state_dir), "/var/lib/mtastsd", 0, 0, 0, NULL, NULL,
-     "directory of the LMDB policy cache"},
-    {"cache_max_size", CONFIG_SIZE, OFF(cache_max_size), "1G", MIB, 1024 * GIB, 0, NULL, NULL,
-     "upper bound of the LMDB map (K, M, G suffixes)"},
+    {"control_socket_mode", CONFIG_MODE, OFF(control_socket_mode), "0600", 0, 07777,
+     CONFIG_F_RESTART, NULL, NULL, "permissions of the control socket"},
+    {"control_socket_group", CONFIG_STRING, OFF(control_socket_group), "", 0, 0, CONFIG_F_RESTART,
+     NULL, config_check_name, "group of the control socket (empty: unchanged)"},
+    {"state_dir", CONFIG_PATH, OFF(state_dir), "/var/lib/mtastsd", 0, 0, CONFIG_F_RESTART, NULL,
+     NULL, "directory of the LMDB policy cache"},
+    {"cache_max_size", CONFIG_SIZE, OFF(cache_max_size), "1G", MIB, 1024 * GIB, CONFIG_F_RESTART,
+     NULL, NULL, "upper bound of the LMDB map (K, M, G suffixes)"},
     {"dns_servers", CONFIG_STRING, OFF(dns_servers), "", 0, 0, 0, NULL, config_check_dns_servers,
      "comma-separated ADDR[:PORT] resolvers (empty: /etc/resolv.conf)"},
     {"ca_file", CONFIG_PATH, OFF(ca_file), "", 0, 0, CONFIG_F_EMPTY_OK, NULL, NULL,
      "CA bundle for policy hosts (empty: system store)"},
     {"https_proxy", CONFIG_STRING, OFF(https_proxy), "", 0, 0, 0, NULL, config_check_proxy,
      "proxy URL for policy fetches (empty: none; the environment is ignored)"},
-    {"user", CONFIG_STRING, OFF(user), "", 0, 0, 0, NULL, config_check_name,
+    {"user", CONFIG_STRING, OFF(user), "", 0, 0, CONFIG_F_RESTART, NULL, config_check_name,
      "user to run as after binding (empty: stay as started)"},
-    {"group", CONFIG_STRING, OFF(group), "", 0, 0, 0, NULL, config_check_name,
+    {"group", CONFIG_STRING, OFF(group), "", 0, 0, CONFIG_F_RESTART, NULL, config_check_name,
      "group to run as after binding (empty: stay as started)"},
-    {"pidfile", CONFIG_PATH, OFF(pidfile), "", 0, 0, CONFIG_F_EMPTY_OK, NULL, NULL,
-     "file to write the process id to (empty: none)"},
+    {"pidfile", CONFIG_PATH, OFF(pidfile), "", 0, 0, CONFIG_F_EMPTY_OK | CONFIG_F_RESTART, NULL,
+     NULL, "file to write the process id to (empty: none)"},
     {"query_timeout", CONFIG_DURATION, OFF(query_timeout), "10s", 1, 100, 0, NULL, NULL,
      "how long one query may wait for a fetch"},
     {"dns_timeout", CONFIG_DURATION, OFF(dns_timeout), "5s", 1, HOUR, 0, NULL, NULL,
@@ -461,48 +467,11 @@ static bool config_check_list(const char *s, const char *seps, bool strict_empty
     return true;
 }
 
+/* One element of `listen`: endpoint.c's syntax, the one listener.c binds. */
 static bool config_check_listener(const char *tok, size_t len, char *why, size_t whysz)
 {
-    if (len > 5 && strncmp(tok, "unix:", 5) == 0) {
-        const char *path = tok + 5;
-        size_t plen = len - 5;
-        if (path[0] != '/') {
-            snprintf(why, whysz, "unix listener path must be absolute");
-            return false;
-        }
-        if (plen > CONFIG_SUN_PATH_MAX) {
-            snprintf(why, whysz, "unix listener path longer than %zu bytes",
-                     (size_t)CONFIG_SUN_PATH_MAX);
-            return false;
-        }
-        return true;
-    }
-    if (len > 5 && strncmp(tok, "inet:", 5) == 0) {
-        const char *addr = tok + 5;
-        size_t alen = len - 5;
-        const char *colon;
-        bool ok;
-        if (addr[0] == '[') {
-            const char *close = memchr(addr, ']', alen);
-            ok = close != NULL && close + 1 < addr + alen && close[1] == ':' &&
-                 config_valid_addr(AF_INET6, addr + 1, (size_t)(close - addr - 1));
-            colon = ok ? close + 1 : NULL;
-        } else {
-            colon = memchr(addr, ':', alen);
-            ok = colon != NULL && config_valid_addr(AF_INET, addr, (size_t)(colon - addr));
-        }
-        if (!ok) {
-            snprintf(why, whysz, "inet listener needs a numeric IPv4 or [IPv6] address and a port");
-            return false;
-        }
-        if (!config_valid_port(colon + 1, (size_t)(addr + alen - colon - 1))) {
-            snprintf(why, whysz, "inet listener port must be 1-65535");
-            return false;
-        }
-        return true;
-    }
-    snprintf(why, whysz, "expected unix:/PATH or inet:ADDR:PORT");
-    return false;
+    struct endpoint ep;
+    return endpoint_parse(tok, len, &ep, why, whysz);
 }
 
 static bool config_check_listen(const char *s, char **norm, char *why, size_t whysz)
@@ -898,6 +867,31 @@ const char *config_key_name(size_t i)
 const char *config_key_description(size_t i)
 {
     return i < CONFIG_NKEYS ? config_keys[i].desc : NULL;
+}
+
+bool config_key_restart_only(size_t i)
+{
+    return i < CONFIG_NKEYS && (config_keys[i].flags & CONFIG_F_RESTART) != 0;
+}
+
+size_t config_restart_changes(const struct config *old, const struct config *new,
+                              config_change_fn *fn, void *arg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < CONFIG_NKEYS; i++) {
+        const struct config_key *k = &config_keys[i];
+        char ov[CONFIG_LINE_MAX], nv[CONFIG_LINE_MAX];
+        if (!(k->flags & CONFIG_F_RESTART))
+            continue;
+        config_format(old, k, ov, sizeof(ov));
+        config_format(new, k, nv, sizeof(nv));
+        if (strcmp(ov, nv) == 0)
+            continue;
+        n++;
+        if (fn != NULL)
+            fn(arg, k->name, ov, nv);
+    }
+    return n;
 }
 
 void config_print(const struct config *c, FILE *out)

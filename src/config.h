@@ -26,6 +26,11 @@
  *
  * A reload builds a new struct config from scratch and swaps it in only
  * when the whole file is valid; the caller keeps the old one otherwise.
+ * Keys that only a restart applies (listen, socket_*, control_socket*,
+ * state_dir, cache_max_size, user, group, pidfile: bound, opened or
+ * dropped before the privilege drop) carry a flag in the table;
+ * config_restart_changes() names each of them whose value a new
+ * configuration changes, so the reload can say so, key by key.
  *
  * config_print() writes the effective configuration as "key = value"
  * lines that config_load_file() reads back unchanged ("mtastsd -n").
@@ -108,6 +113,18 @@ void config_print(const struct config *c, FILE *out);
 const char *config_key_name(size_t i);
 /* One-line description of key i (for docs), NULL past the end. */
 const char *config_key_description(size_t i);
+/* True if key i takes effect only at a restart. */
+bool config_key_restart_only(size_t i);
+
+/*
+ * For every restart-only key whose value differs between old and new,
+ * call fn with its name and both values as config_print() writes them
+ * (fn may be NULL).  Returns the number of such keys.
+ */
+typedef void config_change_fn(void *arg, const char *key, const char *old_value,
+                              const char *new_value);
+size_t config_restart_changes(const struct config *old, const struct config *new,
+                              config_change_fn *fn, void *arg);
 
 /* Value parsers, exposed for tests. */
 bool config_parse_duration(const char *s, int64_t *out);

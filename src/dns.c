@@ -81,8 +81,10 @@
 #include <ares.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "dns.h"
 #include "log.h"
+#include "queue_safe.h"
 #include "xalloc.h"
 
 #define DNS_TRIES     2
@@ -117,17 +119,17 @@ struct dns_chan {
     ares_channel channel;
     bool channel_ok;
     int nservers;
-    struct event *timer;
+    struct clock_timer *timer;
     int outstanding; /* c-ares queries sent on this channel, not ended */
-    struct dns_sock *socks;
-    struct dns_chan *next; /* d->old list */
+    LIST_HEAD(, dns_sock) socks;
+    LIST_ENTRY(dns_chan) link; /* on d->old */
 };
 
 struct dns_sock {
     struct dns_chan *c;
     ares_socket_t fd;
     struct event *ev;
-    struct dns_sock *next;
+    LIST_ENTRY(dns_sock) link; /* on c->socks */
 };
 
 /* One c-ares query of a dns_query (TXT, A or AAAA). */
@@ -168,8 +170,8 @@ struct dns_query {
     int outstanding; /* c-ares queries not answered yet */
     struct dns_part parts[2];
     struct event *deliver;
-    struct dns_query *prev, *next;
-    struct dns_sec *sec; /* DNS_KIND_SEC only */
+    LIST_ENTRY(dns_query) link; /* on d->queries until detached */
+    struct dns_sec *sec;        /* DNS_KIND_SEC only */
 
     /* Results. */
     enum dns_status st;
@@ -185,10 +187,10 @@ struct dns_query {
 struct dns {
     struct event_base *base;
     bool destroying;
-    struct dns_chan *cur; /* new queries go here */
-    struct dns_chan *old; /* draining after dns_reconfigure() */
-    struct event *reaper; /* frees drained old channels from the loop */
-    struct dns_query *queries;
+    struct dns_chan *cur;           /* new queries go here */
+    LIST_HEAD(, dns_chan) old;      /* draining after dns_reconfigure() */
+    struct event *reaper;           /* frees drained old channels from the loop */
+    LIST_HEAD(, dns_query) queries; /* every query not yet delivered */
 };
 
 static void dns_rearm(struct dns_chan *c);
@@ -225,7 +227,7 @@ static void dns_sock_event(evutil_socket_t fd, short what, void *arg)
     dns_rearm(c);
 }
 
-static void dns_timer_event(evutil_socket_t fd, short what, void *arg)
+static void dns_timer_event(void *arg)
 {
     struct dns_chan *c = arg;
 
@@ -247,36 +249,28 @@ static void dns_rearm(struct dns_chan *c)
         return;
     }
     if (ares_timeout(c->channel, NULL, &tv) == NULL) {
-        evtimer_del(c->timer);
+        clock_timer_del(c->timer);
         return;
     }
-    evtimer_add(c->timer, &tv);
+    clock_timer_add(c->timer, (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 }
 
 static void dns_reaper_event(evutil_socket_t fd, short what, void *arg)
 {
     struct dns *d = arg;
-    struct dns_chan **pp = &d->old, *c;
+    struct dns_chan *c, *tmp;
 
-    while ((c = *pp) != NULL) {
+    LIST_FOREACH_SAFE(c, &d->old, link, tmp) {
         if (c->outstanding == 0) {
-            *pp = c->next;
+            LIST_REMOVE(c, link);
             dns_chan_free(c);
-        } else {
-            pp = &c->next;
         }
     }
 }
 
-static void dns_sock_unlink(struct dns_chan *c, struct dns_sock *s)
+static void dns_sock_unlink(struct dns_sock *s)
 {
-    struct dns_sock **pp;
-
-    for (pp = &c->socks; *pp != NULL; pp = &(*pp)->next)
-        if (*pp == s) {
-            *pp = s->next;
-            break;
-        }
+    LIST_REMOVE(s, link);
     if (s->ev != NULL)
         event_free(s->ev);
     free(s);
@@ -288,13 +282,13 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
     struct dns_sock *s;
     short what;
 
-    for (s = c->socks; s != NULL; s = s->next)
+    LIST_FOREACH(s, &c->socks, link)
         if (s->fd == fd)
             break;
 
     if (!readable && !writable) {
         if (s != NULL)
-            dns_sock_unlink(c, s);
+            dns_sock_unlink(s);
         return;
     }
 
@@ -303,8 +297,7 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
         s = xcalloc(1, sizeof(*s));
         s->c = c;
         s->fd = fd;
-        s->next = c->socks;
-        c->socks = s;
+        LIST_INSERT_HEAD(&c->socks, s, link);
     } else {
         event_free(s->ev);
     }
@@ -312,7 +305,7 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
     if (s->ev == NULL || event_add(s->ev, NULL) != 0) {
         /* Cannot watch it: the queries on this socket will time out. */
         log_error("dns: cannot watch resolver socket %d", (int)fd);
-        dns_sock_unlink(c, s);
+        dns_sock_unlink(s);
     }
 }
 
@@ -520,13 +513,7 @@ static void dns_unlink(struct dns_query *q)
 
     if (d == NULL)
         return;
-    if (q->prev != NULL)
-        q->prev->next = q->next;
-    else
-        d->queries = q->next;
-    if (q->next != NULL)
-        q->next->prev = q->prev;
-    q->prev = q->next = NULL;
+    LIST_REMOVE(q, link);
     q->d = NULL;
 }
 
@@ -591,10 +578,9 @@ static void dns_chan_free(struct dns_chan *c)
 
     if (c->channel_ok)
         ares_destroy(c->channel); /* calls back with ARES_EDESTRUCTION */
-    while ((s = c->socks) != NULL)
-        dns_sock_unlink(c, s);
-    if (c->timer != NULL)
-        event_free(c->timer);
+    while ((s = LIST_FIRST(&c->socks)) != NULL)
+        dns_sock_unlink(s);
+    clock_timer_free(c->timer);
     free(c);
 }
 
@@ -656,12 +642,9 @@ static struct dns_chan *dns_chan_new(struct dns *d, const char *servers, int tim
     int flags = ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS;
     char *csv = NULL;
 
+    LIST_INIT(&c->socks);
     c->d = d;
-    c->timer = evtimer_new(d->base, dns_timer_event, c);
-    if (c->timer == NULL) {
-        snprintf(err, errsz, "cannot create resolver timer");
-        goto fail;
-    }
+    c->timer = clock_timer_new(d->base, dns_timer_event, c);
     if (servers != NULL && *servers != '\0') {
         /* Tolerate spaces around the commas of the configured list. */
         size_t len = strlen(servers), i, j = 0;
@@ -707,6 +690,8 @@ struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms
     }
     d = xcalloc(1, sizeof(*d));
     d->base = base;
+    LIST_INIT(&d->old);
+    LIST_INIT(&d->queries);
     d->reaper = event_new(base, -1, 0, dns_reaper_event, d);
     if (d->reaper == NULL) {
         snprintf(err, errsz, "cannot create resolver event");
@@ -728,10 +713,10 @@ bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *e
     if (c == NULL)
         return false;
     /* The old channel finishes what it has (without new queries). */
-    d->cur->next = d->old;
-    d->old = d->cur;
+    struct dns_chan *old = d->cur;
+    LIST_INSERT_HEAD(&d->old, old, link);
     d->cur = c;
-    if (d->old->outstanding == 0)
+    if (old->outstanding == 0)
         event_active(d->reaper, EV_TIMEOUT, 0);
     return true;
 }
@@ -746,11 +731,11 @@ void dns_free(struct dns *d)
     d->destroying = true;
     if (d->cur != NULL)
         dns_chan_free(d->cur);
-    while ((c = d->old) != NULL) {
-        d->old = c->next;
+    while ((c = LIST_FIRST(&d->old)) != NULL) {
+        LIST_REMOVE(c, link);
         dns_chan_free(c);
     }
-    while ((q = d->queries) != NULL) {
+    while ((q = LIST_FIRST(&d->queries)) != NULL) {
         dns_unlink(q);
         dns_query_free(q);
     }
@@ -784,26 +769,32 @@ static bool dns_name_ok(const char *name, size_t len)
     return true;
 }
 
-static struct dns_query *dns_start(struct dns *d, enum dns_kind kind, const char *name,
-                                   dns_txt_cb txt_cb, dns_addr_cb addr_cb, void *arg)
+/* A new query on d's list, with its delivery event (never NULL: a
+ * resolver that cannot make an event cannot keep its promises). */
+static struct dns_query *dns_query_new(struct dns *d, enum dns_kind kind, void *arg)
 {
     struct dns_query *q = xcalloc(1, sizeof(*q));
-    size_t len = strlen(name);
 
     q->d = d;
     q->kind = kind;
-    q->txt_cb = txt_cb;
-    q->addr_cb = addr_cb;
     q->arg = arg;
     q->deliver = event_new(d->base, -1, 0, dns_deliver_event, q);
     if (q->deliver == NULL) {
         log_error("dns: cannot create event");
         abort();
     }
-    q->next = d->queries;
-    if (d->queries != NULL)
-        d->queries->prev = q;
-    d->queries = q;
+    LIST_INSERT_HEAD(&d->queries, q, link);
+    return q;
+}
+
+static struct dns_query *dns_start(struct dns *d, enum dns_kind kind, const char *name,
+                                   dns_txt_cb txt_cb, dns_addr_cb addr_cb, void *arg)
+{
+    struct dns_query *q = dns_query_new(d, kind, arg);
+    size_t len = strlen(name);
+
+    q->txt_cb = txt_cb;
+    q->addr_cb = addr_cb;
 
     /* Absolute name: one trailing dot, so no search list applies. */
     while (len > 0 && name[len - 1] == '.')
@@ -876,7 +867,7 @@ static uint16_t dns_random_id(void)
     if (getrandom(&id, sizeof(id), GRND_NONBLOCK) == (ssize_t)sizeof(id))
         return id;
     if (state == 0)
-        state = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15u;
+        state = ((uint64_t)clock_wall() << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15u;
     state ^= state << 13;
     state ^= state >> 7;
     state ^= state << 17;
@@ -1015,26 +1006,14 @@ static void dns_sec_finish(struct dns_query *q)
 static struct dns_query *dns_sec_start(struct dns *d, const char *name, const uint16_t *types,
                                        int ntypes, dns_sec_cb cb, void *arg)
 {
-    struct dns_query *q = xcalloc(1, sizeof(*q));
+    struct dns_query *q = dns_query_new(d, DNS_KIND_SEC, arg);
     uint8_t qbuf[2][DNSMSG_QUERY_MAX];
     size_t qlen[2], len = name != NULL ? strlen(name) : 0;
     enum dnsmsg_err err;
     int i;
 
-    q->d = d;
-    q->kind = DNS_KIND_SEC;
-    q->arg = arg;
     q->sec = xcalloc(1, sizeof(*q->sec));
     q->sec->cb = cb;
-    q->deliver = event_new(d->base, -1, 0, dns_deliver_event, q);
-    if (q->deliver == NULL) {
-        log_error("dns: cannot create event");
-        abort();
-    }
-    q->next = d->queries;
-    if (d->queries != NULL)
-        d->queries->prev = q;
-    d->queries = q;
 
     /* Absolute name: one trailing dot, so no search list applies; "." and
      * "" are the root. */

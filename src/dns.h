@@ -30,10 +30,16 @@
  * than STS_TXT_MAX == DNS_MAX_TXT).  Names must be letters, digits, '-', '_' and dots
  * (DNS_NODATA "bad name" otherwise); addresses are passed IPv4 first.
  *
- * Callbacks are never called after dns_cancel() or from inside dns_txt()
- * / dns_addr() themselves (they are deferred to the loop if c-ares
- * answers synchronously).  dns_free() cancels everything outstanding
- * without calling callbacks.
+ * Contract (callers rely on it; tests/component/fake_dns.c keeps it too):
+ * dns_txt(), dns_addr() and the DNSSEC-aware lookups below always return
+ * a handle, never NULL -- every failure, a bad name included, comes
+ * through the callback (the resolver aborts if libevent cannot give it an
+ * event, as xmalloc() does for memory).  Each callback is called exactly
+ * once, from the event loop, never from inside the call that asked (it is
+ * deferred to the loop if c-ares answers synchronously) and never after
+ * dns_cancel().  A callback may start new lookups, cancel others, or call
+ * dns_free(); cancelling its own query from inside it does nothing.
+ * dns_free() cancels everything outstanding without calling callbacks.
  *
  * DNSSEC-aware lookups (for DANE, RFC 7672): dns_query_sec() asks for one
  * name and type with a query built by dnsmsg (RD and AD set, EDNS0, see

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dueq.h"
+#include "queue_safe.h"
 #include "xalloc.h"
 
 #define DUEQ_MIN_SLOTS 16 /* first size of the heap and bucket arrays */
@@ -24,10 +25,12 @@
 struct dueq_node {
     int64_t due;
     uint32_t hash;
-    size_t pos;              /* index in heap[] */
-    struct dueq_node *hnext; /* bucket chain */
+    size_t pos;                  /* index in heap[] */
+    LIST_ENTRY(dueq_node) hlink; /* bucket chain */
     char domain[];
 };
+
+LIST_HEAD(dueq_chain, dueq_node);
 
 struct dueq {
     size_t max;
@@ -35,7 +38,7 @@ struct dueq {
     size_t cap; /* heap[] slots */
     struct dueq_node **heap;
     size_t nbuckets; /* power of two */
-    struct dueq_node **buckets;
+    struct dueq_chain *buckets;
 };
 
 static uint32_t dueq_hash(const char *s)
@@ -79,25 +82,16 @@ size_t dueq_size(const struct dueq *q)
 
 static struct dueq_node *dueq_find(const struct dueq *q, const char *domain, uint32_t h)
 {
-    for (struct dueq_node *x = q->buckets[h & (q->nbuckets - 1)]; x != NULL; x = x->hnext)
+    struct dueq_node *x;
+    LIST_FOREACH(x, &q->buckets[h & (q->nbuckets - 1)], hlink)
         if (x->hash == h && strcmp(x->domain, domain) == 0)
             return x;
     return NULL;
 }
 
-static void dueq_unchain(struct dueq *q, struct dueq_node *x)
-{
-    struct dueq_node **pp = &q->buckets[x->hash & (q->nbuckets - 1)];
-    while (*pp != x)
-        pp = &(*pp)->hnext;
-    *pp = x->hnext;
-}
-
 static void dueq_chain(struct dueq *q, struct dueq_node *x)
 {
-    struct dueq_node **b = &q->buckets[x->hash & (q->nbuckets - 1)];
-    x->hnext = *b;
-    *b = x;
+    LIST_INSERT_HEAD(&q->buckets[x->hash & (q->nbuckets - 1)], x, hlink);
 }
 
 static void dueq_rehash(struct dueq *q, size_t nbuckets)
@@ -151,7 +145,7 @@ static void dueq_down(struct dueq *q, size_t pos)
 static void dueq_remove(struct dueq *q, struct dueq_node *x)
 {
     size_t pos = x->pos;
-    dueq_unchain(q, x);
+    LIST_REMOVE(x, hlink);
     q->n--;
     if (pos != q->n) {
         struct dueq_node *y = q->heap[q->n]; /* the last one fills the hole */

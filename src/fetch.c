@@ -51,37 +51,31 @@
  * Memory: a burst of fetches (up to max_fetches TLS transfers at once)
  * leaves megabytes of freed heap that glibc keeps.  When the burst ends
  * (no job running or queued, no HTTPS transfer in flight) a timer gives
- * it back with malloc_trim(0): at once if the last trim is at least
- * FETCH_TRIM_INTERVAL_MS old, otherwise when it is, so a steady trickle
- * of fetches trims at most once per interval.  Without malloc_trim (not
- * glibc) the timer is never armed.
+ * it back with malloc_trim(0) (trim.h): at once if the last trim is at
+ * least TRIM_INTERVAL_MS old, otherwise when it is, so a steady trickle
+ * of fetches trims at most once per interval; a trim whose time comes
+ * while a new burst runs is skipped.  Without malloc_trim (not glibc)
+ * nothing is armed.
  */
 #include "autoconfig.h"
 
-#include <event2/event.h>
 #include <inttypes.h>
-#ifdef HAVE_MALLOC_TRIM
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
-#include <time.h>
-
 #include "cache.h"
+#include "clock.h"
 #include "dns.h"
 #include "domain.h"
 #include "fetch.h"
 #include "https.h"
 #include "log.h"
+#include "queue_safe.h"
 #include "stats.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
+#include "trim.h"
 #include "xalloc.h"
-
-/* At most one malloc_trim() per this many ms (see "Memory" above). */
-#define FETCH_TRIM_INTERVAL_MS 2000
 
 #define FETCH_RESERVE_DIV       4  /* max_fetches / this: slots for zones with nothing running */
 #define FETCH_SHED_LOG_INTERVAL 10 /* seconds between two "queue full" lines */
@@ -95,10 +89,10 @@ enum fetch_job_state {
 };
 
 struct fetch_waiter {
-    struct fetch_job *job;
+    struct fetch_job *job; /* NULL once answered */
     fetch_cb cb;
     void *arg;
-    struct fetch_waiter *prev, *next;
+    TAILQ_ENTRY(fetch_waiter) link; /* in job->waiters, first come first */
 };
 
 struct fetch_zone;
@@ -113,16 +107,16 @@ struct fetch_job {
     bool refresh;
     bool ignore_backoff; /* an operator asked: fetch even a recently failed id */
     int64_t started_ms;
-    struct event *deadline;
+    struct clock_timer *deadline; /* the job deadline; the shed job's turn */
     struct dns_query *dq;
     struct https_req *hr;
     enum verdict_txt txt;
     char id[STS_ID_MAX + 1];
     bool entry_loaded;
     struct entry e;
-    struct fetch_waiter *waiters;
-    struct fetch_job *hnext;      /* hash chain */
-    TAILQ_ENTRY(fetch_job) qlink; /* in zone->jobs while queued */
+    TAILQ_HEAD(, fetch_waiter) waiters; /* answered first in, first out */
+    LIST_ENTRY(fetch_job) hlink;        /* in the job table */
+    TAILQ_ENTRY(fetch_job) qlink;       /* in zone->jobs while queued */
 };
 
 /* The jobs of one zone (see "Slots and zones" above). */
@@ -135,6 +129,7 @@ struct fetch_zone {
     LIST_ENTRY(fetch_zone) hlink;
 };
 
+LIST_HEAD(fetch_job_chain, fetch_job);
 LIST_HEAD(fetch_zone_chain, fetch_zone);
 TAILQ_HEAD(fetch_zone_list, fetch_zone);
 
@@ -144,7 +139,7 @@ struct fetch {
     struct https *https;
     struct cache *cache;
     struct fetch_params p;
-    struct fetch_job **buckets;
+    struct fetch_job_chain *buckets; /* jobs running, queued or shed, by domain */
     size_t nbuckets;
     size_t njobs;
     size_t active;
@@ -156,8 +151,7 @@ struct fetch {
     struct fetch_zone *background;
     struct fetch_zone_list waiting; /* zones with queued jobs, in turn order */
     struct log_limit shed_log;
-    struct event *trim_ev;
-    int64_t last_trim_ms; /* 0: never */
+    struct trim *trim;
     fetch_store_fn store_hook;
     void *store_arg;
 };
@@ -194,13 +188,6 @@ const char *fetch_class_name(enum fetch_class c)
     return "unknown";
 }
 
-static int64_t fetch_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t fetch_hash(const char *s)
 {
     uint32_t h = 2166136261u;
@@ -211,56 +198,57 @@ static uint32_t fetch_hash(const char *s)
     return h;
 }
 
+/*
+ * Double a table of LIST chains (power-of-two size *np) of elements of
+ * type `type`, linked by `field` and hashed by their string `key`.  The
+ * job table and the zone table grow the same way.
+ */
+#define FETCH_TABLE_GROW(type, chains, np, field, key)                                             \
+    do {                                                                                           \
+        size_t n_ = *(np)*2;                                                                       \
+        __typeof__(chains) new_ = xcalloc(n_, sizeof(*new_));                                      \
+        for (size_t i_ = 0; i_ < *(np); i_++) {                                                    \
+            type *e_;                                                                              \
+            while ((e_ = LIST_FIRST(&(chains)[i_])) != NULL) {                                     \
+                LIST_REMOVE(e_, field);                                                            \
+                LIST_INSERT_HEAD(&new_[fetch_hash(e_->key) & (n_ - 1)], e_, field);                \
+            }                                                                                      \
+        }                                                                                          \
+        free(chains);                                                                              \
+        (chains) = new_;                                                                           \
+        *(np) = n_;                                                                                \
+    } while (0)
+
 /* ---- job table ---------------------------------------------------------- */
+
+static struct fetch_job_chain *fetch_job_chain(const struct fetch *f, const char *domain)
+{
+    return &f->buckets[fetch_hash(domain) & (f->nbuckets - 1)];
+}
 
 static struct fetch_job *fetch_table_find(const struct fetch *f, const char *domain)
 {
-    struct fetch_job *j = f->buckets[fetch_hash(domain) & (f->nbuckets - 1)];
-    for (; j != NULL; j = j->hnext)
+    struct fetch_job *j;
+    LIST_FOREACH(j, fetch_job_chain(f, domain), hlink)
         if (strcmp(j->domain, domain) == 0)
             return j;
     return NULL;
 }
 
-static void fetch_table_grow(struct fetch *f)
-{
-    size_t n = f->nbuckets * 2;
-    struct fetch_job **b = xcalloc(n, sizeof(*b));
-    for (size_t i = 0; i < f->nbuckets; i++) {
-        struct fetch_job *j = f->buckets[i];
-        while (j != NULL) {
-            struct fetch_job *next = j->hnext;
-            size_t k = fetch_hash(j->domain) & (n - 1);
-            j->hnext = b[k];
-            b[k] = j;
-            j = next;
-        }
-    }
-    free(f->buckets);
-    f->buckets = b;
-    f->nbuckets = n;
-}
-
 static void fetch_table_add(struct fetch *f, struct fetch_job *j)
 {
     if (f->njobs >= f->nbuckets)
-        fetch_table_grow(f);
-    size_t k = fetch_hash(j->domain) & (f->nbuckets - 1);
-    j->hnext = f->buckets[k];
-    f->buckets[k] = j;
+        FETCH_TABLE_GROW(struct fetch_job, f->buckets, &f->nbuckets, hlink, domain);
+    LIST_INSERT_HEAD(fetch_job_chain(f, j->domain), j, hlink);
     f->njobs++;
 }
 
+/* Every job leaves the table exactly once: when it finishes, is
+ * abandoned, or its shed turn comes. */
 static void fetch_table_remove(struct fetch *f, struct fetch_job *j)
 {
-    struct fetch_job **pp = &f->buckets[fetch_hash(j->domain) & (f->nbuckets - 1)];
-    for (; *pp != NULL; pp = &(*pp)->hnext) {
-        if (*pp == j) {
-            *pp = j->hnext;
-            f->njobs--;
-            return;
-        }
-    }
+    LIST_REMOVE(j, hlink);
+    f->njobs--;
 }
 
 /* ---- zones and the queue ----------------------------------------------- */
@@ -285,20 +273,8 @@ static struct fetch_zone *fetch_zone_get(struct fetch *f, const char *name)
     LIST_FOREACH(z, fetch_zone_chain(f, name), hlink)
         if (strcmp(z->name, name) == 0)
             return z;
-    if (f->nzones >= f->nzbuckets) {
-        size_t n = f->nzbuckets * 2;
-        struct fetch_zone_chain *old = f->zbuckets;
-        size_t nold = f->nzbuckets;
-        f->zbuckets = xcalloc(n, sizeof(*f->zbuckets));
-        f->nzbuckets = n;
-        for (size_t i = 0; i < nold; i++) {
-            while ((z = LIST_FIRST(&old[i])) != NULL) {
-                LIST_REMOVE(z, hlink);
-                LIST_INSERT_HEAD(fetch_zone_chain(f, z->name), z, hlink);
-            }
-        }
-        free(old);
-    }
+    if (f->nzones >= f->nzbuckets)
+        FETCH_TABLE_GROW(struct fetch_zone, f->zbuckets, &f->nzbuckets, hlink, name);
     z = fetch_zone_new(name);
     LIST_INSERT_HEAD(fetch_zone_chain(f, name), z, hlink);
     f->nzones++;
@@ -369,38 +345,17 @@ static bool fetch_idle(const struct fetch *f)
     return f->active == 0 && f->queued == 0 && (f->https == NULL || https_active(f->https) == 0);
 }
 
-#ifdef HAVE_MALLOC_TRIM
-static void fetch_on_trim(evutil_socket_t fd, short what, void *arg)
+/* trim_still_fn: is the burst still over when the trim timer fires? */
+static bool fetch_still_idle(void *arg)
 {
-    struct fetch *f = arg;
-    (void)fd;
-    (void)what;
-    /* A new burst began: its end arms the timer again. */
-    if (!fetch_idle(f))
-        return;
-    f->last_trim_ms = fetch_now_ms();
-    int released = malloc_trim(0);
-    log_debug("fetch: idle, heap trimmed (%s)",
-              released ? "memory released" : "nothing to release");
+    return fetch_idle(arg);
 }
-#endif
 
 /* Called when a job ends: if it was the last one, schedule the trim. */
 static void fetch_schedule_trim(struct fetch *f)
 {
-    if (f->trim_ev == NULL || !fetch_idle(f) || evtimer_pending(f->trim_ev, NULL))
-        return;
-    int64_t wait_ms = 0;
-    if (f->last_trim_ms != 0) {
-        wait_ms = f->last_trim_ms + FETCH_TRIM_INTERVAL_MS - fetch_now_ms();
-        if (wait_ms < 0)
-            wait_ms = 0;
-        if (wait_ms > FETCH_TRIM_INTERVAL_MS)
-            wait_ms = FETCH_TRIM_INTERVAL_MS;
-    }
-    struct timeval tv = {.tv_sec = (time_t)(wait_ms / 1000),
-                         .tv_usec = (suseconds_t)(wait_ms % 1000) * 1000};
-    event_add(f->trim_ev, &tv);
+    if (fetch_idle(f))
+        trim_soon(f->trim);
 }
 
 /* ---- state machine ------------------------------------------------------ */
@@ -428,8 +383,7 @@ static void fetch_job_load_entry(struct fetch_job *j)
 
 static void fetch_job_free(struct fetch_job *j)
 {
-    if (j->deadline != NULL)
-        event_free(j->deadline);
+    clock_timer_free(j->deadline);
     if (j->dq != NULL)
         dns_cancel(j->dq);
     if (j->hr != NULL)
@@ -439,12 +393,12 @@ static void fetch_job_free(struct fetch_job *j)
     free(j);
 }
 
+/* Store the job's entry.  A failure is cache.c's to log; the job's one
+ * outcome line then says "internal". */
 static bool fetch_store(struct fetch_job *j)
 {
-    if (cache_put(j->f->cache, j->domain, &j->e) != CACHE_OK) {
-        log_error("fetch %s: cannot write the cache; the result is not kept", j->domain);
+    if (cache_put(j->f->cache, j->domain, &j->e) != CACHE_OK)
         return false;
-    }
     if (j->f->store_hook != NULL)
         j->f->store_hook(j->f->store_arg, j->domain, &j->e);
     return true;
@@ -452,10 +406,10 @@ static bool fetch_store(struct fetch_job *j)
 
 static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const char *detail)
 {
-    double secs = (double)(fetch_now_ms() - j->started_ms) / 1000.0;
+    double secs = (double)(clock_mono_ms() - j->started_ms) / 1000.0;
     const struct sts_policy *p = j->e.policy;
     const char *kind = j->refresh ? "refresh" : "fetch";
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     bool valid = verdict_policy_valid(&j->e, now);
 
     if (cls == FETCH_OK) {
@@ -469,7 +423,10 @@ static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const c
         else
             log_info("%s %s: %s: no policy (%.3f s)", kind, j->domain, fetch_class_name(cls), secs);
     } else {
-        const char *lvl_detail = detail != NULL ? detail : "";
+        /* FETCH_INTERNAL is a cache write that failed: cache.c logged why. */
+        const char *lvl_detail = cls == FETCH_INTERNAL ? "the result could not be stored"
+                                 : detail != NULL      ? detail
+                                                       : "";
         if (valid)
             log_warning(
                 "%s %s: %s%s%s id=%s; cached policy id=%s mode=%s stays until %" PRId64 " (%.3f s)",
@@ -482,14 +439,13 @@ static void fetch_log_outcome(struct fetch_job *j, enum fetch_class cls, const c
     }
 }
 
-/* Call every waiter once with r; each waiter is gone before its call. */
+/* Call every waiter once with r, first come first; each waiter is gone
+ * before its call (the callback may cancel others, or start new jobs). */
 static void fetch_job_answer(struct fetch_job *j, const struct fetch_result *r)
 {
-    while (j->waiters != NULL) {
-        struct fetch_waiter *w = j->waiters;
-        j->waiters = w->next;
-        if (j->waiters != NULL)
-            j->waiters->prev = NULL;
+    struct fetch_waiter *w;
+    while ((w = TAILQ_FIRST(&j->waiters)) != NULL) {
+        TAILQ_REMOVE(&j->waiters, w, link);
         w->job = NULL;
         fetch_cb cb = w->cb;
         void *arg = w->arg;
@@ -513,10 +469,8 @@ static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns
         https_cancel(j->hr);
         j->hr = NULL;
     }
-    if (j->deadline != NULL) {
-        event_free(j->deadline);
-        j->deadline = NULL;
-    }
+    clock_timer_free(j->deadline);
+    j->deadline = NULL;
     fetch_job_enter_state(j, FETCH_JOB_DONE);
     fetch_table_remove(f, j);
     f->active--;
@@ -545,7 +499,7 @@ static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns
 static void fetch_job_fail(struct fetch_job *j, enum fetch_class cls, bool dns_tempfail,
                            const char *detail)
 {
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     fetch_job_load_entry(j);
     /* A refresh without a TXT answer fetched under the cached id. */
     snprintf(j->e.fail_id, sizeof(j->e.fail_id), "%s", j->id[0] ? j->id : j->e.id);
@@ -565,11 +519,9 @@ static void fetch_job_fail(struct fetch_job *j, enum fetch_class cls, bool dns_t
     fetch_job_finish(j, cls, dns_tempfail, detail);
 }
 
-static void fetch_on_deadline(evutil_socket_t fd, short what, void *arg)
+static void fetch_on_deadline(void *arg)
 {
     struct fetch_job *j = arg;
-    (void)fd;
-    (void)what;
     if (j->state == FETCH_JOB_TXT) {
         fetch_job_finish(j, FETCH_DNS_TEMPFAIL, true, "TXT lookup did not finish in time");
         return;
@@ -629,7 +581,7 @@ static void fetch_on_https(void *arg, enum https_status st, long http_code, cons
     }
 
     /* A valid policy: it replaces the cached one only now. */
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     fetch_job_load_entry(j);
     struct entry *e = &j->e;
     if (j->id[0] != '\0')
@@ -666,8 +618,6 @@ static void fetch_on_addr(void *arg, enum dns_status st, const char *const *addr
     snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
     fetch_job_enter_state(j, FETCH_JOB_HTTPS);
     j->hr = https_get(j->f->https, host, addrs, n, fetch_on_https, j);
-    if (j->hr == NULL)
-        fetch_job_fail(j, FETCH_INTERNAL, false, "cannot start the HTTPS request");
 }
 
 static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr *rrs, size_t n,
@@ -675,7 +625,7 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
 {
     struct fetch_job *j = arg;
     struct fetch *f = j->f;
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
     const char *why = NULL;
 
     j->dq = NULL;
@@ -724,8 +674,6 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
         snprintf(host, sizeof(host), "mta-sts.%s", j->domain);
         fetch_job_enter_state(j, FETCH_JOB_ADDR);
         j->dq = dns_addr(f->dns, host, fetch_on_addr, j);
-        if (j->dq == NULL)
-            fetch_job_fail(j, FETCH_INTERNAL, false, "cannot start the address lookup");
         return;
     }
     case VN_KEEP: {
@@ -777,23 +725,14 @@ static void fetch_job_start(struct fetch_job *j)
 
     f->active++;
     j->zone->running++;
-    j->started_ms = fetch_now_ms();
+    j->started_ms = clock_mono_ms();
     /* TXT + address lookups (c-ares makes up to 3 tries of dns_timeout each)
      * + the HTTPS total + slack. */
-    struct timeval tv = {.tv_sec = (time_t)(6 * f->p.dns_timeout + f->p.https_timeout + 2),
-                         .tv_usec = 0};
-    j->deadline = evtimer_new(f->base, fetch_on_deadline, j);
-    event_add(j->deadline, &tv);
+    j->deadline = clock_timer_new(f->base, fetch_on_deadline, j);
+    clock_timer_add(j->deadline, (6 * f->p.dns_timeout + f->p.https_timeout + 2) * 1000);
     snprintf(name, sizeof(name), "_mta-sts.%s", j->domain);
     fetch_job_enter_state(j, FETCH_JOB_TXT);
     j->dq = dns_txt(f->dns, name, fetch_on_txt, j);
-    if (j->dq == NULL) {
-        /* Never answer waiters from inside fetch_request(): let the
-         * deadline fire on the next loop turn instead. */
-        struct timeval now_tv = {0, 0};
-        log_error("fetch %s: cannot start the TXT lookup", j->domain);
-        event_add(j->deadline, &now_tv);
-    }
 }
 
 /* Start queued jobs while slots are free: the zones take turns. */
@@ -817,12 +756,10 @@ static void fetch_start_queued(struct fetch *f)
 }
 
 /* A shed job's turn: answer its waiters as if their wait had ended. */
-static void fetch_on_shed(evutil_socket_t fd, short what, void *arg)
+static void fetch_on_shed(void *arg)
 {
     struct fetch_job *j = arg;
     struct fetch *f = j->f;
-    (void)fd;
-    (void)what;
     fetch_job_load_entry(j);
     fetch_table_remove(f, j);
     struct fetch_result r = {
@@ -854,7 +791,7 @@ static bool fetch_queue_shed_one(struct fetch *f)
         return false;
     stats.fetches_shed++;
     uint64_t held_back = 0;
-    if (log_limit_take(&f->shed_log, (int64_t)time(NULL), &held_back)) {
+    if (log_limit_take(&f->shed_log, clock_wall(), &held_back)) {
         char more[64] = "";
         if (held_back > 0)
             snprintf(more, sizeof(more), "; %" PRIu64 " more shed since the last such line",
@@ -868,9 +805,8 @@ static bool fetch_queue_shed_one(struct fetch *f)
     j->zone = NULL;
     j->shed = true;
     fetch_zone_release(f, big);
-    static const struct timeval now_tv = {0, 0};
-    j->deadline = evtimer_new(f->base, fetch_on_shed, j);
-    event_add(j->deadline, &now_tv);
+    j->deadline = clock_timer_new(f->base, fetch_on_shed, j);
+    clock_timer_add(j->deadline, 0);
     return true;
 }
 
@@ -908,11 +844,7 @@ struct fetch *fetch_new(struct event_base *base, struct dns *dns, struct https *
     f->background = fetch_zone_new("");
     TAILQ_INIT(&f->waiting);
     f->shed_log = (struct log_limit)LOG_LIMIT_INIT(1, FETCH_SHED_LOG_INTERVAL);
-#ifdef HAVE_MALLOC_TRIM
-    f->trim_ev = evtimer_new(base, fetch_on_trim, f);
-    if (f->trim_ev == NULL)
-        log_warning("fetch: cannot create the heap trim timer; freed memory is not returned");
-#endif
+    f->trim = trim_new(base, "fetch", fetch_still_idle, f);
     return f;
 }
 
@@ -937,16 +869,15 @@ void fetch_free(struct fetch *f)
     if (f == NULL)
         return;
     for (size_t i = 0; i < f->nbuckets; i++) {
-        struct fetch_job *j = f->buckets[i];
-        while (j != NULL) {
-            struct fetch_job *next = j->hnext;
-            while (j->waiters != NULL) {
-                struct fetch_waiter *w = j->waiters;
-                j->waiters = w->next;
+        struct fetch_job *j;
+        while ((j = LIST_FIRST(&f->buckets[i])) != NULL) {
+            struct fetch_waiter *w;
+            LIST_REMOVE(j, hlink);
+            while ((w = TAILQ_FIRST(&j->waiters)) != NULL) {
+                TAILQ_REMOVE(&j->waiters, w, link);
                 free(w);
             }
             fetch_job_free(j);
-            j = next;
         }
     }
     for (size_t i = 0; i < f->nzbuckets; i++) {
@@ -958,8 +889,7 @@ void fetch_free(struct fetch *f)
     }
     free(f->zbuckets);
     free(f->background);
-    if (f->trim_ev != NULL)
-        event_free(f->trim_ev);
+    trim_free(f->trim);
     free(f->buckets);
     free(f);
 }
@@ -973,6 +903,7 @@ static struct fetch_waiter *fetch_request_job(struct fetch *f, const char *domai
         j = xcalloc(1, sizeof(*j));
         j->f = f;
         snprintf(j->domain, sizeof(j->domain), "%s", domain);
+        TAILQ_INIT(&j->waiters);
         j->refresh = refresh;
         j->background = cb == NULL;
         j->state = FETCH_JOB_QUEUED;
@@ -1003,10 +934,7 @@ static struct fetch_waiter *fetch_request_job(struct fetch *f, const char *domai
         w->job = j;
         w->cb = cb;
         w->arg = arg;
-        w->next = j->waiters;
-        if (j->waiters != NULL)
-            j->waiters->prev = w;
-        j->waiters = w;
+        TAILQ_INSERT_TAIL(&j->waiters, w, link);
     }
     if (start_now)
         fetch_job_start(j);
@@ -1032,17 +960,11 @@ void fetch_waiter_cancel(struct fetch_waiter *w)
     if (w == NULL)
         return;
     struct fetch_job *j = w->job;
-    if (j != NULL) {
-        if (w->prev != NULL)
-            w->prev->next = w->next;
-        else
-            j->waiters = w->next;
-        if (w->next != NULL)
-            w->next->prev = w->prev;
-    }
+    if (j != NULL)
+        TAILQ_REMOVE(&j->waiters, w, link);
     free(w);
     if (j != NULL && j->state == FETCH_JOB_QUEUED && !j->shed && !j->background &&
-        j->waiters == NULL)
+        TAILQ_EMPTY(&j->waiters))
         fetch_job_abandon(j);
 }
 

@@ -28,6 +28,19 @@
  *
  * Waiter callbacks get the resulting entry (valid only during the call)
  * and whether DNS failed temporarily (for dns_error = defer).
+ *
+ * Re-entrancy: waiters are called first come first served, from the event
+ * loop, never from inside fetch_request(); each waiter is gone (freed)
+ * before its own call.  By then the job has left the job table, so a
+ * callback that asks for the same domain again (the client's next
+ * request) starts a new job; fetch_in_progress() is false for the domain
+ * until it does.  A callback may cancel other waiters of the same job
+ * (they are then not called) and start or cancel anything else, but must
+ * not call fetch_free().  The store hook is called inside a job, before
+ * its waiters: it must not call back into fetch.
+ *
+ * Adapters: fetch relies on the contracts in dns.h and https.h (a lookup
+ * or request handle is never NULL; answers come from the loop, once).
  */
 #ifndef MTASTSD_FETCH_H
 #define MTASTSD_FETCH_H

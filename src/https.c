@@ -53,8 +53,10 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "https.h"
 #include "log.h"
+#include "queue_safe.h"
 #include "xalloc.h"
 
 #define HTTPS_HOST_MAX   253
@@ -66,7 +68,7 @@ struct https_sock {
     struct https *h;
     curl_socket_t fd;
     struct event *ev;
-    struct https_sock *prev, *next;
+    LIST_ENTRY(https_sock) link; /* on h->socks */
 };
 
 struct https_req {
@@ -91,15 +93,15 @@ struct https_req {
     char detail[HTTPS_DETAIL_SZ];
     char errbuf[CURL_ERROR_SIZE];
     struct event *deliver;
-    struct https_req *prev, *next;
+    LIST_ENTRY(https_req) link; /* on h->reqs until detached */
 };
 
 struct https {
     struct event_base *base;
     CURLM *multi;
-    struct event *timer;
-    struct https_sock *socks;
-    struct https_req *reqs;
+    struct clock_timer *timer;
+    LIST_HEAD(, https_sock) socks;
+    LIST_HEAD(, https_req) reqs;
     size_t nreqs;
     char *ca_file;
     char *proxy;
@@ -155,7 +157,7 @@ static void https_sock_event(evutil_socket_t fd, short what, void *arg)
     https_drain(h);
 }
 
-static void https_timer_event(evutil_socket_t fd, short what, void *arg)
+static void https_timer_event(void *arg)
 {
     struct https *h = arg;
     int running;
@@ -168,25 +170,18 @@ static void https_timer_event(evutil_socket_t fd, short what, void *arg)
 static int https_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     struct https *h = userp;
-    struct timeval tv;
 
     if (timeout_ms < 0) {
-        evtimer_del(h->timer);
+        clock_timer_del(h->timer);
         return 0;
     }
-    tv.tv_sec = timeout_ms / 1000;
-    tv.tv_usec = (timeout_ms % 1000) * 1000;
-    return evtimer_add(h->timer, &tv) == 0 ? 0 : -1;
+    clock_timer_add(h->timer, timeout_ms);
+    return 0;
 }
 
-static void https_sock_free(struct https *h, struct https_sock *s)
+static void https_sock_free(struct https_sock *s)
 {
-    if (s->prev != NULL)
-        s->prev->next = s->next;
-    else
-        h->socks = s->next;
-    if (s->next != NULL)
-        s->next->prev = s->prev;
+    LIST_REMOVE(s, link);
     if (s->ev != NULL)
         event_free(s->ev);
     free(s);
@@ -203,7 +198,7 @@ static int https_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp
     if (what == CURL_POLL_REMOVE) {
         if (s != NULL) {
             curl_multi_assign(h->multi, fd, NULL);
-            https_sock_free(h, s);
+            https_sock_free(s);
         }
         return 0;
     }
@@ -217,10 +212,7 @@ static int https_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp
         s = xcalloc(1, sizeof(*s));
         s->h = h;
         s->fd = fd;
-        s->next = h->socks;
-        if (h->socks != NULL)
-            h->socks->prev = s;
-        h->socks = s;
+        LIST_INSERT_HEAD(&h->socks, s, link);
         curl_multi_assign(h->multi, fd, s);
     } else {
         event_free(s->ev);
@@ -241,13 +233,7 @@ static void https_unlink(struct https_req *r)
 
     if (h == NULL)
         return;
-    if (r->prev != NULL)
-        r->prev->next = r->next;
-    else
-        h->reqs = r->next;
-    if (r->next != NULL)
-        r->next->prev = r->prev;
-    r->prev = r->next = NULL;
+    LIST_REMOVE(r, link);
     h->nreqs--;
     r->h = NULL;
 }
@@ -497,11 +483,13 @@ struct https *https_new(struct event_base *base, const struct https_config *cfg,
     }
     h = xcalloc(1, sizeof(*h));
     h->base = base;
+    LIST_INIT(&h->socks);
+    LIST_INIT(&h->reqs);
     h->port = 443;
     https_apply_config(h, cfg);
-    h->timer = evtimer_new(base, https_timer_event, h);
+    h->timer = clock_timer_new(base, https_timer_event, h);
     h->multi = curl_multi_init();
-    if (h->timer == NULL || h->multi == NULL) {
+    if (h->multi == NULL) {
         snprintf(err, errsz, "cannot create curl multi handle");
         https_free(h);
         return NULL;
@@ -520,17 +508,17 @@ void https_free(struct https *h)
     if (h == NULL)
         return;
     /* Outstanding requests end without callbacks. */
-    while ((r = h->reqs) != NULL) {
+    while ((r = LIST_FIRST(&h->reqs)) != NULL) {
         https_release_curl(r); /* still linked: removes from the multi */
         https_unlink(r);
         https_req_free(r);
     }
     if (h->multi != NULL)
         curl_multi_cleanup(h->multi); /* may call https_curl_socket */
-    while (h->socks != NULL)
-        https_sock_free(h, h->socks);
-    if (h->timer != NULL)
-        event_free(h->timer);
+    struct https_sock *s;
+    while ((s = LIST_FIRST(&h->socks)) != NULL)
+        https_sock_free(s);
+    clock_timer_free(h->timer);
     free(h->ca_file);
     free(h->proxy);
     free(h);
@@ -680,10 +668,7 @@ struct https_req *https_get(struct https *h, const char *host, const char *const
         log_error("https: cannot create event");
         abort();
     }
-    r->next = h->reqs;
-    if (h->reqs != NULL)
-        h->reqs->prev = r;
-    h->reqs = r;
+    LIST_INSERT_HEAD(&h->reqs, r, link);
     h->nreqs++;
 
     /* Every early failure is delivered from the loop, never from here. */

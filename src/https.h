@@ -14,8 +14,15 @@
  *
  * The multi handle is driven the multi-event.c way: a socket callback
  * with per-socket state via curl_multi_assign, one timer, and
- * curl_multi_info_read drained after every action.  Callbacks are never
- * called from inside https_get() or after https_cancel().
+ * curl_multi_info_read drained after every action.
+ *
+ * Contract (callers rely on it; tests/component/fake_https.c keeps it
+ * too): https_get() always returns a request, never NULL -- a bad host
+ * name, no usable address or a transfer curl cannot set up is delivered
+ * through the callback like any other failure.  The callback is called
+ * exactly once, from the event loop, never from inside https_get() and
+ * never after https_cancel(); it may start or cancel requests or call
+ * https_free(); cancelling its own request from inside it does nothing.
  *
  * Every failure is classified (enum https_status) with a short detail
  * string for the log.

@@ -6,7 +6,9 @@
  * SOCK_NONBLOCK | SOCK_CLOEXEC) and handed to the callback.  Pausing
  * removes the events so the kernel backlog holds further clients; fd
  * exhaustion (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses too and arms a
- * one-second retry timer, logging at most one warning per minute.
+ * one-second retry timer, logging through one process-wide token bucket
+ * (one line per LISTENER_EXHAUSTED_LOG_INTERVAL seconds, for every
+ * listener together, the next line counting those not logged).
  */
 #include "autoconfig.h"
 
@@ -14,6 +16,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -23,16 +26,21 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "endpoint.h"
 #include "listener.h"
 #include "log.h"
 #include "xalloc.h"
 
-#define LISTENER_MAX          32
-#define LISTENER_BACKLOG      1024
-#define LISTENER_ACCEPT_BURST 64
+#define LISTENER_MAX                    32
+#define LISTENER_BACKLOG                1024
+#define LISTENER_ACCEPT_BURST           64
+#define LISTENER_EXHAUSTED_LOG_INTERVAL 60 /* seconds between "out of fds" lines */
+
+/* One bucket for every listener: fd exhaustion hits them all at once. */
+static struct log_limit listener_exhausted_log = LOG_LIMIT_INIT(1, LISTENER_EXHAUSTED_LOG_INTERVAL);
 
 struct listener_sock {
     int fd;
@@ -49,8 +57,8 @@ struct listener {
     void *arg;
     bool started;
     bool paused;
-    struct event *retry;
-    time_t last_exhausted_log;
+    struct clock_timer *retry;
+    char name[16]; /* "socketmap", "control" */
 };
 
 /* "<op>(<what>): <strerror>" into err. */
@@ -152,36 +160,18 @@ static bool listener_chown(const char *path, const struct listener_unix_perms *p
     return true;
 }
 
-static int listener_inet_socket(const char *spec, char *err, size_t errsz)
+/* Bind and listen on a numeric inet endpoint (endpoint.c parsed it). */
+static int listener_inet_socket(const struct endpoint *ep, const char *spec, char *err,
+                                size_t errsz)
 {
-    /* spec is "ADDR:PORT" or "[ADDR]:PORT" */
-    char host[256];
-    const char *port;
-    if (spec[0] == '[') {
-        const char *end = strchr(spec, ']');
-        if (end == NULL || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof(host)) {
-            snprintf(err, errsz, "bad inet listener '%s' (expected inet:[ADDR]:PORT)", spec);
-            return -1;
-        }
-        memcpy(host, spec + 1, (size_t)(end - spec - 1));
-        host[end - spec - 1] = '\0';
-        port = end + 2;
-    } else {
-        const char *colon = strrchr(spec, ':');
-        if (colon == NULL || (size_t)(colon - spec) >= sizeof(host)) {
-            snprintf(err, errsz, "bad inet listener '%s' (expected inet:ADDR:PORT)", spec);
-            return -1;
-        }
-        memcpy(host, spec, (size_t)(colon - spec));
-        host[colon - spec] = '\0';
-        port = colon + 1;
-    }
+    char port[8];
+    snprintf(port, sizeof(port), "%u", ep->port);
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    int gai = getaddrinfo(ep->addr, port, &hints, &res);
     if (gai != 0) {
         snprintf(err, errsz, "bad inet listener '%s': %s", spec, gai_strerror(gai));
         return -1;
@@ -211,10 +201,11 @@ static int listener_inet_socket(const char *spec, char *err, size_t errsz)
     return fd;
 }
 
-static struct listener *listener_alloc(struct event_base *base)
+static struct listener *listener_alloc(struct event_base *base, const char *name)
 {
     struct listener *l = xcalloc(1, sizeof(*l));
     l->base = base;
+    snprintf(l->name, sizeof(l->name), "%s", name);
     return l;
 }
 
@@ -229,7 +220,7 @@ static void listener_add(struct listener *l, int fd, const char *unix_path)
 struct listener *listener_open(struct event_base *base, const char *listen_spec,
                                const struct listener_unix_perms *perms, char *err, size_t errsz)
 {
-    struct listener *l = listener_alloc(base);
+    struct listener *l = listener_alloc(base, "socketmap");
     char *copy = xstrdup(listen_spec);
     char *save = NULL;
     for (char *tok = strtok_r(copy, " \t", &save); tok != NULL;
@@ -238,22 +229,25 @@ struct listener *listener_open(struct event_base *base, const char *listen_spec,
             snprintf(err, errsz, "too many listeners (at most %d)", LISTENER_MAX);
             goto fail;
         }
+        struct endpoint ep;
+        char why[128];
         int fd;
-        if (strncmp(tok, "unix:", 5) == 0) {
-            fd = listener_unix_socket(tok + 5, perms ? perms->mode : 0666, err, errsz);
+        if (!endpoint_parse(tok, strlen(tok), &ep, why, sizeof(why))) {
+            snprintf(err, errsz, "bad listener '%s': %s", tok, why);
+            goto fail;
+        }
+        if (ep.kind == ENDPOINT_UNIX) {
+            fd = listener_unix_socket(ep.path, perms ? perms->mode : 0666, err, errsz);
             if (fd < 0)
                 goto fail;
-            listener_add(l, fd, tok + 5);
-            if (!listener_chown(tok + 5, perms, err, errsz))
+            listener_add(l, fd, ep.path);
+            if (!listener_chown(ep.path, perms, err, errsz))
                 goto fail;
-        } else if (strncmp(tok, "inet:", 5) == 0) {
-            fd = listener_inet_socket(tok + 5, err, errsz);
+        } else {
+            fd = listener_inet_socket(&ep, tok + 5, err, errsz);
             if (fd < 0)
                 goto fail;
             listener_add(l, fd, NULL);
-        } else {
-            snprintf(err, errsz, "bad listener '%s' (expected unix:PATH or inet:ADDR:PORT)", tok);
-            goto fail;
         }
     }
     free(copy);
@@ -285,7 +279,7 @@ struct listener *listener_open_systemd(struct event_base *base, char *err, size_
         snprintf(err, errsz, "LISTEN_FDS='%s' is not usable", fds);
         return NULL;
     }
-    struct listener *l = listener_alloc(base);
+    struct listener *l = listener_alloc(base, "socketmap");
     for (int fd = 3; fd < 3 + n; fd++) {
         int type = 0, acc = 0;
         socklen_t len = sizeof(type);
@@ -306,16 +300,26 @@ struct listener *listener_open_systemd(struct event_base *base, char *err, size_
     return l;
 }
 
+struct listener *listener_adopt(struct event_base *base, int fd, const char *name)
+{
+    struct listener *l = listener_alloc(base, name);
+    listener_add(l, fd, NULL);
+    return l;
+}
+
 static void listener_exhausted(struct listener *l, int e)
 {
-    time_t now = time(NULL);
-    if (now - l->last_exhausted_log >= 60) {
-        l->last_exhausted_log = now;
-        log_warning("accept: %s; pausing new connections for 1 s", strerror(e));
+    uint64_t held_back = 0;
+    if (log_limit_take(&listener_exhausted_log, clock_wall(), &held_back)) {
+        char more[80] = "";
+        if (held_back > 0)
+            snprintf(more, sizeof(more), " (%" PRIu64 " more times since the last such line)",
+                     held_back);
+        log_warning("%s: accept: %s; pausing new connections for 1 s%s", l->name, strerror(e),
+                    more);
     }
     listener_pause(l);
-    struct timeval tv = {1, 0};
-    event_add(l->retry, &tv);
+    clock_timer_add(l->retry, 1000);
 }
 
 static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
@@ -334,17 +338,15 @@ static void listener_on_accept(evutil_socket_t fd, short what, void *arg)
                 listener_exhausted(l, errno);
                 return;
             }
-            log_warning_errno("accept");
+            log_warning_errno("%s: accept", l->name);
             return;
         }
         l->cb(l->arg, c);
     }
 }
 
-static void listener_on_retry(evutil_socket_t fd, short what, void *arg)
+static void listener_on_retry(void *arg)
 {
-    (void)fd;
-    (void)what;
     listener_resume(arg);
 }
 
@@ -352,7 +354,7 @@ void listener_start(struct listener *l, listener_accept_cb cb, void *arg)
 {
     l->cb = cb;
     l->arg = arg;
-    l->retry = evtimer_new(l->base, listener_on_retry, l);
+    l->retry = clock_timer_new(l->base, listener_on_retry, l);
     for (size_t i = 0; i < l->n; i++) {
         l->socks[i].ev = event_new(l->base, l->socks[i].fd, EV_READ | EV_PERSIST,
                                    listener_on_accept, &l->socks[i]);
@@ -395,8 +397,7 @@ void listener_close(struct listener *l)
             free(l->socks[i].unix_path);
         }
     }
-    if (l->retry != NULL)
-        event_free(l->retry);
+    clock_timer_free(l->retry);
     free(l);
 }
 

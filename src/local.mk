@@ -5,6 +5,7 @@ bin_PROGRAMS += mtastsd-ctl
 # Adapters (each the only file that includes its library), core state
 # machines, front ends and process plumbing.
 DAEMON_SOURCES = \
+	src/clock.c src/clock.h src/queue_safe.h \
 	src/dns.c src/dns.h \
 	src/https.c src/https.h \
 	src/cache.c src/cache.h \
@@ -15,8 +16,10 @@ DAEMON_SOURCES = \
 	src/stats.c src/stats.h \
 	src/trim.c src/trim.h \
 	src/smap.c src/smap.h \
-	src/control.c src/control.h src/ctlproto.c src/ctlproto.h \
-	src/daemon.c src/daemon.h
+	src/control.c src/control.h src/ctlcmd.c src/ctlcmd.h src/ctlproto.c src/ctlproto.h \
+	src/ctlview.c src/ctlview.h src/ctlrecord.c src/ctlrecord.h \
+	src/daemon.c src/daemon.h \
+	src/params.c src/params.h
 
 DAEMON_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS) $(JANSSON_CFLAGS)
@@ -27,10 +30,13 @@ mtastsd_SOURCES = $(PURE_SOURCES) $(DAEMON_SOURCES) src/main.c
 mtastsd_CFLAGS = $(DAEMON_CFLAGS)
 mtastsd_LDADD = $(DAEMON_LIBS)
 
-# mtastsd-ctl talks to the control socket only; it never opens the cache.
+# mtastsd-ctl talks to the control socket only; it never opens the cache,
+# and links only what it uses: the wire protocol (ctlproto), domain names
+# (to check arguments) and the configuration (to find control_socket).  No
+# cache entry, policy, verdict, record-import or JSON code (those are
+# ctlview/ctlrecord, the daemon's).
 mtastsd_ctl_SOURCES = src/mtastsd-ctl.c src/xalloc.c src/xalloc.h src/log.c src/log.h \
-	src/domain.c src/domain.h src/config.c src/config.h \
-	src/ctlproto.c src/ctlproto.h src/entry.c src/entry.h \
-	src/sts_policy.c src/sts_policy.h src/verdict.c src/verdict.h
-mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS)
-mtastsd_ctl_LDADD = $(JANSSON_LIBS) $(IDN2_LIBS)
+	src/domain.c src/domain.h src/config.c src/config.h src/endpoint.c src/endpoint.h \
+	src/ctlproto.c src/ctlproto.h
+mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(IDN2_CFLAGS)
+mtastsd_ctl_LDADD = $(IDN2_LIBS)

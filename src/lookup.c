@@ -21,18 +21,18 @@
  */
 #include "autoconfig.h"
 
-#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "domain.h"
 #include "entry.h"
 #include "fetch.h"
 #include "log.h"
 #include "lookup.h"
+#include "queue_safe.h"
 #include "reply.h"
 #include "stats.h"
 #include "verdict.h"
@@ -43,10 +43,10 @@ struct lookup_query {
     enum reply_profile prof;
     char domain[DOMAIN_BUFSZ];
     struct fetch_waiter *w;
-    struct event *timer;
+    struct clock_timer *timer; /* query_timeout */
     lookup_cb cb;
     void *arg;
-    struct lookup_query *prev, *next;
+    LIST_ENTRY(lookup_query) link; /* in l->pending */
 };
 
 /*
@@ -94,7 +94,7 @@ struct lookup {
     struct cache *cache;
     struct fetch *fetch;
     struct lookup_params p;
-    struct lookup_query *pending;
+    LIST_HEAD(, lookup_query) pending; /* queries waiting for a job */
     size_t npending;
     struct lookup_memo *memo;
     uint64_t gen; /* bumped to void every memo slot at once */
@@ -135,6 +135,7 @@ struct lookup *lookup_new(struct event_base *base, struct cache *cache, struct f
     l->cache = cache;
     l->fetch = fetch;
     l->p = *p;
+    LIST_INIT(&l->pending);
     l->memo = xcalloc(LOOKUP_MEMO_SLOTS, sizeof(*l->memo));
     l->gen = 1;
     cache_set_change_hook(cache, lookup_memo_forget, l);
@@ -149,18 +150,11 @@ void lookup_reconfigure(struct lookup *l, const struct lookup_params *p)
 
 static void lookup_query_free(struct lookup_query *q)
 {
-    struct lookup *l = q->l;
-    if (q->prev != NULL)
-        q->prev->next = q->next;
-    else
-        l->pending = q->next;
-    if (q->next != NULL)
-        q->next->prev = q->prev;
-    l->npending--;
+    LIST_REMOVE(q, link);
+    q->l->npending--;
     if (q->w != NULL)
         fetch_waiter_cancel(q->w);
-    if (q->timer != NULL)
-        event_free(q->timer);
+    clock_timer_free(q->timer);
     free(q);
 }
 
@@ -168,8 +162,9 @@ void lookup_free(struct lookup *l)
 {
     if (l == NULL)
         return;
-    while (l->pending != NULL)
-        lookup_query_free(l->pending);
+    struct lookup_query *q;
+    while ((q = LIST_FIRST(&l->pending)) != NULL)
+        lookup_query_free(q);
     cache_set_change_hook(l->cache, NULL, NULL);
     free(l->memo);
     free(l);
@@ -180,15 +175,14 @@ size_t lookup_pending(const struct lookup *l)
     return l->npending;
 }
 
-static size_t lookup_count(size_t n, enum stats_verdict v)
+/*
+ * Every answer is counted here, once, with its profile and verdict (the
+ * one place a per-profile or per-verdict metric belongs).
+ */
+static void lookup_count(enum reply_profile prof, enum stats_verdict v)
 {
+    (void)prof;
     stats.verdicts[v]++;
-    return n;
-}
-
-static size_t lookup_notfound(char *out, size_t outsz)
-{
-    return lookup_count(reply_notfound(out, outsz), STATS_VERDICT_NOTFOUND);
 }
 
 /* Log (once per policy) that the reply for domain was cut down to fit. */
@@ -225,33 +219,37 @@ static void lookup_note_cut(struct lookup *l, enum reply_profile prof, const cha
 }
 
 /*
- * The reply for what is known about a domain: its entry (may be NULL or
- * hold no valid policy) and whether DNS failed with nothing cached.  An
- * enforced policy is never answered NOTFOUND for its size: the reply is
- * cut down (reply_secure_fit()), or TEMP.
+ * The verdict for what is known about a domain -- its entry (may be NULL
+ * or hold no valid policy) and whether DNS failed with nothing cached --
+ * with its reply rendered into out (*len).  An enforced policy is never
+ * answered NOTFOUND for its size: the reply is cut down
+ * (reply_secure_fit()), or TEMP.  Counting is the caller's.
  */
-static size_t lookup_render(struct lookup *l, enum reply_profile prof, const char *domain,
-                            const struct entry *e, bool dns_tempfail, int64_t now, char *out,
-                            size_t outsz)
+static enum stats_verdict lookup_render(struct lookup *l, enum reply_profile prof,
+                                        const char *domain, const struct entry *e,
+                                        bool dns_tempfail, int64_t now, char *out, size_t outsz,
+                                        size_t *len)
 {
     if (e != NULL && verdict_policy_valid(e, now)) {
         const struct sts_policy *p = e->policy;
         bool enforce =
             p->mode == STS_MODE_ENFORCE || (p->mode == STS_MODE_TESTING && l->p.strict_testing);
-        if (!enforce)
-            return lookup_notfound(out, outsz);
+        if (!enforce) {
+            *len = reply_notfound(out, outsz);
+            return STATS_VERDICT_NOTFOUND;
+        }
         enum reply_fit fit;
-        size_t n = reply_secure_fit(out, outsz, prof, domain, p, &fit);
+        *len = reply_secure_fit(out, outsz, prof, domain, p, &fit);
         switch (fit) {
         case REPLY_FIT_FULL:
-            return lookup_count(n, STATS_VERDICT_SECURE);
+            return STATS_VERDICT_SECURE;
         case REPLY_FIT_NO_STRINGS:
         case REPLY_FIT_CLASSIC:
             lookup_note_cut(l, prof, domain, e, fit);
-            return lookup_count(n, STATS_VERDICT_SECURE);
+            return STATS_VERDICT_SECURE;
         case REPLY_FIT_TEMP:
             lookup_note_cut(l, prof, domain, e, fit);
-            return lookup_count(n, STATS_VERDICT_TEMP);
+            return STATS_VERDICT_TEMP;
         case REPLY_FIT_INVALID:
         default:
             /* Cannot happen for a policy that passed sts_policy_parse();
@@ -259,13 +257,16 @@ static size_t lookup_render(struct lookup *l, enum reply_profile prof, const cha
             log_error("lookup %s: the cached policy cannot be rendered safely; answering "
                       "NOTFOUND",
                       domain);
-            return lookup_notfound(out, outsz);
+            *len = reply_notfound(out, outsz);
+            return STATS_VERDICT_NOTFOUND;
         }
     }
-    if (dns_tempfail && l->p.dns_error == CONFIG_DNS_ERROR_DEFER)
-        return lookup_count(reply_temp(out, outsz, "MTA-STS DNS lookup failed"),
-                            STATS_VERDICT_TEMP);
-    return lookup_notfound(out, outsz);
+    if (dns_tempfail && l->p.dns_error == CONFIG_DNS_ERROR_DEFER) {
+        *len = reply_temp(out, outsz, "MTA-STS DNS lookup failed");
+        return STATS_VERDICT_TEMP;
+    }
+    *len = reply_notfound(out, outsz);
+    return STATS_VERDICT_NOTFOUND;
 }
 
 static void lookup_on_fetch(void *arg, const struct fetch_result *r)
@@ -274,20 +275,19 @@ static void lookup_on_fetch(void *arg, const struct fetch_result *r)
     char reply[REPLY_MAX + 1];
 
     q->w = NULL; /* delivered: the waiter is gone */
-    size_t n = lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail, time(NULL), reply,
-                             sizeof(reply));
+    size_t n;
+    lookup_count(q->prof, lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail,
+                                        clock_wall(), reply, sizeof(reply), &n));
     lookup_cb cb = q->cb;
     void *cbarg = q->arg;
     lookup_query_free(q);
     cb(cbarg, reply, n);
 }
 
-static void lookup_on_timeout(evutil_socket_t fd, short what, void *arg)
+static void lookup_on_timeout(void *arg)
 {
     struct lookup_query *q = arg;
     char reply[64];
-    (void)fd;
-    (void)what;
 
     stats.query_timeouts++;
     size_t n;
@@ -296,13 +296,14 @@ static void lookup_on_timeout(evutil_socket_t fd, short what, void *arg)
         log_info("lookup %s: the TXT lookup did not answer within query_timeout; answering TEMP "
                  "(dns_error = defer) while the fetch goes on",
                  q->domain);
-        n = lookup_count(reply_temp(reply, sizeof(reply), "MTA-STS DNS lookup timed out"),
-                         STATS_VERDICT_TEMP);
+        n = reply_temp(reply, sizeof(reply), "MTA-STS DNS lookup timed out");
+        lookup_count(q->prof, STATS_VERDICT_TEMP);
     } else {
         log_info("lookup %s: no answer within query_timeout; answering as without a policy "
                  "while the fetch goes on",
                  q->domain);
-        n = lookup_notfound(reply, sizeof(reply));
+        n = reply_notfound(reply, sizeof(reply));
+        lookup_count(q->prof, STATS_VERDICT_NOTFOUND);
     }
     lookup_cb cb = q->cb;
     void *cbarg = q->arg;
@@ -315,7 +316,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
                                   lookup_cb cb, void *arg)
 {
     char domain[DOMAIN_BUFSZ];
-    int64_t now = time(NULL);
+    int64_t now = clock_wall();
 
     stats.queries++;
     enum domain_key_kind kind = domain_normalize_key(key, keylen, domain);
@@ -325,7 +326,8 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
             log_debug("lookup '%s': %s, no policy domain",
                       log_sanitize(key, keylen, safe, sizeof(safe)), domain_key_kind_name(kind));
         }
-        *len = lookup_notfound(reply, replysz);
+        *len = reply_notfound(reply, replysz);
+        lookup_count(prof, STATS_VERDICT_NOTFOUND);
         return NULL;
     }
 
@@ -333,7 +335,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     if (m->at == now && m->gen == l->gen && m->prof == (uint8_t)prof &&
         strcmp(m->domain, domain) == 0 && (size_t)m->len < replysz) {
         stats.cache_hits++;
-        stats.verdicts[m->verdict]++;
+        lookup_count(prof, (enum stats_verdict)m->verdict);
         memcpy(reply, m->reply, m->len);
         reply[m->len] = '\0';
         *len = m->len;
@@ -346,9 +348,10 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     entry_init(&e);
     enum cache_status cs = cache_get(l->cache, domain, &e);
     if (cs == CACHE_ERROR) {
-        log_error("lookup %s: the cache cannot be read; answering TEMP", domain);
-        *len = lookup_count(reply_temp(reply, replysz, "mtastsd cache unavailable"),
-                            STATS_VERDICT_TEMP);
+        /* cache.c logged why; say what became of the query only here. */
+        log_debug("lookup %s: the cache cannot be read; answering TEMP", domain);
+        *len = reply_temp(reply, replysz, "mtastsd cache unavailable");
+        lookup_count(prof, STATS_VERDICT_TEMP);
         return NULL;
     }
     const struct entry *ep = cs == CACHE_OK ? &e : NULL;
@@ -360,17 +363,16 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     case VQ_SERVE:
     case VQ_NEGATIVE:
         stats.cache_hits++;
-        *len = lookup_render(l, prof, domain, ep, false, now, reply, replysz);
+        enum stats_verdict sv = lookup_render(l, prof, domain, ep, false, now, reply, replysz, len);
+        lookup_count(prof, sv);
         /* Only final answers: a TEMP (a policy too large to answer) is
          * worked out again next time. */
-        if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY &&
-            strncmp(reply, "TEMP", 4) != 0) {
+        if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY && sv != STATS_VERDICT_TEMP) {
             m->at = now;
             m->gen = l->gen;
             m->prof = (uint8_t)prof;
             m->len = (uint16_t)*len;
-            m->verdict = (uint8_t)(strncmp(reply, "OK", 2) == 0 ? STATS_VERDICT_SECURE
-                                                                : STATS_VERDICT_NOTFOUND);
+            m->verdict = (uint8_t)sv;
             memcpy(m->domain, domain, strlen(domain) + 1);
             memcpy(m->reply, reply, *len);
         }
@@ -391,14 +393,10 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     snprintf(q->domain, sizeof(q->domain), "%s", domain);
     q->cb = cb;
     q->arg = arg;
-    q->next = l->pending;
-    if (l->pending != NULL)
-        l->pending->prev = q;
-    l->pending = q;
+    LIST_INSERT_HEAD(&l->pending, q, link);
     l->npending++;
-    q->timer = evtimer_new(l->base, lookup_on_timeout, q);
-    struct timeval tv = {.tv_sec = (time_t)l->p.query_timeout, .tv_usec = 0};
-    event_add(q->timer, &tv);
+    q->timer = clock_timer_new(l->base, lookup_on_timeout, q);
+    clock_timer_add(q->timer, l->p.query_timeout * 1000);
     q->w = fetch_request(l->fetch, domain, false, lookup_on_fetch, q);
     return q;
 }

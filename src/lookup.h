@@ -13,6 +13,14 @@
  *
  * Replies are complete socketmap payloads ("OK secure match=...",
  * "NOTFOUND ", "TEMP ...") rendered by reply.c; the caller frames them.
+ *
+ * Re-entrancy: cb is never called from inside lookup_start() (an answer
+ * it can give at once goes into the caller's buffer instead); it is
+ * called from the event loop after the query is freed, so it may start
+ * new queries -- for the same key too (smap answers the next pipelined
+ * request from it) -- and cancel other pending ones, but not the one it
+ * was called for.  Time: clock.h (wall clock for the verdicts and the
+ * memo's second, a timer for query_timeout).
  */
 #ifndef MTASTSD_LOOKUP_H
 #define MTASTSD_LOOKUP_H

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
@@ -38,6 +39,7 @@
 #include "listener.h"
 #include "log.h"
 #include "lookup.h"
+#include "params.h"
 #include "refresh.h"
 #include "smap.h"
 #include "stats.h"
@@ -63,7 +65,7 @@ struct mtastsd {
     bool https_init, pidfile_written;
 };
 
-static void usage(FILE *out)
+static void main_usage(FILE *out)
 {
     fprintf(out, "usage: mtastsd [-f] [-c FILE] [-o key=value]... [-n] [-V]\n"
                  "  -f            stay in the foreground and log to stderr\n"
@@ -73,7 +75,7 @@ static void usage(FILE *out)
                  "  -V            print the version and exit\n");
 }
 
-static struct config *load_config(struct mtastsd *d, char *err, size_t errsz)
+static struct config *main_load_config(struct mtastsd *d, char *err, size_t errsz)
 {
     struct config *c = config_new();
     if (!config_load_file(c, d->config_path, d->config_missing_ok, err, errsz)) {
@@ -91,76 +93,33 @@ static struct config *load_config(struct mtastsd *d, char *err, size_t errsz)
     return c;
 }
 
-static void fill_https_config(const struct config *c, struct https_config *hc)
-{
-    memset(hc, 0, sizeof(*hc));
-    hc->ca_file = c->ca_file;
-    hc->proxy = c->https_proxy;
-    hc->connect_timeout_ms = (long)c->https_connect_timeout * 1000;
-    hc->timeout_ms = (long)c->https_timeout * 1000;
-    hc->max_body = STS_POLICY_MAX;
-}
-
-static void fill_verdict_params(const struct config *c, struct verdict_params *vp)
-{
-    verdict_params_default(vp);
-    vp->negative_ttl = c->negative_ttl;
-    vp->recheck_interval = c->recheck_interval;
-    vp->refresh_interval = c->refresh_interval;
-}
-
-static void fill_fetch_params(const struct config *c, struct fetch_params *fp)
-{
-    memset(fp, 0, sizeof(*fp));
-    fill_verdict_params(c, &fp->verdict);
-    fp->max_fetches = c->max_fetches;
-    fp->max_queued = c->max_queued_fetches;
-    fp->dns_timeout = c->dns_timeout;
-    fp->https_timeout = c->https_timeout;
-}
-
-static void fill_lookup_params(const struct config *c, struct lookup_params *lp)
-{
-    memset(lp, 0, sizeof(*lp));
-    lp->query_timeout = c->query_timeout;
-    lp->strict_testing = c->strict_testing;
-    lp->dns_error = c->dns_error;
-    fill_verdict_params(c, &lp->verdict);
-}
-
-static void fill_smap_params(const struct config *c, struct smap_params *sp)
-{
-    memset(sp, 0, sizeof(*sp));
-    sp->max_connections = c->max_connections;
-    sp->idle_timeout = c->idle_timeout;
-    sp->request_timeout = c->request_timeout;
-}
-
-static bool str_changed(const char *a, const char *b)
+static bool main_str_changed(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") != 0;
 }
 
-static bool reload(struct mtastsd *d, char *err, size_t errsz)
+/* config_change_fn: a reload changed a key that only a restart applies. */
+static void main_restart_only(void *arg, const char *key, const char *old_value,
+                              const char *new_value)
+{
+    (void)arg;
+    log_warning("reload: %s changed from '%s' to '%s'; it takes effect only after a restart", key,
+                old_value, new_value);
+}
+
+static bool main_reload(struct mtastsd *d, char *err, size_t errsz)
 {
     daemon_notify("RELOADING=1");
-    struct config *nc = load_config(d, err, errsz);
+    struct config *nc = main_load_config(d, err, errsz);
     if (nc == NULL) {
         log_error("reload: %s; keeping the running configuration", err);
         daemon_notify("READY=1\nSTATUS=reload failed; running configuration kept");
         return false;
     }
     struct config *oc = d->cfg;
-    if (str_changed(oc->listen, nc->listen) || oc->socket_mode != nc->socket_mode ||
-        str_changed(oc->socket_owner, nc->socket_owner) ||
-        str_changed(oc->socket_group, nc->socket_group) ||
-        str_changed(oc->control_socket, nc->control_socket) ||
-        str_changed(oc->state_dir, nc->state_dir) || oc->cache_max_size != nc->cache_max_size ||
-        str_changed(oc->user, nc->user) || str_changed(oc->group, nc->group) ||
-        str_changed(oc->pidfile, nc->pidfile))
-        log_warning("reload: listen, socket, control_socket, state_dir, cache_max_size, user, "
-                    "group and pidfile changes take effect only after a restart");
-    if (str_changed(oc->dns_servers, nc->dns_servers) || oc->dns_timeout != nc->dns_timeout) {
+    /* The restart-only keys are flagged in config.c's table: one line each. */
+    config_restart_changes(oc, nc, main_restart_only, NULL);
+    if (main_str_changed(oc->dns_servers, nc->dns_servers) || oc->dns_timeout != nc->dns_timeout) {
         char derr[512];
         if (!dns_reconfigure(d->dns, nc->dns_servers, (int)(nc->dns_timeout * 1000), derr,
                              sizeof(derr)))
@@ -168,18 +127,19 @@ static bool reload(struct mtastsd *d, char *err, size_t errsz)
     }
     log_set_level(nc->log_level);
     struct https_config hc;
-    fill_https_config(nc, &hc);
+    params_https(nc, &hc);
     https_reconfigure(d->https, &hc);
     struct fetch_params fp;
-    fill_fetch_params(nc, &fp);
+    params_fetch(nc, &fp);
     fetch_reconfigure(d->fetch, &fp);
     struct lookup_params lp;
-    fill_lookup_params(nc, &lp);
+    params_lookup(nc, &lp);
     lookup_reconfigure(d->lookup, &lp);
     struct smap_params sp;
-    fill_smap_params(nc, &sp);
+    params_smap(nc, &sp);
     smap_reconfigure(d->smap, &sp);
     refresh_reconfigure(d->refresh, &fp.verdict, nc->max_fetches);
+    control_reconfigure(d->control, nc);
     d->cfg = nc;
     config_free(oc);
     log_info("reload: configuration from %s applied", d->config_path);
@@ -187,18 +147,18 @@ static bool reload(struct mtastsd *d, char *err, size_t errsz)
     return true;
 }
 
-static bool reload_cb(void *arg, char *err, size_t errsz)
+static bool main_reload_cb(void *arg, char *err, size_t errsz)
 {
-    return reload(arg, err, errsz);
+    return main_reload(arg, err, errsz);
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+static void main_on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct mtastsd *d = arg;
     (void)what;
     if (sig == SIGHUP) {
         char err[1024];
-        reload(d, err, sizeof(err));
+        main_reload(d, err, sizeof(err));
         return;
     }
     log_info("received %s; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -206,7 +166,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(d->base);
 }
 
-static bool ensure_dir(const char *path, char *err, size_t errsz)
+static bool main_ensure_dir(const char *path, char *err, size_t errsz)
 {
     struct stat st;
     if (stat(path, &st) == 0) {
@@ -224,11 +184,11 @@ static bool ensure_dir(const char *path, char *err, size_t errsz)
 }
 
 /*
- * Everything up to READY=1.  On false the reason is logged and run()
- * frees what was set up (teardown()), so a daemon that cannot start
+ * Everything up to READY=1.  On false the reason is logged and main_run()
+ * frees what was set up (main_teardown()), so a daemon that cannot start
  * leaves neither a socket file nor a pidfile behind.
  */
-static bool setup(struct mtastsd *d, bool foreground)
+static bool main_setup(struct mtastsd *d, bool foreground)
 {
     char err[1024];
     struct config *c = d->cfg;
@@ -277,7 +237,7 @@ static bool setup(struct mtastsd *d, bool foreground)
         }
         d->pidfile_written = true;
     }
-    if (!ensure_dir(c->state_dir, err, sizeof(err))) {
+    if (!main_ensure_dir(c->state_dir, err, sizeof(err))) {
         log_error("state_dir: %s", err);
         return false;
     }
@@ -306,20 +266,20 @@ static bool setup(struct mtastsd *d, bool foreground)
         return false;
     }
     struct https_config hc;
-    fill_https_config(c, &hc);
+    params_https(c, &hc);
     d->https = https_new(d->base, &hc, err, sizeof(err));
     if (d->https == NULL) {
         log_error("https: %s", err);
         return false;
     }
     struct fetch_params fp;
-    fill_fetch_params(c, &fp);
+    params_fetch(c, &fp);
     d->fetch = fetch_new(d->base, d->dns, d->https, d->cache, &fp);
     struct lookup_params lp;
-    fill_lookup_params(c, &lp);
+    params_lookup(c, &lp);
     d->lookup = lookup_new(d->base, d->cache, d->fetch, &lp);
     struct smap_params sp;
-    fill_smap_params(c, &sp);
+    params_smap(c, &sp);
     d->smap = smap_new(d->base, d->lookup, &sp);
     smap_set_listener(d->smap, d->listener);
     listener_start(d->listener, smap_accept, d->smap);
@@ -329,19 +289,19 @@ static bool setup(struct mtastsd *d, bool foreground)
                                     .fetch = d->fetch,
                                     .smap = d->smap,
                                     .lookup = d->lookup,
-                                    .reload = reload_cb,
+                                    .reload = main_reload_cb,
                                     .reload_arg = d};
         control_start(d->control, &deps);
     }
 
-    d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
-    d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
-    d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+    d->sig_hup = evsignal_new(d->base, SIGHUP, main_on_signal, d);
+    d->sig_term = evsignal_new(d->base, SIGTERM, main_on_signal, d);
+    d->sig_int = evsignal_new(d->base, SIGINT, main_on_signal, d);
     event_add(d->sig_hup, NULL);
     event_add(d->sig_term, NULL);
     event_add(d->sig_int, NULL);
 
-    stats.started = time(NULL);
+    stats.started = (time_t)clock_wall();
     log_info("mtastsd %s ready: listening on %s, %zu cached entries in %s", PACKAGE_VERSION,
              activated ? "the sockets passed by systemd" : c->listen, cache_count(d->cache),
              c->state_dir);
@@ -350,8 +310,8 @@ static bool setup(struct mtastsd *d, bool foreground)
     return true;
 }
 
-/* Free what setup() made, in reverse order; any member may be NULL. */
-static void teardown(struct mtastsd *d)
+/* Free what main_setup() made, in reverse order; any member may be NULL. */
+static void main_teardown(struct mtastsd *d)
 {
     if (d->refresh != NULL)
         refresh_free(d->refresh);
@@ -385,14 +345,14 @@ static void teardown(struct mtastsd *d)
         daemon_pidfile_remove(d->cfg->pidfile);
 }
 
-static int run(struct mtastsd *d, bool foreground)
+static int main_run(struct mtastsd *d, bool foreground)
 {
-    if (!setup(d, foreground)) {
-        teardown(d);
+    if (!main_setup(d, foreground)) {
+        main_teardown(d);
         return 1;
     }
     event_base_dispatch(d->base);
-    teardown(d);
+    main_teardown(d);
     log_info("mtastsd stopped");
     return 0;
 }
@@ -429,23 +389,23 @@ int main(int argc, char **argv)
             free(d.overrides);
             return 0;
         case 'h':
-            usage(stdout);
+            main_usage(stdout);
             free(d.overrides);
             return 0;
         default:
-            usage(stderr);
+            main_usage(stderr);
             free(d.overrides);
             return 2;
         }
     }
     if (optind != argc) {
-        usage(stderr);
+        main_usage(stderr);
         free(d.overrides);
         return 2;
     }
 
     log_open("mtastsd", foreground || print_only);
-    d.cfg = load_config(&d, err, sizeof(err));
+    d.cfg = main_load_config(&d, err, sizeof(err));
     if (d.cfg == NULL) {
         log_error("configuration: %s", err);
         free(d.overrides);
@@ -458,7 +418,7 @@ int main(int argc, char **argv)
         return 0;
     }
     log_set_level(d.cfg->log_level);
-    int rc = run(&d, foreground);
+    int rc = main_run(&d, foreground);
     config_free(d.cfg);
     free(d.overrides);
     log_close();

@@ -22,14 +22,13 @@
  */
 #include "autoconfig.h"
 
-#include <event2/event.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "domain.h"
 #include "dueq.h"
 #include "fetch.h"
@@ -48,22 +47,16 @@ struct refresh {
     struct fetch *fetch;
     struct verdict_params vp;
     unsigned max_fetches;
-    struct event *timer;
+    struct clock_timer *timer; /* the sweep's tick, every REFRESH_TICK_MS */
     char next[DOMAIN_BUFSZ];
     /* per-pass counters */
     size_t seen, started, swept, skipped, queue_full;
     int64_t pass_started;
     /* the timer queue */
     struct dueq *soon;
-    struct event *soon_timer;
+    struct clock_timer *soon_timer;
     int64_t soon_armed; /* due time the soon timer is armed for; 0: not armed */
 };
-
-/* The one wall-clock read of this module (a settable clock goes here). */
-static int64_t refresh_now(void)
-{
-    return (int64_t)time(NULL);
-}
 
 /* Refresh jobs we may still start: a quarter of max_fetches in flight. */
 static size_t refresh_budget(const struct refresh *r)
@@ -81,7 +74,7 @@ static void refresh_arm(struct refresh *r, int64_t now, int64_t not_before)
 
     if (!dueq_peek(r->soon, &due)) {
         if (r->soon_armed != 0)
-            event_del(r->soon_timer);
+            clock_timer_del(r->soon_timer);
         r->soon_armed = 0;
         return;
     }
@@ -91,10 +84,9 @@ static void refresh_arm(struct refresh *r, int64_t now, int64_t not_before)
         due = now;
     if (r->soon_armed != 0 && r->soon_armed <= due)
         return; /* armed for this time or earlier: it re-arms when it fires */
-    /* time(NULL) truncates: when a timer of (due - now) s fires, the wall
-     * clock has reached due. */
-    struct timeval tv = {.tv_sec = (time_t)(due - now), .tv_usec = 0};
-    event_add(r->soon_timer, &tv);
+    /* clock_wall() truncates: when a timer of (due - now) s fires, the
+     * wall clock has reached due. */
+    clock_timer_add(r->soon_timer, (due - now) * 1000);
     r->soon_armed = due;
 }
 
@@ -124,17 +116,15 @@ static void refresh_schedule(struct refresh *r, const char *domain, const struct
 static void refresh_on_store(void *arg, const char *domain, const struct entry *e)
 {
     struct refresh *r = arg;
-    refresh_schedule(r, domain, e, refresh_now());
+    refresh_schedule(r, domain, e, clock_wall());
 }
 
-static void refresh_on_soon(evutil_socket_t fd, short what, void *arg)
+static void refresh_on_soon(void *arg)
 {
     struct refresh *r = arg;
-    int64_t now = refresh_now(), due;
+    int64_t now = clock_wall(), due;
     char domain[DOMAIN_BUFSZ];
     size_t budget = refresh_budget(r);
-    (void)fd;
-    (void)what;
 
     r->soon_armed = 0;
     for (int n = 0; n < REFRESH_SOON_MAX && budget > 0 && dueq_pop_due(r->soon, now, domain, &due);
@@ -204,7 +194,7 @@ static bool refresh_visit(void *arg, const char *domain, struct entry *e)
 
 void refresh_tick(struct refresh *r)
 {
-    int64_t now = refresh_now();
+    int64_t now = clock_wall();
     size_t count = cache_count(r->cache);
     size_t ticks_per_pass = REFRESH_PASS_SECONDS * 1000 / REFRESH_TICK_MS;
     size_t batch = count / ticks_per_pass + 1;
@@ -221,7 +211,7 @@ void refresh_tick(struct refresh *r)
     char next[DOMAIN_BUFSZ];
     next[0] = '\0';
     if (cache_scan(r->cache, r->next, batch, refresh_visit, &b, next, &done) != CACHE_OK) {
-        log_error("refresh: cannot read the cache; will retry");
+        log_debug("refresh: the cache cannot be read (cache.c said why); next tick");
         return;
     }
     snprintf(r->next, sizeof(r->next), "%s", next);
@@ -241,11 +231,11 @@ void refresh_tick(struct refresh *r)
     }
 }
 
-static void refresh_on_timer(evutil_socket_t fd, short what, void *arg)
+static void refresh_on_timer(void *arg)
 {
-    (void)fd;
-    (void)what;
-    refresh_tick(arg);
+    struct refresh *r = arg;
+    clock_timer_add(r->timer, REFRESH_TICK_MS);
+    refresh_tick(r);
 }
 
 struct refresh *refresh_new(struct event_base *base, struct cache *cache, struct fetch *fetch,
@@ -258,11 +248,9 @@ struct refresh *refresh_new(struct event_base *base, struct cache *cache, struct
     r->vp = *vp;
     r->max_fetches = max_fetches;
     r->soon = dueq_new(REFRESH_QUEUE_MAX);
-    r->soon_timer = evtimer_new(base, refresh_on_soon, r);
-    r->timer = event_new(base, -1, EV_PERSIST, refresh_on_timer, r);
-    struct timeval tv = {.tv_sec = REFRESH_TICK_MS / 1000,
-                         .tv_usec = (REFRESH_TICK_MS % 1000) * 1000};
-    event_add(r->timer, &tv);
+    r->soon_timer = clock_timer_new(base, refresh_on_soon, r);
+    r->timer = clock_timer_new(base, refresh_on_timer, r);
+    clock_timer_add(r->timer, REFRESH_TICK_MS);
     fetch_set_store_hook(fetch, refresh_on_store, r);
     return r;
 }
@@ -278,8 +266,8 @@ void refresh_free(struct refresh *r)
     if (r == NULL)
         return;
     fetch_set_store_hook(r->fetch, NULL, NULL);
-    event_free(r->timer);
-    event_free(r->soon_timer);
+    clock_timer_free(r->timer);
+    clock_timer_free(r->soon_timer);
     dueq_free(r->soon);
     free(r);
 }

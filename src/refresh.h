@@ -26,8 +26,8 @@
  * (running or queued); a due refresh over that is deferred (the queue
  * tries again each second).
  *
- * Time: every wall-clock read of this module is refresh_now() in
- * refresh.c.
+ * Time: wall-clock reads and both timers go through clock.h (the
+ * component tests move time with a fake clock).
  */
 #ifndef MTASTSD_REFRESH_H
 #define MTASTSD_REFRESH_H

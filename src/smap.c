@@ -18,13 +18,16 @@
  * quarter of their peak (at least SMAP_TRIM_MIN), the freed heap is given
  * back to the kernel (trim.h).
  *
- * Events: one persistent read event whose timeout is idle_timeout (an
- * EV_TIMEOUT in state READ with nothing buffered closes the connection),
- * one write event used only after a partial send (its timeout,
- * idle_timeout, closes a client that does not read its replies), and a
- * request deadline: from the first byte of a request that is not yet
- * complete, request_timeout; it is not re-armed by further bytes, so a
- * client that drips a frame one byte at a time is closed all the same.
+ * Events: one persistent read event, added while reading, with an idle
+ * timer (idle_timeout, re-armed by every read: in state READ with nothing
+ * buffered it closes the connection); one write event used only after a
+ * partial send, with the "unread" timer (idle_timeout, re-armed whenever
+ * the client takes some output: it closes a client that does not read
+ * its replies); and a request deadline: from the first byte of a request
+ * that is not yet complete, request_timeout; it is not re-armed by
+ * further bytes, so a client that drips a frame one byte at a time is
+ * closed all the same.  Timers and times go through clock.h, so the
+ * component tests play every deadline exactly.
  *
  * Shedding at max_connections: the connections in state READ hold a slot
  * without a complete request; they are kept in two lists in the order
@@ -58,15 +61,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "listener.h"
 #include "log.h"
 #include "lookup.h"
 #include "netstring.h"
+#include "queue_safe.h"
 #include "reply.h"
 #include "smap.h"
 #include "stats.h"
@@ -103,9 +106,11 @@ struct smap_conn {
     struct smap *s;
     int fd;
     enum smap_state state;
-    struct event *rev;
-    struct event *wev;
-    struct event *deadline; /* request_timeout from the first byte of a request */
+    struct event *rev;            /* EV_READ, while reading */
+    struct event *wev;            /* EV_WRITE, after a partial send */
+    struct clock_timer *idle;     /* idle_timeout without input, while reading */
+    struct clock_timer *unread;   /* idle_timeout without output taken, after a partial send */
+    struct clock_timer *deadline; /* request_timeout from the first byte of a request */
     char *in;
     size_t inlen, incap;
     char *out;
@@ -113,9 +118,9 @@ struct smap_conn {
     struct lookup_query *q;
     bool reading; /* rev is added */
     enum smap_slot slot;
-    int64_t slot_since_ms; /* when it got on its shedding list */
-    TAILQ_ENTRY(smap_conn) slot_link;
-    struct smap_conn *prev, *next;
+    int64_t slot_since_ms;            /* when it got on its shedding list */
+    TAILQ_ENTRY(smap_conn) slot_link; /* on s->idle or s->partial (state READ) */
+    LIST_ENTRY(smap_conn) link;       /* on s->conns */
 };
 
 TAILQ_HEAD(smap_conn_list, smap_conn);
@@ -125,23 +130,16 @@ struct smap {
     struct lookup *lookup;
     struct listener *listener;
     struct smap_params p;
-    struct smap_conn *conns;
+    LIST_HEAD(, smap_conn) conns;
     size_t nconns;
-    time_t last_limit_log;
+    int64_t last_limit_log;
     struct smap_conn_list idle, partial; /* oldest first */
     bool paused_at_limit;
-    struct event *limit_ev; /* looks for something to shed while paused at the limit */
+    struct clock_timer *limit_ev; /* looks for something to shed while paused at the limit */
     size_t heap, heap_peak; /* bytes in connection buffers, and their peak since the last trim */
     struct trim *trim;
     struct log_limit log_shed, log_slow, log_unread;
 };
-
-static int64_t smap_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void smap_conn_enter_state(struct smap_conn *c, enum smap_state st)
 {
@@ -155,7 +153,7 @@ static void smap_log_shed(struct log_limit *l, const char *fmt, ...) LOG_PRINTF(
 static void smap_log_shed(struct log_limit *l, const char *fmt, ...)
 {
     uint64_t held_back = 0;
-    if (!log_enabled(LOG_LEVEL_INFO) || !log_limit_take(l, (int64_t)time(NULL), &held_back))
+    if (!log_enabled(LOG_LEVEL_INFO) || !log_limit_take(l, clock_wall(), &held_back))
         return;
     char msg[256], more[64] = "";
     va_list ap;
@@ -205,16 +203,14 @@ static void smap_conn_track(struct smap_conn *c)
     if (c->slot != SMAP_SLOT_BUSY)
         TAILQ_REMOVE(smap_slot_list(s, c->slot), c, slot_link);
     if (c->slot == SMAP_SLOT_PARTIAL)
-        event_del(c->deadline);
+        clock_timer_del(c->deadline);
     c->slot = want;
     if (want == SMAP_SLOT_BUSY)
         return;
-    c->slot_since_ms = smap_now_ms();
+    c->slot_since_ms = clock_mono_ms();
     TAILQ_INSERT_TAIL(smap_slot_list(s, want), c, slot_link);
-    if (want == SMAP_SLOT_PARTIAL) {
-        struct timeval tv = {.tv_sec = (time_t)s->p.request_timeout, .tv_usec = 0};
-        event_add(c->deadline, &tv);
-    }
+    if (want == SMAP_SLOT_PARTIAL)
+        clock_timer_add(c->deadline, s->p.request_timeout * 1000);
 }
 
 static void smap_conn_free(struct smap_conn *c)
@@ -228,24 +224,19 @@ static void smap_conn_free(struct smap_conn *c)
         event_free(c->rev);
     if (c->wev != NULL)
         event_free(c->wev);
-    if (c->deadline != NULL)
-        event_free(c->deadline);
+    clock_timer_free(c->idle);
+    clock_timer_free(c->unread);
+    clock_timer_free(c->deadline);
     close(c->fd);
     free(c->in);
     free(c->out);
-    if (c->prev != NULL)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next != NULL)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     s->nconns--;
     smap_heap_account(s, c->incap + c->outcap, 0);
     free(c);
     if (s->nconns < s->p.max_connections) {
         s->paused_at_limit = false;
-        if (s->limit_ev != NULL)
-            event_del(s->limit_ev);
+        clock_timer_del(s->limit_ev);
         listener_resume(s->listener);
     }
 }
@@ -257,7 +248,7 @@ static void smap_conn_free(struct smap_conn *c)
  */
 static struct smap_conn *smap_shed_victim(struct smap *s)
 {
-    int64_t old_enough = smap_now_ms() - SMAP_SHED_MIN_AGE_MS;
+    int64_t old_enough = clock_mono_ms() - SMAP_SHED_MIN_AGE_MS;
     struct smap_conn *c = TAILQ_FIRST(&s->partial);
     if (c != NULL && c->slot_since_ms <= old_enough)
         return c;
@@ -268,11 +259,9 @@ static struct smap_conn *smap_shed_victim(struct smap *s)
 }
 
 /* While paused at the limit, look again now and then for something to shed. */
-static void smap_on_limit(evutil_socket_t fd, short what, void *arg)
+static void smap_on_limit(void *arg)
 {
     struct smap *s = arg;
-    (void)fd;
-    (void)what;
     if (!s->paused_at_limit)
         return;
     if (s->nconns < s->p.max_connections || smap_shed_victim(s) != NULL) {
@@ -287,20 +276,19 @@ static void smap_limit_pause(struct smap *s)
 {
     listener_pause(s->listener);
     s->paused_at_limit = true;
-    struct timeval tv = {.tv_sec = SMAP_SHED_MIN_AGE_MS / 1000,
-                         .tv_usec = (SMAP_SHED_MIN_AGE_MS % 1000) * 1000};
-    if (s->limit_ev != NULL)
-        evtimer_add(s->limit_ev, &tv);
+    clock_timer_add(s->limit_ev, SMAP_SHED_MIN_AGE_MS);
 }
 
+/* Reading on or off; while on, the idle timer runs (re-armed by every read). */
 static void smap_read_enable(struct smap_conn *c, bool on)
 {
     if (on && !c->reading) {
-        struct timeval tv = {.tv_sec = (time_t)c->s->p.idle_timeout, .tv_usec = 0};
-        event_add(c->rev, &tv);
+        event_add(c->rev, NULL);
+        clock_timer_add(c->idle, c->s->p.idle_timeout * 1000);
         c->reading = true;
     } else if (!on && c->reading) {
         event_del(c->rev);
+        clock_timer_del(c->idle);
         c->reading = false;
     }
 }
@@ -334,11 +322,15 @@ static bool smap_flush(struct smap_conn *c)
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                if (c->state != SMAP_CLOSE)
+                /* READ -> WRITE: answering pauses until the client reads.
+                 * WAIT stays WAIT (a lookup is out for the next request:
+                 * the frames behind it must wait for its answer, whoever
+                 * reads first) and CLOSE stays CLOSE. */
+                if (c->state == SMAP_READ)
                     smap_conn_enter_state(c, SMAP_WRITE);
                 smap_read_enable(c, false);
-                struct timeval tv = {.tv_sec = (time_t)c->s->p.idle_timeout, .tv_usec = 0};
-                event_add(c->wev, &tv);
+                event_add(c->wev, NULL);
+                clock_timer_add(c->unread, c->s->p.idle_timeout * 1000);
                 return true;
             }
             log_debug("smap fd %d: send: %s", c->fd, strerror(errno));
@@ -348,6 +340,7 @@ static bool smap_flush(struct smap_conn *c)
         c->outoff += (size_t)n;
     }
     c->outoff = c->outlen = 0;
+    clock_timer_del(c->unread);
     if (c->outcap > SMAP_OUT_KEEP) {
         free(c->out);
         c->out = NULL;
@@ -469,11 +462,9 @@ static bool smap_process(struct smap_conn *c)
 }
 
 /* The request begun request_timeout ago is still not complete. */
-static void smap_on_deadline(evutil_socket_t fd, short what, void *arg)
+static void smap_on_deadline(void *arg)
 {
     struct smap_conn *c = arg;
-    (void)fd;
-    (void)what;
     if (c->state != SMAP_READ || c->inlen == 0)
         return; /* cannot happen: the deadline is removed with the request */
     stats.connections_slow++;
@@ -484,23 +475,30 @@ static void smap_on_deadline(evutil_socket_t fd, short what, void *arg)
     smap_conn_free(c);
 }
 
+/* idle_timeout passed without input while reading. */
+static void smap_on_idle(void *arg)
+{
+    struct smap_conn *c = arg;
+    if (c->state == SMAP_READ && c->inlen == 0) {
+        log_debug("smap fd %d: idle for %lld s, closing", c->fd, (long long)c->s->p.idle_timeout);
+        smap_conn_free(c);
+    } else if (c->state == SMAP_READ) {
+        stats.connections_slow++;
+        smap_log_shed(&c->s->log_slow,
+                      "socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
+                      (long long)c->s->p.idle_timeout);
+        smap_conn_free(c);
+    } else {
+        /* Reading while a lookup runs: only a client that leaves matters. */
+        clock_timer_add(c->idle, c->s->p.idle_timeout * 1000);
+    }
+}
+
 static void smap_on_read(evutil_socket_t fd, short what, void *arg)
 {
     struct smap_conn *c = arg;
-    if (what & EV_TIMEOUT) {
-        if (c->state == SMAP_READ && c->inlen == 0) {
-            log_debug("smap fd %d: idle for %lld s, closing", c->fd,
-                      (long long)c->s->p.idle_timeout);
-            smap_conn_free(c);
-        } else if (c->state == SMAP_READ) {
-            stats.connections_slow++;
-            smap_log_shed(&c->s->log_slow,
-                          "socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
-                          (long long)c->s->p.idle_timeout);
-            smap_conn_free(c);
-        }
-        return;
-    }
+    (void)what;
+    clock_timer_add(c->idle, c->s->p.idle_timeout * 1000);
     if (c->inlen == c->incap) {
         if (c->incap >= SMAP_IN_MAX) {
             smap_read_enable(c, false); /* backpressure until answered */
@@ -537,18 +535,22 @@ static void smap_on_read(evutil_socket_t fd, short what, void *arg)
     smap_conn_track(c);
 }
 
+/* idle_timeout passed without the client taking any of its replies. */
+static void smap_on_unread(void *arg)
+{
+    struct smap_conn *c = arg;
+    stats.connections_not_reading++;
+    smap_log_shed(&c->s->log_unread,
+                  "socketmap client fd %d: not reading its replies for %lld s; closing", c->fd,
+                  (long long)c->s->p.idle_timeout);
+    smap_conn_free(c);
+}
+
 static void smap_on_write(evutil_socket_t fd, short what, void *arg)
 {
     struct smap_conn *c = arg;
     (void)fd;
-    if (what & EV_TIMEOUT) {
-        stats.connections_not_reading++;
-        smap_log_shed(&c->s->log_unread,
-                      "socketmap client fd %d: not reading its replies for %lld s; closing", c->fd,
-                      (long long)c->s->p.idle_timeout);
-        smap_conn_free(c);
-        return;
-    }
+    (void)what;
     enum smap_state before = c->state;
     if (!smap_flush(c))
         return;
@@ -578,7 +580,7 @@ bool smap_accept(void *arg, int fd)
                       "%.1f s, to serve a new client",
                       s->nconns, v->fd,
                       v->slot == SMAP_SLOT_PARTIAL ? "with an incomplete request" : "idle",
-                      (double)(smap_now_ms() - v->slot_since_ms) / 1000.0);
+                      (double)(clock_mono_ms() - v->slot_since_ms) / 1000.0);
         smap_conn_free(v);
     }
     struct smap_conn *c = xcalloc(1, sizeof(*c));
@@ -586,17 +588,16 @@ bool smap_accept(void *arg, int fd)
     c->fd = fd;
     c->rev = event_new(s->base, fd, EV_READ | EV_PERSIST, smap_on_read, c);
     c->wev = event_new(s->base, fd, EV_WRITE, smap_on_write, c);
-    c->deadline = evtimer_new(s->base, smap_on_deadline, c);
-    c->next = s->conns;
-    if (s->conns != NULL)
-        s->conns->prev = c;
-    s->conns = c;
+    c->idle = clock_timer_new(s->base, smap_on_idle, c);
+    c->unread = clock_timer_new(s->base, smap_on_unread, c);
+    c->deadline = clock_timer_new(s->base, smap_on_deadline, c);
+    LIST_INSERT_HEAD(&s->conns, c, link);
     s->nconns++;
     stats.connections_accepted++;
     smap_read_enable(c, true);
     smap_conn_track(c);
     if (s->nconns >= s->p.max_connections) {
-        time_t now = time(NULL);
+        int64_t now = clock_wall();
         if (now - s->last_limit_log >= 60) {
             s->last_limit_log = now;
             log_warning("socketmap: %zu connections (max_connections); new clients wait, or "
@@ -615,10 +616,11 @@ struct smap *smap_new(struct event_base *base, struct lookup *lookup, const stru
     s->base = base;
     s->lookup = lookup;
     s->p = *p;
+    LIST_INIT(&s->conns);
     TAILQ_INIT(&s->idle);
     TAILQ_INIT(&s->partial);
-    s->limit_ev = evtimer_new(base, smap_on_limit, s);
-    s->trim = trim_new(base, "socketmap");
+    s->limit_ev = clock_timer_new(base, smap_on_limit, s);
+    s->trim = trim_new(base, "socketmap", NULL, NULL);
     s->log_shed = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
     s->log_slow = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
     s->log_unread = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
@@ -654,10 +656,10 @@ void smap_free(struct smap *s)
     if (s == NULL)
         return;
     s->listener = NULL;
-    while (s->conns != NULL)
-        smap_conn_free(s->conns);
-    if (s->limit_ev != NULL)
-        event_free(s->limit_ev);
+    struct smap_conn *c;
+    while ((c = LIST_FIRST(&s->conns)) != NULL)
+        smap_conn_free(c);
+    clock_timer_free(s->limit_ev);
     trim_free(s->trim);
     free(s);
 }

@@ -4,7 +4,10 @@
  * One struct per connection with an explicit state machine:
  *   READ   waiting for (more of) a request frame
  *   WAIT   a lookup is in progress for the current frame; further frames
- *          stay buffered (answered in order afterwards)
+ *          stay buffered (answered in order afterwards); earlier replies
+ *          the client has not taken are written meanwhile, and a partial
+ *          write leaves the state at WAIT (never WRITE, which would let
+ *          the frames behind the lookup be answered before it)
  *   WRITE  a reply is being written (partial write: wait for EV_WRITE)
  *   CLOSE  flushing a final PERM reply, then closing
  * smap_conn_enter_state() logs "old -> new" at debug level.
@@ -24,6 +27,13 @@
  * closing the oldest connection without a complete request to make room
  * for a new client (see smap.c).  smap_buffered() is the number of bytes
  * held in connection buffers (mtastsd-ctl status).
+ *
+ * Re-entrancy: a lookup's answer (lookup_cb) may arrive while smap is
+ * answering the next frames of the same connection only through the
+ * event loop (lookup never calls back from inside lookup_start()), so a
+ * connection handles one frame at a time.  smap_accept() may close an
+ * older connection to make room, from inside the call; it calls the
+ * listener only through listener_pause() and listener_resume().
  */
 #ifndef MTASTSD_SMAP_H
 #define MTASTSD_SMAP_H

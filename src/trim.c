@@ -4,53 +4,48 @@
  */
 #include "autoconfig.h"
 
-#include <event2/event.h>
 #ifdef HAVE_MALLOC_TRIM
 #include <malloc.h>
 #endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "trim.h"
 #include "xalloc.h"
 
 struct trim {
-    struct event *ev;
-    int64_t last_ms; /* 0: never */
+    struct clock_timer *timer; /* NULL without malloc_trim() */
+    int64_t last_ms;           /* 0: never */
+    trim_still_fn still;
+    void *still_arg;
     char who[32];
 };
 
-static int64_t trim_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #ifdef HAVE_MALLOC_TRIM
-static void trim_on_timer(evutil_socket_t fd, short what, void *arg)
+static void trim_on_timer(void *arg)
 {
     struct trim *t = arg;
-    (void)fd;
-    (void)what;
-    t->last_ms = trim_now_ms();
+    /* A new burst began: its end asks again. */
+    if (t->still != NULL && !t->still(t->still_arg))
+        return;
+    t->last_ms = clock_mono_ms();
     int released = malloc_trim(0);
     log_debug("%s: burst over, heap trimmed (%s)", t->who,
               released ? "memory released" : "nothing to release");
 }
 #endif
 
-struct trim *trim_new(struct event_base *base, const char *who)
+struct trim *trim_new(struct event_base *base, const char *who, trim_still_fn still, void *arg)
 {
     struct trim *t = xcalloc(1, sizeof(*t));
     snprintf(t->who, sizeof(t->who), "%s", who);
+    t->still = still;
+    t->still_arg = arg;
 #ifdef HAVE_MALLOC_TRIM
-    t->ev = evtimer_new(base, trim_on_timer, t);
-    if (t->ev == NULL)
-        log_warning("%s: cannot create the heap trim timer; freed memory is not returned", who);
+    t->timer = clock_timer_new(base, trim_on_timer, t);
 #else
     (void)base;
 #endif
@@ -59,26 +54,23 @@ struct trim *trim_new(struct event_base *base, const char *who)
 
 void trim_soon(struct trim *t)
 {
-    if (t == NULL || t->ev == NULL || evtimer_pending(t->ev, NULL))
+    if (t == NULL || t->timer == NULL || clock_timer_pending(t->timer))
         return;
     int64_t wait_ms = 0;
     if (t->last_ms != 0) {
-        wait_ms = t->last_ms + TRIM_INTERVAL_MS - trim_now_ms();
+        wait_ms = t->last_ms + TRIM_INTERVAL_MS - clock_mono_ms();
         if (wait_ms < 0)
             wait_ms = 0;
         if (wait_ms > TRIM_INTERVAL_MS)
             wait_ms = TRIM_INTERVAL_MS;
     }
-    struct timeval tv = {.tv_sec = (time_t)(wait_ms / 1000),
-                         .tv_usec = (suseconds_t)(wait_ms % 1000) * 1000};
-    evtimer_add(t->ev, &tv);
+    clock_timer_add(t->timer, wait_ms);
 }
 
 void trim_free(struct trim *t)
 {
     if (t == NULL)
         return;
-    if (t->ev != NULL)
-        event_free(t->ev);
+    clock_timer_free(t->timer);
     free(t);
 }

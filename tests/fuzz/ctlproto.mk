@@ -1,6 +1,7 @@
 # tests/fuzz/ctlproto.mk: the control protocol's parsers (request lines,
 # reply lines, "load" records).
-CTLPROTO_FUZZ_SOURCES = src/ctlproto.c src/entry.c src/sts_policy.c src/domain.c src/verdict.c \
+CTLPROTO_FUZZ_SOURCES = src/ctlproto.c src/ctlview.c src/ctlrecord.c src/entry.c \
+	src/sts_policy.c src/domain.c src/verdict.c \
 	src/xalloc.c
 check_PROGRAMS += tests/fuzz/replay_ctlproto
 tests_fuzz_replay_ctlproto_SOURCES = tests/fuzz/fuzz_ctlproto.c $(FUZZ_REPLAY_SOURCES) \

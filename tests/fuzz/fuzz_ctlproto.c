@@ -7,7 +7,7 @@
  * an accepted request re-formats and re-parses to the same words; an
  * accepted load record holds a policy valid at `now` that encodes as a
  * cache entry, its domain normalises to itself, and its own dump line
- * (ctlproto_entry_json) loads back to the same domain and encoding.
+ * (ctlview_entry_json) loads back to the same domain and encoding.
  */
 #include "autoconfig.h"
 
@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "ctlproto.h"
+#include "ctlrecord.h"
+#include "ctlview.h"
 #include "domain.h"
 #include "entry.h"
 #include "verdict.h"
@@ -55,8 +57,7 @@ static void fuzz_record(const char *line, size_t len)
     char domain[DOMAIN_BUFSZ], err[256];
     struct entry e;
     entry_init(&e);
-    if (ctlproto_record_parse(line, len, FUZZ_NOW, 86400, domain, &e, err, sizeof(err)) !=
-        CTLPROTO_RECORD_OK) {
+    if (ctlrecord_parse(line, len, FUZZ_NOW, 86400, domain, &e, err, sizeof(err)) != CTLRECORD_OK) {
         entry_clear(&e);
         return;
     }
@@ -72,14 +73,14 @@ static void fuzz_record(const char *line, size_t len)
     if (a == NULL || entry_encode(&e, a, need) != need)
         abort();
 
-    char *json = ctlproto_entry_json(domain, &e, FUZZ_NOW, NULL);
+    char *json = ctlview_entry_json(domain, &e, FUZZ_NOW, NULL);
     if (json == NULL)
         abort();
     char domain2[DOMAIN_BUFSZ];
     struct entry e2;
     entry_init(&e2);
-    if (ctlproto_record_parse(json, strlen(json), FUZZ_NOW, 86400, domain2, &e2, err,
-                              sizeof(err)) != CTLPROTO_RECORD_OK ||
+    if (ctlrecord_parse(json, strlen(json), FUZZ_NOW, 86400, domain2, &e2, err, sizeof(err)) !=
+            CTLRECORD_OK ||
         strcmp(domain, domain2) != 0)
         abort();
     if (entry_encode(&e2, NULL, 0) == 0)

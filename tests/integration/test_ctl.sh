@@ -289,6 +289,37 @@ expect_eq "loaded testing policy -> NOTFOUND" "$out" ""
 ctl2 load "$WORK/dump.jsonl"
 expect_eq "loading again skips what is cached as new" "$OUT" "loaded 0, skipped 5, rejected 0"
 
+note "reload: restart-only keys are named; copied settings follow the new file"
+# Two bugs of the hand-kept list of restart-only keys (issue 11): a reload
+# ignored changes of control_socket_mode and control_socket_group without
+# a word, and the control module kept the refresh_interval it had at
+# start, so a "load" after a reload gave records without refresh_at a
+# refresh time from the old interval.
+cat >>"$SECOND/mtastsd.conf" <<EOF
+refresh_interval = 1h
+control_socket_mode = 0660
+control_socket_group = nogroup
+EOF
+before=$(wc -l <"$SECOND/mtastsd.log")
+ctl2 reload
+expect_eq "second daemon: reload succeeds" "$RC" 0
+reload_log=$(tail -n +"$((before + 1))" "$SECOND/mtastsd.log")
+for key in control_socket_mode control_socket_group; do
+    expect_true "reload names the restart-only key $key" \
+        grep -qE "warning: reload: $key changed from .* to .*; it takes effect only after a restart" \
+        <<<"$reload_log"
+done
+expect_eq "reload: no warning for a key it applies (refresh_interval)" \
+    "$(grep -c 'reload: refresh_interval changed' <<<"$reload_log")" 0
+now=$(date +%s)
+printf '%s\n' '{"domain":"ri.load.test","id":"r1","fetched_at":'"$now"',"policy":{"mode":"enforce","max_age":604800,"mx":["mx.ri.load.test"]}}' >"$WORK/ri.jsonl"
+ctl2 load "$WORK/ri.jsonl"
+expect_eq "load after reload: exit 0" "$RC" 0
+ctl2 --json show ri.load.test
+ri_span=$(json_get "$OUT" 'o["refresh_at"] - o["fetched_at"]')
+expect_true "load after reload: refresh_at from the new refresh_interval (1h), got +$ri_span s" \
+    test "$ri_span" -le 3600
+
 note "hostile load records"
 {
     echo '{"mtastsd_dump":1}'

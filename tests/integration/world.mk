@@ -9,7 +9,6 @@ INTEGRATION_WORLD_TESTS = \
 	tests/integration/test_policy.sh \
 	tests/integration/test_https.sh \
 	tests/integration/test_cache.sh \
-	tests/integration/test_refresh.sh \
 	tests/integration/test_dnsfail.sh \
 	tests/integration/test_concurrency.sh \
 	tests/integration/test_protocol.sh

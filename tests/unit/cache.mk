@@ -7,7 +7,7 @@ if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_cache
 TESTS += tests/unit/check_cache
 tests_unit_check_cache_SOURCES = tests/unit/check_cache.c src/cache.c src/entry.c \
-	src/sts_policy.c src/domain.c src/xalloc.c src/log.c
-tests_unit_check_cache_CFLAGS = $(UNIT_TEST_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS)
-tests_unit_check_cache_LDADD = $(UNIT_TEST_LIBS) $(LMDB_LIBS) $(IDN2_LIBS)
+	src/sts_policy.c src/domain.c src/xalloc.c src/log.c src/clock.c
+tests_unit_check_cache_CFLAGS = $(UNIT_TEST_CFLAGS) $(LMDB_CFLAGS) $(IDN2_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_check_cache_LDADD = $(UNIT_TEST_LIBS) $(LMDB_LIBS) $(IDN2_LIBS) $(LIBEVENT_LIBS)
 endif

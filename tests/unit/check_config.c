@@ -1130,6 +1130,91 @@ START_TEST(test_example_parses)
 }
 END_TEST
 
+/*
+ * Restart-only keys (reload cannot apply them): the flag in the table is
+ * the one list.  Each row changes one key; config_restart_changes() must
+ * name exactly the restart-only ones, with both values as printed.
+ * control_socket_mode and control_socket_group were missing from the
+ * hand-kept list that main.c had before the flag.
+ */
+static const struct {
+    const char *key, *value;
+    bool restart;
+} restart_rows[] = {
+    {"listen", "inet:127.0.0.1:10443", true},
+    {"socket_mode", "0660", true},
+    {"socket_owner", "postfix", true},
+    {"socket_group", "postfix", true},
+    {"control_socket", "/tmp/ctl.sock", true},
+    {"control_socket_mode", "0660", true},
+    {"control_socket_group", "adm", true},
+    {"state_dir", "/var/tmp/mtastsd", true},
+    {"cache_max_size", "2G", true},
+    {"user", "mtastsd", true},
+    {"group", "mtastsd", true},
+    {"pidfile", "/run/mtastsd.pid", true},
+    {"dns_servers", "127.0.0.1", false},
+    {"query_timeout", "3s", false},
+    {"refresh_interval", "1h", false},
+    {"max_connections", "10", false},
+    {"log_level", "debug", false},
+};
+
+static char restart_seen[256];
+
+static void restart_note(void *arg, const char *key, const char *ov, const char *nv)
+{
+    size_t *n = arg;
+    (*n)++;
+    snprintf(restart_seen, sizeof(restart_seen), "%s: '%s' -> '%s'", key, ov, nv);
+}
+
+START_TEST(test_restart_changes)
+{
+    struct config *a = config_new(), *b = config_new();
+    char err[256];
+    size_t calls = 0;
+    restart_seen[0] = '\0';
+    ck_assert_msg(config_set(b, restart_rows[_i].key, restart_rows[_i].value, err, sizeof(err)),
+                  "%s", err);
+    size_t n = config_restart_changes(a, b, restart_note, &calls);
+    ck_assert_uint_eq(n, restart_rows[_i].restart ? 1 : 0);
+    ck_assert_uint_eq(calls, n);
+    if (restart_rows[_i].restart) {
+        char want[256];
+        snprintf(want, sizeof(want), "%s: '", restart_rows[_i].key);
+        ck_assert_msg(strncmp(restart_seen, want, strlen(want)) == 0, "%s", restart_seen);
+        snprintf(want, sizeof(want), "' -> '%s'", restart_rows[_i].value);
+        ck_assert_msg(strstr(restart_seen, want) != NULL, "%s", restart_seen);
+    }
+    /* Unchanged: nothing to say, and the same list in the other direction. */
+    ck_assert_uint_eq(config_restart_changes(a, a, NULL, NULL), 0);
+    ck_assert_uint_eq(config_restart_changes(b, a, NULL, NULL), n);
+    config_free(a);
+    config_free(b);
+}
+END_TEST
+
+/* The flag and the rows agree: every restart-only key has a row above. */
+START_TEST(test_restart_keys_listed)
+{
+    for (size_t i = 0; config_key_name(i) != NULL; i++) {
+        bool found = false, restart = false;
+        for (size_t r = 0; r < sizeof(restart_rows) / sizeof(restart_rows[0]); r++) {
+            if (strcmp(restart_rows[r].key, config_key_name(i)) == 0) {
+                found = true;
+                restart = restart_rows[r].restart;
+            }
+        }
+        if (config_key_restart_only(i))
+            ck_assert_msg(found && restart, "%s is restart-only but has no row",
+                          config_key_name(i));
+        else if (found)
+            ck_assert_msg(!restart, "%s is not flagged restart-only", config_key_name(i));
+    }
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -1170,6 +1255,12 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_load_file_missing);
     tcase_add_test(tc, test_load_file_too_large);
     tcase_add_test(tc, test_example_parses);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("reload");
+    tcase_add_loop_test(tc, test_restart_changes, 0,
+                        (int)(sizeof(restart_rows) / sizeof(restart_rows[0])));
+    tcase_add_test(tc, test_restart_keys_listed);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("print");

@@ -6,7 +6,7 @@
  * non-ASCII, oversize lines, too many words, wrong versions; records with
  * injected policy lines, IP-literal mx, impossible times, duplicate JSON
  * keys, ids outside the ABNF).  Round trips: format -> parse for request
- * lines, and entry -> JSON record -> ctlproto_record_parse() -> entry for
+ * lines, and entry -> JSON record -> ctlrecord_parse() -> entry for
  * dump/load.  JSON output is checked by reading it back with jansson.
  */
 #include "autoconfig.h"
@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "ctlproto.h"
+#include "ctlrecord.h"
+#include "ctlview.h"
 #include "entry.h"
 #include "sts_policy.h"
 
@@ -304,15 +306,15 @@ START_TEST(test_entry_state)
     entry_init(&e);
     fill_entry(&e, r->body, r->fetched, r->expires);
     e.negative_until = r->negative;
-    enum ctlproto_state st = ctlproto_entry_state(&e, T);
+    enum ctlproto_state st = ctlview_state(&e, T);
     ck_assert_msg(st == r->want, "row %d: %s, want %s", _i, ctlproto_state_name(st),
                   ctlproto_state_name(r->want));
     /* list views agree with the state */
-    char *line = ctlproto_list_text("example.com", &e, T);
+    char *line = ctlview_list_text("example.com", &e, T);
     ck_assert_ptr_nonnull(strstr(line, ctlproto_state_name(r->want)));
     ck_assert_ptr_null(strchr(line, '\n'));
     free(line);
-    char *js = ctlproto_list_json("example.com", &e, T);
+    char *js = ctlview_list_json("example.com", &e, T);
     json_error_t jerr;
     json_t *o = json_loads(js, 0, &jerr);
     ck_assert_ptr_nonnull(o);
@@ -371,8 +373,8 @@ static const struct time_row time_rows[] = {
 
 START_TEST(test_time)
 {
-    char buf[CTLPROTO_TIME_BUFSZ];
-    ck_assert_str_eq(ctlproto_time(time_rows[_i].t, buf), time_rows[_i].want);
+    char buf[CTLVIEW_TIME_BUFSZ];
+    ck_assert_str_eq(ctlview_time(time_rows[_i].t, buf), time_rows[_i].want);
 }
 END_TEST
 
@@ -392,8 +394,8 @@ static const struct time_row dur_rows[] = {
 
 START_TEST(test_duration)
 {
-    char buf[CTLPROTO_TIME_BUFSZ];
-    ck_assert_str_eq(ctlproto_duration(dur_rows[_i].t, buf), dur_rows[_i].want);
+    char buf[CTLVIEW_TIME_BUFSZ];
+    ck_assert_str_eq(ctlview_duration(dur_rows[_i].t, buf), dur_rows[_i].want);
 }
 END_TEST
 
@@ -408,7 +410,7 @@ START_TEST(test_entry_text)
     e.fail_at = T - 120;
     e.fail_class = 7;
     e.fail_count = 2;
-    char *s = ctlproto_entry_text("example.com", &e, T, NULL);
+    char *s = ctlview_entry_text("example.com", &e, T, NULL);
     static const char *const want[] = {
         "domain          example.com\n",
         "state           enforce\n",
@@ -446,182 +448,174 @@ END_TEST
 
 struct rec_row {
     const char *line;
-    enum ctlproto_record want;
+    enum ctlrecord_status want;
     const char *err;    /* substring of the reason (INVALID rows) */
     const char *domain; /* expected domain (OK rows) */
 };
 
 static const struct rec_row rec_rows[] = {
     /* good records */
-    {REC("\"example.com\"", "\"abc123\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_OK, NULL,
-     "example.com"},
+    {REC("\"example.com\"", "\"abc123\"", TIMES, GOOD_POLICY), CTLRECORD_OK, NULL, "example.com"},
     {REC("\"example.com\"", "\"abc123\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":86400,\"mx\":[\"mx.example.com\"]}"),
-     CTLPROTO_RECORD_OK, NULL, "example.com"},
+     CTLRECORD_OK, NULL, "example.com"},
     {REC("\"example.com\"", "\"abc123\"", TIMES,
          "{\"lines\":[\"version: STSv1\",\"mode: enforce\",\"mx: mx.example.com\","
          "\"max_age: 86400\",\"ext: {x}\"]}"),
-     CTLPROTO_RECORD_OK, NULL, "example.com"},
-    {REC("\"EXAMPLE.com.\"", "\"abc123\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_OK, NULL,
-     "example.com"},
-    {REC("\"b\\u00fccher.example\"", "\"abc123\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_OK, NULL,
+     CTLRECORD_OK, NULL, "example.com"},
+    {REC("\"EXAMPLE.com.\"", "\"abc123\"", TIMES, GOOD_POLICY), CTLRECORD_OK, NULL, "example.com"},
+    {REC("\"b\\u00fccher.example\"", "\"abc123\"", TIMES, GOOD_POLICY), CTLRECORD_OK, NULL,
      "xn--bcher-kva.example"},
     {"{\"domain\":\"example.com\",\"id\":\"abc\",\"fetched_at\":1699999000,\"policy\":"
      "{\"mode\":\"none\",\"max_age\":86400}}",
-     CTLPROTO_RECORD_OK, NULL, "example.com"},
+     CTLRECORD_OK, NULL, "example.com"},
     {"{\"future\":[1,2],\"domain\":\"example.com\",\"id\":\"abc\",\"fetched_at\":1699999000,"
      "\"policy\":" GOOD_POLICY "}",
-     CTLPROTO_RECORD_OK, NULL, "example.com"},
-    {"{\"mtastsd_dump\":1,\"version\":\"0.1.0\",\"created\":1700000000}", CTLPROTO_RECORD_HEADER,
-     NULL, NULL},
+     CTLRECORD_OK, NULL, "example.com"},
+    {"{\"mtastsd_dump\":1,\"version\":\"0.1.0\",\"created\":1700000000}", CTLRECORD_HEADER, NULL,
+     NULL},
     /* skipped */
     {"{\"domain\":\"example.com\",\"id\":\"abc\",\"fetched_at\":1699900000,\"policy\":" GOOD_POLICY
      "}",
-     CTLPROTO_RECORD_EXPIRED, NULL, NULL},
+     CTLRECORD_EXPIRED, NULL, NULL},
     {"{\"domain\":\"example.com\",\"policy\":null,\"negative_until\":1700000100}",
-     CTLPROTO_RECORD_NEGATIVE, NULL, NULL},
+     CTLRECORD_NEGATIVE, NULL, NULL},
     {"{\"domain\":\"example.com\",\"policy\":null,\"negative_until\":1699999999}",
-     CTLPROTO_RECORD_EXPIRED, NULL, NULL},
-    {"{\"domain\":\"example.com\"}", CTLPROTO_RECORD_EXPIRED, NULL, NULL},
+     CTLRECORD_EXPIRED, NULL, NULL},
+    {"{\"domain\":\"example.com\"}", CTLRECORD_EXPIRED, NULL, NULL},
     /* not JSON, not an object, header */
-    {"", CTLPROTO_RECORD_INVALID, "not JSON", NULL},
-    {"{", CTLPROTO_RECORD_INVALID, "not JSON", NULL},
-    {"[]", CTLPROTO_RECORD_INVALID, "not a JSON object", NULL},
-    {"\"example.com\"", CTLPROTO_RECORD_INVALID, "not JSON", NULL},
-    {"{\"domain\":\"a.com\"} {\"domain\":\"b.com\"}", CTLPROTO_RECORD_INVALID, "not JSON", NULL},
-    {"{\"domain\":\"a.com\",\"domain\":\"b.com\"}", CTLPROTO_RECORD_INVALID, "duplicate", NULL},
-    {"{\"mtastsd_dump\":2}", CTLPROTO_RECORD_INVALID, "unsupported dump format", NULL},
-    {"{\"mtastsd_dump\":\"1\"}", CTLPROTO_RECORD_INVALID, "unsupported dump format", NULL},
+    {"", CTLRECORD_INVALID, "not JSON", NULL},
+    {"{", CTLRECORD_INVALID, "not JSON", NULL},
+    {"[]", CTLRECORD_INVALID, "not a JSON object", NULL},
+    {"\"example.com\"", CTLRECORD_INVALID, "not JSON", NULL},
+    {"{\"domain\":\"a.com\"} {\"domain\":\"b.com\"}", CTLRECORD_INVALID, "not JSON", NULL},
+    {"{\"domain\":\"a.com\",\"domain\":\"b.com\"}", CTLRECORD_INVALID, "duplicate", NULL},
+    {"{\"mtastsd_dump\":2}", CTLRECORD_INVALID, "unsupported dump format", NULL},
+    {"{\"mtastsd_dump\":\"1\"}", CTLRECORD_INVALID, "unsupported dump format", NULL},
     /* domain */
-    {REC("null", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "no domain", NULL},
-    {REC("123", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "no domain", NULL},
-    {REC("\"1.2.3.4\"", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "invalid domain",
+    {REC("null", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "no domain", NULL},
+    {REC("123", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "no domain", NULL},
+    {REC("\"1.2.3.4\"", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "invalid domain", NULL},
+    {REC("\".example.com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "invalid domain",
      NULL},
-    {REC("\".example.com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID,
-     "invalid domain", NULL},
-    {REC("\"exa mple.com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID,
-     "invalid domain", NULL},
-    {REC("\"com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "invalid domain",
+    {REC("\"exa mple.com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "invalid domain",
      NULL},
-    {REC("\"ex\\u0000ample.com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "",
-     NULL},
-    {REC("\"a.com\\nDATA forged\"", "\"abc\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID,
+    {REC("\"com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "invalid domain", NULL},
+    {REC("\"ex\\u0000ample.com\"", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "", NULL},
+    {REC("\"a.com\\nDATA forged\"", "\"abc\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID,
      "invalid domain 'a.com?DATA?forged'", NULL},
     /* policy shape */
-    {REC("\"example.com\"", "\"abc\"", TIMES, "\"enforce\""), CTLPROTO_RECORD_INVALID,
+    {REC("\"example.com\"", "\"abc\"", TIMES, "\"enforce\""), CTLRECORD_INVALID,
      "policy is not an object", NULL},
-    {REC("\"example.com\"", "\"abc\"", TIMES, "{}"), CTLPROTO_RECORD_INVALID,
+    {REC("\"example.com\"", "\"abc\"", TIMES, "{}"), CTLRECORD_INVALID,
      "needs lines, or mode and max_age", NULL},
-    {REC("\"example.com\"", "\"abc\"", TIMES, "{\"lines\":[]}"), CTLPROTO_RECORD_INVALID,
+    {REC("\"example.com\"", "\"abc\"", TIMES, "{\"lines\":[]}"), CTLRECORD_INVALID,
      "non-empty array", NULL},
-    {REC("\"example.com\"", "\"abc\"", TIMES, "{\"lines\":\"version: STSv1\"}"),
-     CTLPROTO_RECORD_INVALID, "non-empty array", NULL},
-    {REC("\"example.com\"", "\"abc\"", TIMES, "{\"lines\":[1]}"), CTLPROTO_RECORD_INVALID,
+    {REC("\"example.com\"", "\"abc\"", TIMES, "{\"lines\":\"version: STSv1\"}"), CTLRECORD_INVALID,
+     "non-empty array", NULL},
+    {REC("\"example.com\"", "\"abc\"", TIMES, "{\"lines\":[1]}"), CTLRECORD_INVALID,
      "array of strings", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"lines\":[\"version: STSv1\\nmode: enforce\",\"mx: mx.example.com\","
          "\"max_age: 86400\"]}"),
-     CTLPROTO_RECORD_INVALID, "line break", NULL},
+     CTLRECORD_INVALID, "line break", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\\nmx: evil.example\",\"max_age\":86400,\"mx\":[\"mx.example.com\"]}"),
-     CTLPROTO_RECORD_INVALID, "line break", NULL},
+     CTLRECORD_INVALID, "line break", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":86400,\"mx\":[\"mx.example.com\\r\\nmx: "
          "evil.example\"]}"),
-     CTLPROTO_RECORD_INVALID, "line break", NULL},
+     CTLRECORD_INVALID, "line break", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES, "{\"mode\":\"enforce\",\"max_age\":\"86400\"}"),
-     CTLPROTO_RECORD_INVALID, "needs lines, or mode and max_age", NULL},
+     CTLRECORD_INVALID, "needs lines, or mode and max_age", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":86400,\"mx\":\"mx.example.com\"}"),
-     CTLPROTO_RECORD_INVALID, "policy.mx is not an array", NULL},
+     CTLRECORD_INVALID, "policy.mx is not an array", NULL},
     /* policy content, through sts_policy_parse() */
     {REC("\"example.com\"", "\"abc\"", TIMES, "{\"mode\":\"enforce\",\"max_age\":86400}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":86400,\"mx\":[\"1.2.3.4\"]}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":86400,\"mx\":[\"mx.example.com match=evil\"]}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":86400,\"mx\":[\"*.com\"]}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":31557601,\"mx\":[\"mx.example.com\"]}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"enforce\",\"max_age\":-1,\"mx\":[\"mx.example.com\"]}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"strict\",\"max_age\":86400,\"mx\":[\"mx.example.com\"]}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"lines\":[\"mode: enforce\",\"mx: mx.example.com\",\"max_age: 86400\"]}"),
-     CTLPROTO_RECORD_INVALID, "invalid policy", NULL},
+     CTLRECORD_INVALID, "invalid policy", NULL},
     /* given fields must agree with the lines */
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mode\":\"testing\",\"lines\":[\"version: STSv1\",\"mode: enforce\","
          "\"mx: mx.example.com\",\"max_age: 86400\"]}"),
-     CTLPROTO_RECORD_INVALID, "policy.mode disagrees", NULL},
+     CTLRECORD_INVALID, "policy.mode disagrees", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"max_age\":31557600,\"lines\":[\"version: STSv1\",\"mode: enforce\","
          "\"mx: mx.example.com\",\"max_age: 86400\"]}"),
-     CTLPROTO_RECORD_INVALID, "policy.max_age disagrees", NULL},
+     CTLRECORD_INVALID, "policy.max_age disagrees", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mx\":[\"mx.example.com\",\"evil.example\"],\"lines\":[\"version: STSv1\","
          "\"mode: enforce\",\"mx: mx.example.com\",\"max_age: 86400\"]}"),
-     CTLPROTO_RECORD_INVALID, "policy.mx disagrees", NULL},
+     CTLRECORD_INVALID, "policy.mx disagrees", NULL},
     {REC("\"example.com\"", "\"abc\"", TIMES,
          "{\"mx\":[\"evil.example\"],\"lines\":[\"version: STSv1\","
          "\"mode: enforce\",\"mx: mx.example.com\",\"max_age: 86400\"]}"),
-     CTLPROTO_RECORD_INVALID, "policy.mx disagrees", NULL},
+     CTLRECORD_INVALID, "policy.mx disagrees", NULL},
     /* id */
-    {REC("\"example.com\"", "null", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "id is not",
-     NULL},
-    {REC("\"example.com\"", "\"\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "id is not",
-     NULL},
-    {REC("\"example.com\"", "\"a-b\"", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "id is not",
-     NULL},
+    {REC("\"example.com\"", "null", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "id is not", NULL},
+    {REC("\"example.com\"", "\"\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "id is not", NULL},
+    {REC("\"example.com\"", "\"a-b\"", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "id is not", NULL},
     {REC("\"example.com\"", "\"123456789012345678901234567890123\"", TIMES, GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "id is not", NULL},
-    {REC("\"example.com\"", "42", TIMES, GOOD_POLICY), CTLPROTO_RECORD_INVALID, "id is not", NULL},
+     CTLRECORD_INVALID, "id is not", NULL},
+    {REC("\"example.com\"", "42", TIMES, GOOD_POLICY), CTLRECORD_INVALID, "id is not", NULL},
     /* times */
-    {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":null", GOOD_POLICY), CTLPROTO_RECORD_INVALID,
+    {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":null", GOOD_POLICY), CTLRECORD_INVALID,
      "fetched_at", NULL},
-    {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1700001000", GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "fetched_at", NULL},
+    {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1700001000", GOOD_POLICY), CTLRECORD_INVALID,
+     "fetched_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000.5", GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "fetched_at", NULL},
-    {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":-5", GOOD_POLICY), CTLPROTO_RECORD_INVALID,
+     CTLRECORD_INVALID, "fetched_at", NULL},
+    {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":-5", GOOD_POLICY), CTLRECORD_INVALID,
      "fetched_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":\"1699999000\"", GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "fetched_at", NULL},
+     CTLRECORD_INVALID, "fetched_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000,\"expires_at\":1700085401",
          GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "expires_at", NULL},
+     CTLRECORD_INVALID, "expires_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000,\"expires_at\":1699999000",
          GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "expires_at", NULL},
+     CTLRECORD_INVALID, "expires_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000,\"expires_at\":253402300800",
          GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "expires_at", NULL},
+     CTLRECORD_INVALID, "expires_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000,\"checked_at\":1699998999",
          GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "checked_at", NULL},
+     CTLRECORD_INVALID, "checked_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000,\"checked_at\":1700000301",
          GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "checked_at", NULL},
+     CTLRECORD_INVALID, "checked_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000,\"refresh_at\":1700085401",
          GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "refresh_at", NULL},
+     CTLRECORD_INVALID, "refresh_at", NULL},
     {REC("\"example.com\"", "\"abc\"", "\"fetched_at\":1699999000,\"refresh_at\":1699998000",
          GOOD_POLICY),
-     CTLPROTO_RECORD_INVALID, "refresh_at", NULL},
-    {"{\"domain\":\"example.com\",\"policy\":null,\"negative_until\":\"soon\"}",
-     CTLPROTO_RECORD_INVALID, "negative_until", NULL},
+     CTLRECORD_INVALID, "refresh_at", NULL},
+    {"{\"domain\":\"example.com\",\"policy\":null,\"negative_until\":\"soon\"}", CTLRECORD_INVALID,
+     "negative_until", NULL},
     {"{\"domain\":\"example.com\",\"id\":\"abc\",\"fetched_at\":99999999999999999999999,"
      "\"policy\":" GOOD_POLICY "}",
-     CTLPROTO_RECORD_INVALID, "not JSON", NULL},
+     CTLRECORD_INVALID, "not JSON", NULL},
 };
 
 START_TEST(test_record_parse)
@@ -630,15 +624,15 @@ START_TEST(test_record_parse)
     char domain[DOMAIN_BUFSZ], err[256];
     struct entry e;
     entry_init(&e);
-    enum ctlproto_record got =
-        ctlproto_record_parse(r->line, strlen(r->line), T, 86400, domain, &e, err, sizeof(err));
+    enum ctlrecord_status got =
+        ctlrecord_parse(r->line, strlen(r->line), T, 86400, domain, &e, err, sizeof(err));
     ck_assert_msg(got == r->want, "row %d: %d (%s), want %d", _i, got, err, r->want);
     for (const char *p = err; *p != '\0'; p++)
         ck_assert_msg(*p >= 0x20 && *p < 0x7f, "row %d: unprintable reason", _i);
-    if (r->want == CTLPROTO_RECORD_INVALID && r->err != NULL)
+    if (r->want == CTLRECORD_INVALID && r->err != NULL)
         ck_assert_msg(strstr(err, r->err) != NULL, "row %d: reason '%s' lacks '%s'", _i, err,
                       r->err);
-    if (r->want == CTLPROTO_RECORD_OK) {
+    if (r->want == CTLRECORD_OK) {
         ck_assert_str_eq(domain, r->domain);
         ck_assert_ptr_nonnull(e.policy);
         ck_assert_int_gt(e.expires_at, T);
@@ -662,9 +656,8 @@ START_TEST(test_record_defaults)
     char domain[DOMAIN_BUFSZ], err[256];
     struct entry e;
     entry_init(&e);
-    ck_assert_int_eq(
-        ctlproto_record_parse(line, strlen(line), T, 86400, domain, &e, err, sizeof(err)),
-        CTLPROTO_RECORD_OK);
+    ck_assert_int_eq(ctlrecord_parse(line, strlen(line), T, 86400, domain, &e, err, sizeof(err)),
+                     CTLRECORD_OK);
     ck_assert_int_eq(e.fetched_at, 1699999000);
     ck_assert_int_eq(e.expires_at, 1699999000 + 86400);
     ck_assert_int_eq(e.checked_at, 1699999000);
@@ -684,8 +677,8 @@ START_TEST(test_record_too_long)
     char domain[DOMAIN_BUFSZ], err[256];
     struct entry e;
     entry_init(&e);
-    ck_assert_int_eq(ctlproto_record_parse(s, n, T, 86400, domain, &e, err, sizeof(err)),
-                     CTLPROTO_RECORD_INVALID);
+    ck_assert_int_eq(ctlrecord_parse(s, n, T, 86400, domain, &e, err, sizeof(err)),
+                     CTLRECORD_INVALID);
     ck_assert_ptr_nonnull(strstr(err, "longer than"));
     free(s);
 }
@@ -716,14 +709,14 @@ START_TEST(test_record_round_trip)
     e.refresh_at = T - 500 + (int64_t)p->max_age / 2;
     e.fail_at = T - 50; /* failures are shown but never loaded */
     snprintf(e.fail_id, sizeof(e.fail_id), "other");
-    char *js = ctlproto_entry_json("example.com", &e, T, NULL);
+    char *js = ctlview_entry_json("example.com", &e, T, NULL);
     ck_assert_ptr_null(strchr(js, '\n'));
     for (const char *c = js; *c != '\0'; c++)
         ck_assert_msg(*c >= 0x20 && *c < 0x7f, "non-ASCII byte in %s", js);
     char domain[DOMAIN_BUFSZ], err[256];
-    enum ctlproto_record r =
-        ctlproto_record_parse(js, strlen(js), T, 86400, domain, &back, err, sizeof(err));
-    ck_assert_msg(r == CTLPROTO_RECORD_OK, "%s: %s", js, err);
+    enum ctlrecord_status r =
+        ctlrecord_parse(js, strlen(js), T, 86400, domain, &back, err, sizeof(err));
+    ck_assert_msg(r == CTLRECORD_OK, "%s: %s", js, err);
     ck_assert_str_eq(domain, "example.com");
     ck_assert_str_eq(back.id, e.id);
     ck_assert_int_eq(back.fetched_at, e.fetched_at);
@@ -760,12 +753,12 @@ END_TEST
 
 START_TEST(test_dump_header)
 {
-    char *h = ctlproto_dump_header("1.2.3", T);
+    char *h = ctlview_dump_header("1.2.3", T);
     char domain[DOMAIN_BUFSZ], err[256];
     struct entry e;
     entry_init(&e);
-    ck_assert_int_eq(ctlproto_record_parse(h, strlen(h), T, 86400, domain, &e, err, sizeof(err)),
-                     CTLPROTO_RECORD_HEADER);
+    ck_assert_int_eq(ctlrecord_parse(h, strlen(h), T, 86400, domain, &e, err, sizeof(err)),
+                     CTLRECORD_HEADER);
     free(h);
 }
 END_TEST
