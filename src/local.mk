@@ -6,7 +6,7 @@ bin_PROGRAMS += mtastsd-ctl
 # machines, front ends and process plumbing.
 DAEMON_SOURCES = \
 	src/dns.c src/dns.h \
-	src/https.c src/https.h \
+	src/https.c src/https.h src/tlsinfo.c src/tlsinfo.h \
 	src/cache.c src/cache.h \
 	src/listener.c src/listener.h \
 	src/fetch.c src/fetch.h \

@@ -4,11 +4,17 @@
  *   mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] [-p PORT]
  *                 [-C CONNECT_TIMEOUT_MS] [-T TOTAL_TIMEOUT_MS] [-m MAX_BODY]
  *                 [-r SERVERS] [-R SERVERS] [-x]
- *                 txt NAME | addr HOST | fetch HOST | get HOST ADDRS
+ *                 txt NAME | addr HOST | mx NAME | fetch HOST | get HOST ADDRS
+ *                 | inspect HOST ADDRS | handshake HOST ADDRS
  *                 | mx-sec DOMAIN | tlsa HOST PORT | addr-sec HOST | sec TYPE NAME
  *
  * txt   dns_txt(NAME)            status=OK n=2 oversize=0 rr="..." rr="..."
  * addr  dns_addr(HOST)           status=OK n=2 addr=127.0.0.1 addr=::1
+ * mx    dns_mx(NAME)             status=OK n=2 oversize=0 mx="10 a.example" mx="20 b.example"
+ * inspect / handshake  https_inspect(HOST, ADDRS, FETCH / HANDSHAKE)
+ *                                status=OK code=200 len=N ctype="..." location="..."
+ *                                address=... tls="TLSv1.3" names="a,b" not_after=T
+ *                                chain=N total_ms=N (body="..." for inspect)
  * get   https_get(HOST, ADDRS) with ADDRS comma-separated, no DNS at all
  * fetch dns_addr(HOST), then https_get(HOST, addresses)
  *                                status=OK code=200 len=N body="..."
@@ -53,6 +59,7 @@
 #include "dns.h"
 #include "https.h"
 #include "log.h"
+#include "tlsinfo.h"
 
 struct probe {
     struct event_base *base;
@@ -69,7 +76,8 @@ static void usage(void)
     fprintf(stderr, "usage: mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] "
                     "[-p PORT] [-C CONNECT_MS] [-T TOTAL_MS] [-m MAX_BODY] [-r SERVERS] "
                     "[-R SERVERS] [-x] "
-                    "txt NAME | addr HOST | fetch HOST | get HOST ADDRS | mx-sec DOMAIN | "
+                    "txt NAME | addr HOST | mx NAME | fetch HOST | get HOST ADDRS | "
+                    "inspect HOST ADDRS | handshake HOST ADDRS | mx-sec DOMAIN | "
                     "tlsa HOST PORT | addr-sec HOST | sec TYPE NAME\n");
     exit(2);
 }
@@ -211,6 +219,56 @@ static void on_body(void *arg, enum https_status st, long code, const char *body
     finish(p);
 }
 
+static void on_mx(void *arg, enum dns_status st, const struct dns_mx_rr *rrs, size_t n,
+                  bool oversize, const char *detail)
+{
+    struct probe *p = arg;
+    char one[300];
+    size_t i;
+
+    p->callbacks++;
+    printf("status=%s n=%zu oversize=%d", dns_status_name(st), n, oversize ? 1 : 0);
+    for (i = 0; i < n; i++) {
+        snprintf(one, sizeof(one), "%u %s", rrs[i].preference, rrs[i].host);
+        print_quoted("mx", one, strlen(one));
+    }
+    print_quoted("detail", detail, strlen(detail));
+    putchar('\n');
+    finish(p);
+}
+
+static void on_inspect(void *arg, const struct https_result *res)
+{
+    struct probe *p = arg;
+    const struct tlsinfo *t = res->tls;
+    char names[TLSINFO_MAX_NAMES * TLSINFO_NAME_SZ] = "";
+    size_t i, off = 0;
+
+    p->callbacks++;
+    printf("status=%s code=%ld len=%zu", https_status_name(res->st), res->http_code, res->len);
+    print_quoted("ctype", res->content_type, strlen(res->content_type));
+    print_quoted("location", res->location, strlen(res->location));
+    printf(" address=%s clen=%lld", res->address[0] != '\0' ? res->address : "-",
+           res->content_length);
+    if (t->valid) {
+        for (i = 0; i < t->n_names; i++)
+            off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i > 0 ? "," : "",
+                                    t->names[i]);
+        print_quoted("tls", t->version, strlen(t->version));
+        print_quoted("names", names, strlen(names));
+        print_quoted("issuer", t->issuer, strlen(t->issuer));
+        printf(" not_after=%lld chain=%zu", (long long)t->not_after, t->chain_len);
+    } else {
+        printf(" tls=-");
+    }
+    printf(" connect_ms=%ld tls_ms=%ld total_ms=%ld", res->connect_ms, res->tls_ms, res->total_ms);
+    if (res->body != NULL)
+        print_quoted("body", res->body, res->len);
+    print_quoted("detail", res->detail, strlen(res->detail));
+    putchar('\n');
+    finish(p);
+}
+
 static void on_fetch_addr(void *arg, enum dns_status st, const char *const *addrs, size_t n,
                           const char *detail)
 {
@@ -293,12 +351,13 @@ int main(int argc, char **argv)
         usage();
     op = argv[optind];
     arg = argv[optind + 1];
-    if (strcmp(op, "get") == 0 || strcmp(op, "tlsa") == 0 || strcmp(op, "sec") == 0) {
+    bool two = strcmp(op, "get") == 0 || strcmp(op, "inspect") == 0 || strcmp(op, "handshake") == 0;
+    if (two || strcmp(op, "tlsa") == 0 || strcmp(op, "sec") == 0) {
         if (argc - optind != 3)
             usage();
-    } else if (argc - optind != 2 ||
-               (strcmp(op, "txt") != 0 && strcmp(op, "addr") != 0 && strcmp(op, "fetch") != 0 &&
-                strcmp(op, "mx-sec") != 0 && strcmp(op, "addr-sec") != 0)) {
+    } else if (argc - optind != 2 || (strcmp(op, "txt") != 0 && strcmp(op, "addr") != 0 &&
+                                      strcmp(op, "fetch") != 0 && strcmp(op, "mx") != 0 &&
+                                      strcmp(op, "mx-sec") != 0 && strcmp(op, "addr-sec") != 0)) {
         usage();
     }
 
@@ -353,6 +412,10 @@ int main(int argc, char **argv)
         struct dns_query *q = dns_addr(p.dns, arg, on_addr, &p);
         if (p.cancel_mode)
             dns_cancel(q);
+    } else if (strcmp(op, "mx") == 0) {
+        struct dns_query *q = dns_mx(p.dns, arg, on_mx, &p);
+        if (p.cancel_mode)
+            dns_cancel(q);
     } else if (strcmp(op, "mx-sec") == 0 || strcmp(op, "tlsa") == 0 ||
                strcmp(op, "addr-sec") == 0 || strcmp(op, "sec") == 0) {
         struct dns_query *q;
@@ -368,20 +431,29 @@ int main(int argc, char **argv)
             dns_cancel(q);
     } else if (p.cancel_mode) {
         const char *const local[] = {"127.0.0.1"};
-        struct https_req *r = https_get(p.https, arg, local, 1, on_body, &p);
+        struct https_req *r =
+            strcmp(op, "inspect") == 0
+                ? https_inspect(p.https, arg, local, 1, HTTPS_INSPECT_FETCH, on_inspect, &p)
+                : https_get(p.https, arg, local, 1, on_body, &p);
         https_cancel(r);
         if (https_active(p.https) != 0) {
             fprintf(stderr, "mtastsd-probe: cancelled transfer still counted\n");
             rc = 1;
         }
-    } else if (strcmp(op, "get") == 0) {
+    } else if (two) {
         char *list = strdup(argv[optind + 2]), *save = NULL, *tok;
         const char *addrs[16];
         size_t n = 0;
         for (tok = strtok_r(list, ",", &save); tok != NULL && n < 16;
              tok = strtok_r(NULL, ",", &save))
             addrs[n++] = tok;
-        https_get(p.https, arg, addrs, n, on_body, &p);
+        if (strcmp(op, "get") == 0)
+            https_get(p.https, arg, addrs, n, on_body, &p);
+        else
+            https_inspect(p.https, arg, addrs, n,
+                          strcmp(op, "inspect") == 0 ? HTTPS_INSPECT_FETCH
+                                                     : HTTPS_INSPECT_HANDSHAKE,
+                          on_inspect, &p);
         free(list); /* https_get copies what it needs */
     } else {
         dns_addr(p.dns, arg, on_fetch_addr, &p);

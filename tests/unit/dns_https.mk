@@ -3,7 +3,8 @@
 # that tests/integration/test_dns_https.sh drives.
 check_PROGRAMS += tests/tools/mtastsd-probe
 tests_tools_mtastsd_probe_SOURCES = tests/tools/mtastsd-probe.c \
-	src/dns.c src/dns.h src/dnsmsg.c src/dnsmsg.h src/https.c src/https.h src/sts_txt.h \
+	src/dns.c src/dns.h src/dnsmsg.c src/dnsmsg.h src/https.c src/https.h src/tlsinfo.c src/tlsinfo.h src/sts_txt.h \
 	src/log.c src/log.h src/xalloc.c src/xalloc.h
-tests_tools_mtastsd_probe_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS)
-tests_tools_mtastsd_probe_LDADD = $(LIBEVENT_LIBS) $(CARES_LIBS) $(CURL_LIBS)
+tests_tools_mtastsd_probe_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CARES_CFLAGS) $(CURL_CFLAGS) \
+	$(OPENSSL_CFLAGS)
+tests_tools_mtastsd_probe_LDADD = $(LIBEVENT_LIBS) $(CARES_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
