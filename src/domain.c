@@ -4,7 +4,7 @@
  *
  * Public functions: domain_normalize_key(), domain_is_hostname(),
  * domain_is_plain_hostname(), domain_is_ip_literal(), domain_mx_pattern(),
- * domain_zone(), domain_key_kind_name().
+ * domain_zone(), domain_mx_match(), domain_key_kind_name().
  *
  * Ownership: callers pass buffers with explicit lengths (embedded NUL
  * bytes are rejected, never truncated at) and fixed-size output buffers;
@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include <idn2.h>
 
@@ -476,6 +477,27 @@ bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_B
     if (!domain_to_alabels(h, hlen, host))
         return false;
     return domain_pattern_forms(host, strlen(host), wild, pattern, match);
+}
+
+bool domain_mx_match(const char *pattern, const char *host)
+{
+    size_t plen, hlen;
+
+    if (pattern == NULL || host == NULL)
+        return false;
+    plen = strlen(pattern);
+    hlen = strlen(host);
+    if (plen >= 2 && pattern[0] == '*' && pattern[1] == '.') {
+        /* ".example.net": host = one non-empty label without a dot + it */
+        const char *suffix = pattern + 1;
+        size_t slen = plen - 1;
+        if (slen < 2 || hlen <= slen)
+            return false;
+        if (strcasecmp(host + hlen - slen, suffix) != 0)
+            return false;
+        return memchr(host, '.', hlen - slen) == NULL;
+    }
+    return plen > 0 && plen == hlen && strcasecmp(pattern, host) == 0;
 }
 
 const char *domain_key_kind_name(enum domain_key_kind k)
