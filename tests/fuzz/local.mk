@@ -16,6 +16,7 @@ include tests/fuzz/config.mk
 include tests/fuzz/entry.mk
 include tests/fuzz/ctlproto.mk
 include tests/fuzz/dnsmsg.mk
+include tests/fuzz/tlsrpt.mk
 
 TEST_EXTENSIONS = .corpus
 CORPUS_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/fuzz/replay-corpus
