@@ -606,8 +606,8 @@ static struct sts_policy *assess_policy(const struct assess_facts *f, struct rep
     assess_duration(p->max_age, dur, sizeof(dur));
     if (p->max_age < ASSESS_MAX_AGE_LOW) {
         it = report_add(r, "policy.max_age", REPORT_WARNING,
-                        "max_age %u (%s) is under a day: senders refetch often and an attacker "
-                        "who blocks the fetch has an easy time; the RFC suggests weeks",
+                        "max_age %u (%s) is under a day: cached policies lapse soon, and an "
+                        "attacker who blocks the refetch then strips them; the RFC suggests weeks",
                         (unsigned)p->max_age, dur);
         report_fix(it, "use at least 86400 while testing and 604800 (a week) or more for enforce");
     } else {
