@@ -27,10 +27,25 @@ mtastsd_SOURCES = $(PURE_SOURCES) $(DAEMON_SOURCES) src/main.c
 mtastsd_CFLAGS = $(DAEMON_CFLAGS)
 mtastsd_LDADD = $(DAEMON_LIBS)
 
-# mtastsd-ctl talks to the control socket only; it never opens the cache.
+# The domain owner's check: pure rules (assess, report, tlsrpt, suggest)
+# and the runner (domcheck) over the daemon's dns and https adapters.
+OWNER_SOURCES = \
+	src/domcheck.c src/domcheck.h src/assess.c src/assess.h \
+	src/report.c src/report.h src/suggest.c src/suggest.h \
+	src/tlsrpt.c src/tlsrpt.h
+
+# mtastsd-ctl talks to the control socket and never opens the cache; its
+# check and suggest commands run in-process with the dns and https
+# adapters (libevent, c-ares, libcurl, OpenSSL), without a daemon.
 mtastsd_ctl_SOURCES = src/mtastsd-ctl.c src/xalloc.c src/xalloc.h src/log.c src/log.h \
 	src/domain.c src/domain.h src/config.c src/config.h \
 	src/ctlproto.c src/ctlproto.h src/entry.c src/entry.h \
-	src/sts_policy.c src/sts_policy.h src/verdict.c src/verdict.h
-mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS)
-mtastsd_ctl_LDADD = $(JANSSON_LIBS) $(IDN2_LIBS)
+	src/sts_policy.c src/sts_policy.h src/verdict.c src/verdict.h \
+	src/sts_txt.c src/sts_txt.h \
+	src/dns.c src/dns.h src/dnsmsg.c src/dnsmsg.h \
+	src/https.c src/https.h src/tlsinfo.c src/tlsinfo.h \
+	$(OWNER_SOURCES)
+mtastsd_ctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(CARES_CFLAGS) $(CURL_CFLAGS) $(OPENSSL_CFLAGS)
+mtastsd_ctl_LDADD = $(JANSSON_LIBS) $(IDN2_LIBS) $(LIBEVENT_LIBS) $(CARES_LIBS) $(CURL_LIBS) \
+	$(OPENSSL_LIBS)

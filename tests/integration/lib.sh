@@ -31,6 +31,7 @@
 #     good       issued by the test CA for HOST
 #     wrongname  issued by the test CA for "wrong.HOST.invalid"
 #     expired    issued by the test CA for HOST, valid 2020-01-01..2020-01-02
+#     soon       issued by the test CA for HOST, valid from now for 7 days
 #     notyet     issued by the test CA for HOST, valid 2099-01-01..2099-01-02
 #     untrusted  issued for HOST by a second CA that is not in $CA_FILE
 #
@@ -44,7 +45,7 @@
 #                       name with records, e.g. declared with world_txt_at)
 #     --policy TEXT|@FILE  body served at /.well-known/mta-sts.txt.  Default:
 #                       "version: STSv1 / mode: enforce / mx: mx.NAME / max_age: 86400"
-#     --cert KIND       good (default) | wrongname | expired | notyet | untrusted
+#     --cert KIND       good (default) | wrongname | expired | soon | notyet | untrusted
 #     --addr 127.X.Y.Z  address of mta-sts.NAME (default 127.0.0.1: nginx, SNI)
 #     --no-addr         no A record for mta-sts.NAME (NXDOMAIN)
 #     --status N        reply status N (nginx "return N")
@@ -64,7 +65,11 @@
 #                                   one that answers NXDOMAIN); dnsmasq
 #                                   forwards the whole zone to it
 #   world_txt_at NAME TEXT          an extra TXT record at an arbitrary name
-#   world_mx NAME HOST PREF         an MX record at NAME (dnsmasq mx-host)
+#                                   (e.g. a TLSRPT record at _smtp._tls.NAME)
+#   world_set_txt_at NAME [TEXT...] replace the extra TXT records at NAME (none
+#                                   if no TEXT) and restart dnsmasq
+#   world_mx NAME HOST PREF         an MX record at NAME (dnsmasq mx-host; HOST "."
+#                                   is a null MX)
 #   world_host NAME ADDR            an A record (IPv4) at an arbitrary name
 #   world_start                     write configs, start dnsmasq (127.0.0.1:53),
 #                                   nginx, hostile and slow DNS servers; wait
@@ -396,6 +401,7 @@ pki_cert() {
     good) ;;
     wrongname) name="wrong.$host.invalid" ;;
     expired) dates=(-startdate 20200101000000Z -enddate 20200102000000Z) ;;
+    soon) dates=(-days 7) ;;
     notyet) dates=(-startdate 20990101000000Z -enddate 20990102000000Z) ;;
     untrusted) ca=other ;;
     *) die "pki_cert: unknown kind '$kind'" ;;
@@ -509,6 +515,22 @@ world_zone_dns() { # ZONE MODE
 
 world_txt_at() { # NAME TEXT
     W_EXTRA_TXT+=("$1,$(lib_dnsmasq_quote "$2")")
+}
+
+world_set_txt_at() { # NAME [TEXT...]: replace the extra TXT records at NAME
+    local name=$1 spec keep=() t
+    shift
+    for spec in "${W_EXTRA_TXT[@]}"; do
+        [ "${spec%%,*}" = "$name" ] || keep+=("$spec")
+    done
+    W_EXTRA_TXT=("${keep[@]}")
+    for t in "$@"; do
+        world_txt_at "$name" "$t"
+    done
+    if [ -n "$DNSMASQ_PID" ]; then
+        world_dns_stop
+        world_dns_start
+    fi
 }
 
 world_mx() { # NAME HOST PREF

@@ -1,0 +1,63 @@
+/*
+ * domcheck - the domain owner's check, part 1: ask what senders ask
+ * (mtastsd-ctl check DOMAIN; assess.c says what the answers mean).
+ *
+ * domcheck_start() runs, on the caller's event loop and through the
+ * caller's dns and https adapters (the daemon's own code, with its RFC
+ * 8461 rules), every lookup a sender makes for DOMAIN, in parallel where
+ * they do not depend on each other:
+ *
+ *   TXT _mta-sts.D, A/AAAA mta-sts.D, MX D, TXT _smtp._tls.D   at once
+ *   -> https_inspect(FETCH) of the policy once the address is known
+ *   -> https_inspect(HANDSHAKE) when the certificate or TLS failed, to
+ *      show the names and expiry senders refuse
+ *   -> assess() -> the callback gets the report
+ *
+ * It fetches the policy even when the TXT record is missing or wrong, so
+ * an owner sees every problem in one run.  A deadline
+ * (DOMCHECK_DEADLINE_MS) bounds the whole run; what has not answered by
+ * then is reported as such.  The caller creates the https adapter with
+ * DOMCHECK_FETCH_LIMIT_MS (the RFC's "about a minute") as its connect
+ * and total timeouts: a slower policy host is an error.
+ *
+ * Slot for the MX probe (next issue): a DOMCHECK_PROBE_MX state entered
+ * once the MX records and the policy are known, probing each host in
+ * parallel and adding its facts to struct assess_facts before assess(),
+ * which decides their severity from the mode as it does for coverage.
+ *
+ * Callbacks: the done callback runs from the loop, never inside
+ * domcheck_start(); it owns the report (report_free()).  domcheck_free()
+ * may be called from the callback, or at any time before it (the run is
+ * cancelled and no callback comes).
+ * Diagnostics: log_debug() of each state change; nothing else is logged
+ * (the report says it all).
+ */
+#ifndef MTASTSD_DOMCHECK_H
+#define MTASTSD_DOMCHECK_H
+
+#include <stdint.h>
+
+struct event_base;
+struct dns;
+struct https;
+struct report;
+struct domcheck;
+
+#define DOMCHECK_FETCH_LIMIT_MS 60000  /* a policy fetch slower than this is an error */
+#define DOMCHECK_DEADLINE_MS    150000 /* the whole run */
+
+typedef void (*domcheck_done_cb)(void *arg, struct report *r);
+
+struct domcheck_params {
+    struct event_base *base;
+    struct dns *dns;
+    struct https *https; /* created with DOMCHECK_FETCH_LIMIT_MS as its timeouts */
+    int64_t now;         /* seconds since the epoch, for expiry and advice */
+};
+
+/* domain must be a normalised policy domain (domain_normalize_key()). */
+struct domcheck *domcheck_start(const struct domcheck_params *p, const char *domain,
+                                domcheck_done_cb cb, void *arg);
+void domcheck_free(struct domcheck *c);
+
+#endif
