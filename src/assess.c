@@ -567,18 +567,18 @@ static struct sts_policy *assess_policy(const struct assess_facts *f, struct rep
                         lint.mx_lines > p->n_mx ? " (some repeated; fine)" : "");
     }
     if (lint.n_ext > 0) {
-        struct report_item *ext = it;
         if (miscased != NULL) {
-            ext = report_add(r, "policy.keys", REPORT_WARNING,
-                             "'%s' is not a key (keys are case-sensitive), senders ignore it",
-                             miscased);
-            report_fix(ext, "write the key in lower case");
+            it = report_add(r, "policy.keys", REPORT_WARNING,
+                            "'%s' is not a key (keys are case-sensitive), senders ignore it",
+                            miscased);
+            report_fix(it, "write the key in lower case");
+        } else {
+            it = report_add(r, "policy.keys", REPORT_OK,
+                            "%zu unknown key%s, ignored by senders (fine)", lint.n_ext,
+                            assess_s(lint.n_ext));
         }
         for (size_t i = 0; i < lint.n_ext && i < STS_POLICY_LINT_EXT; i++)
-            report_detail_push(ext, "unknown_keys", lint.ext[i]);
-        if (miscased == NULL)
-            report_add(r, "policy.keys", REPORT_OK, "%zu unknown key%s, ignored by senders (fine)",
-                       lint.n_ext, assess_s(lint.n_ext));
+            report_detail_push(it, "unknown_keys", lint.ext[i]);
     }
 
     switch (p->mode) {

@@ -541,6 +541,23 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* Unknown keys are named in the details of the item that mentions them. */
+START_TEST(test_unknown_keys)
+{
+    struct fx x;
+
+    fx_good(&x);
+    set_policy(&x, GOOD_POLICY "x-note: hello\nx-other: 1\nx-note: again\n");
+    struct report *r = run(&x);
+    const struct report_item *it = report_item_at(r, 11);
+    ck_assert_str_eq(report_item_name(it), "policy.keys");
+    ck_assert_str_eq(report_item_message(it), "2 unknown keys, ignored by senders (fine)");
+    ck_assert_str_eq(report_item_detail(it, "unknown_keys"), "x-note, x-other");
+    ck_assert_str_eq(report_item_detail(report_item_at(r, 10), "unknown_keys"), "");
+    report_free(r);
+}
+END_TEST
+
 /* Several failures at once: every one is reported, none hides another. */
 START_TEST(test_everything_wrong)
 {
@@ -601,6 +618,7 @@ static Suite *assess_suite(void)
     tcase_add_test(tc, test_good);
     tcase_add_loop_test(tc, test_row, 0, NROWS(rows));
     tcase_add_test(tc, test_everything_wrong);
+    tcase_add_test(tc, test_unknown_keys);
     tcase_add_test(tc, test_timestamp);
     suite_add_tcase(s, tc);
     return s;
