@@ -130,7 +130,7 @@ cat >"$WORK/q.py" <<'EOF'
 import json, re, sys
 path, cmd = sys.argv[1], sys.argv[2]
 text = open(path).read()
-doc = json.loads(text)
+doc = json.loads(text)  # the whole output is one JSON value (not JSON lines)
 items = doc["items"]
 if cmd == "validate":
     assert isinstance(doc, dict), "not one object"
@@ -147,7 +147,6 @@ if cmd == "validate":
         assert doc["counts"][s] == sum(1 for i in items if i["severity"] == s), s
     worst = max((sevs.index(i["severity"]) for i in items), default=0)
     assert doc["result"] == sevs[worst], doc["result"]
-    assert len(text.strip().splitlines()) > 1 or text.count("{") >= 1
 elif cmd == "find":  # NAME SEVERITY REGEX [FIX_REGEX]
     name, sev, rx = sys.argv[3:6]
     fx = sys.argv[6] if len(sys.argv) > 6 else None
@@ -374,7 +373,8 @@ printf '%s' "$OUT" >"$OUTD/nodns.json"
 expect_eq "an unreachable resolver: errors, exit 5" "$RC" 5
 expect_true "an unreachable resolver: the TXT lookup failed" q "$OUTD/nodns.json" find txt error 'failed'
 expect_true "an unreachable resolver: bounded by dns_timeout" test $(($(date +%s) - t0)) -lt 15
-expect_false "no daemon was needed (no control socket)" test -e "$CTL_SOCK"
+OUT=$("$CTL" "${OPTS[@]}" -s "$WORK/no/such/control.sock" check good.test 2>&1)
+expect_eq "no daemon needed: a control socket that does not exist changes nothing" "$?" 0
 for args in "check" "check a.test b.test" "check 192.0.2.1" "check [mx.good.test]x" \
     "-o nosuchkey=1 check good.test" "-o dns_timeout=soon check good.test" "--json suggest good.test"; do
     # shellcheck disable=SC2086 # word lists on purpose
