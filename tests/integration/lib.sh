@@ -52,6 +52,8 @@
 #     --redirect URL    reply "301 Location: URL" (also the target of
 #                       --hostile redirect)
 #     --ctype TYPE      Content-Type of the policy (default text/plain)
+#     --rate N          nginx sends the response at N bytes per second
+#                       (limit_rate; headers count): a slow policy host
 #     --hostile MODE    serve mta-sts.NAME with hostile_https.py MODE on its
 #                       own address instead of nginx (modes: see that file)
 #     --no-server       mta-sts.NAME has an address of its own where nothing
@@ -422,7 +424,7 @@ pki_cert() {
 }
 
 # ---------------------------------------------------------------- world
-declare -A W_TXT W_CNAME W_CERT W_ADDR W_NOADDR W_STATUS W_REDIRECT W_CTYPE W_HOSTILE W_DNS W_ZONE_MODE
+declare -A W_TXT W_CNAME W_CERT W_ADDR W_NOADDR W_STATUS W_REDIRECT W_CTYPE W_HOSTILE W_DNS W_ZONE_MODE W_RATE
 W_DOMAINS=()
 W_EXTRA_TXT=()
 W_EXTRA_MX=()
@@ -466,6 +468,7 @@ world_domain() {
     W_STATUS[$name]=
     W_REDIRECT[$name]=
     W_CTYPE[$name]=text/plain
+    W_RATE[$name]=
     W_HOSTILE[$name]=
     W_DNS[$name]=
     W_CNAME[$name]=
@@ -491,6 +494,7 @@ world_domain() {
         --status) W_STATUS[$name]=$2 ;;
         --redirect) W_REDIRECT[$name]=$2 ;;
         --ctype) W_CTYPE[$name]=$2 ;;
+        --rate) W_RATE[$name]=$2 ;;
         --hostile) W_HOSTILE[$name]=$2 ;;
         --dns) W_DNS[$name]=$2 ;;
         *) die "world_domain $name: unknown option '$1'" ;;
@@ -810,6 +814,7 @@ EOF
                 echo "            return ${W_STATUS[$name]};"
             else
                 echo "            default_type \"${W_CTYPE[$name]}\";"
+                [ -n "${W_RATE[$name]}" ] && echo "            limit_rate ${W_RATE[$name]};"
                 echo "            alias $WWW/$name/mta-sts.txt;"
             fi
             echo "        }"

@@ -2,9 +2,10 @@
 # test_check.sh - mtastsd-ctl check (issue 15), without a daemon, against
 # real servers: dnsmasq (TXT, CNAME, MX, null MX, TLSRPT), slow_dns.py
 # (SERVFAIL), nginx with the test CA (good, redirect, wrong media type,
-# 404, expired, wrong-name, soon-expiring and untrusted certificates) and
-# hostile_https.py (slow, stalled, oversized, TLS 1.1 only), plus an
-# address where nothing listens.
+# 404, expired, wrong-name, soon-expiring and untrusted certificates, a
+# slow host through limit_rate, an oversized policy file) and
+# hostile_https.py (slow to answer, stalled, oversized without a length,
+# TLS 1.1 only), plus an address where nothing listens.
 #
 # One domain per finding.  Each domain is checked twice, as text and as
 # --json; every JSON object is validated (one object; every item has
@@ -17,9 +18,9 @@
 # terminal and never with NO_COLOR, and that check follows nothing (no
 # GET to a redirect's target, none for the unverified second handshake).
 #
-# The slow (11 s) and stalled (60 s, the check's limit) policy hosts are
-# checked in the background while the rest runs; the script takes about
-# 65 s.
+# The slow (11 s and 16 s) and stalled (60 s, the check's limit) policy
+# hosts are checked in the background while the rest runs; the script
+# takes about 65 s.
 . "$(dirname "$0")/lib.sh"
 
 CTL=${MTASTSD_CTL:-$top_builddir/mtastsd-ctl}
@@ -68,6 +69,14 @@ owner wrongname.test --txt "$TS" --cert wrongname
 owner untrusted.test --txt "$TS" --cert untrusted
 owner soon.test --txt "$TS" --cert soon
 owner slow.test --txt "$TS" --hostile delay:11
+owner ngslow.test --txt "$TS" --rate 16
+{
+    pol enforce 604800 mx1.ngbig.test '*.mail.ngbig.test'
+    for ((i = 0; i < 1200; i++)); do
+        printf 'x-pad-%04d: %s\n' "$i" "$(printf '%080d' 0)"
+    done
+} >"$WORK/big-policy.txt"
+owner ngbig.test --txt "$TS" --policy "@$WORK/big-policy.txt"
 owner stall.test --txt "$TS" --hostile stall
 owner big.test --txt "$TS" --hostile oversize
 owner tls11.test --txt "$TS" --hostile tls11
@@ -119,7 +128,7 @@ run_check() {
 # The slow ones first, all four runs at once, in the background.
 T0=$(date +%s)
 BG_PIDS=()
-for d in slow.test stall.test; do
+for d in slow.test ngslow.test stall.test; do
     run_text "$d" &
     BG_PIDS+=("$!")
     run_json "$d" &
@@ -287,7 +296,7 @@ expect_finding servfail.test host.address error 'failed'
 
 note "---- the policy host"
 for d in noaddr.test redirect.test html.test missing.test expired.test wrongname.test untrusted.test \
-    soon.test big.test tls11.test refused.test; do run_check "$d"; done
+    soon.test big.test ngbig.test tls11.test refused.test; do run_check "$d"; done
 expect_rc noaddr.test 5
 expect_finding noaddr.test host.address error 'mta-sts\.noaddr\.test has no A or AAAA record' 'point mta-sts\.noaddr\.test'
 expect_finding noaddr.test policy error 'not checked'
@@ -313,6 +322,11 @@ expect_rc soon.test 4
 expect_finding soon.test host.certificate warning 'expires on [0-9-]{10}, in [67] days' 'renew'
 expect_rc big.test 5
 expect_finding big.test host.size error 'larger than 65536 bytes' 'few lines'
+expect_true "the nginx policy file is over 64 KiB" test "$(wc -c <"$WORK/big-policy.txt")" -gt 65536
+expect_rc ngbig.test 5
+expect_finding ngbig.test host.size error 'larger than 65536 bytes' 'few lines'
+expect_detail ngbig.test host.size reason "Content-Length above 65536 bytes"
+expect_detail big.test host.size reason "body larger than 65536 bytes"
 expect_rc tls11.test 5
 expect_finding tls11.test host.tls error 'TLS handshake with mta-sts\.tls11\.test failed' 'TLS 1\.2'
 expect_rc refused.test 5
@@ -426,6 +440,9 @@ for pid in "${BG_PIDS[@]}"; do
 done
 expect_rc slow.test 4
 expect_finding slow.test host.time warning 'the fetch took 1[1-9]\.[0-9] s; senders commonly wait about 10 s' 'static file'
+expect_rc ngslow.test 4
+expect_finding ngslow.test host.time warning 'the fetch took (1[1-9]|[2-5][0-9])\.[0-9] s' 'static file'
+expect_finding ngslow.test policy.syntax ok 'valid STSv1 policy'
 expect_rc stall.test 5
 expect_finding stall.test host.time error 'no complete answer from https://mta-sts\.stall\.test within 60 s' 'about a minute'
 elapsed=$(($(date +%s) - T0))
