@@ -120,9 +120,12 @@ static void ctl_usage(FILE *out)
                  "  -j, --json           JSON output\n"
                  "  -V, --version        print the version and exit\n"
                  "commands:\n");
-    for (size_t i = 0; i < CTL_NCOMMANDS; i++)
-        fprintf(out, "  %-16s%s\n", ctl_commands[i].usage,
-                ctl_commands[i].local ? " (for domain owners; no daemon needed)" : "");
+    for (size_t i = 0; i < CTL_NCOMMANDS; i++) {
+        if (ctl_commands[i].local)
+            fprintf(out, "  %-16s (for domain owners; no daemon needed)\n", ctl_commands[i].usage);
+        else
+            fprintf(out, "  %s\n", ctl_commands[i].usage);
+    }
 }
 
 static void ctl_err(const char *fmt, ...) LOG_PRINTF(1, 2);

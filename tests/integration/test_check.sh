@@ -395,6 +395,10 @@ for args in "check" "check a.test b.test" "check 192.0.2.1" "check [mx.good.test
     "$CTL" -c "$WORK/empty.conf" $args >/dev/null 2>"$WORK/usage.err"
     expect_eq "usage error, exit 2: mtastsd-ctl $args" "$?" 2
 done
+"$CTL" -h >"$WORK/help.out" 2>&1
+expect_true "-h lists check and suggest as commands that need no daemon" \
+    test "$(grep -cE '^  (check|suggest) DOMAIN +\(for domain owners; no daemon needed\)$' "$WORK/help.out")" = 2
+expect_false "-h has no trailing blanks" grep -q ' $' "$WORK/help.out"
 "$CTL" -c "$WORK/nonexistent.conf" check good.test >/dev/null 2>"$WORK/usage.err"
 expect_eq "a -c FILE that does not exist: exit 2" "$?" 2
 expect_true "... and says which file" grep -q nonexistent.conf "$WORK/usage.err"
