@@ -669,7 +669,7 @@ static void assess_mx(const struct assess_facts *f, const struct sts_policy *p, 
                         f->domain, f->mx.detail != NULL ? f->mx.detail : "no records", f->domain);
         report_fix(it, "publish MX records for the hosts that receive mail for %s", f->domain);
         implicit = true;
-    } else if (f->mx.n == 1 && f->mx.rrs[0].host[0] == '\0') {
+    } else if (f->mx.n == 1 && strcmp(f->mx.rrs[0].u.mx.exchange, ".") == 0) {
         report_add(r, "mx", REPORT_WARNING,
                    "%s publishes a null MX (RFC 7505): it receives no mail, so MTA-STS has nothing "
                    "to protect",
@@ -680,7 +680,7 @@ static void assess_mx(const struct assess_facts *f, const struct sts_policy *p, 
                         f->mx.oversize ? " (more were dropped)" : "");
         for (size_t i = 0; i < f->mx.n; i++) {
             char one[DOMAIN_BUFSZ + 16];
-            snprintf(one, sizeof(one), "%u %s", f->mx.rrs[i].preference, f->mx.rrs[i].host);
+            snprintf(one, sizeof(one), "%u %s", f->mx.rrs[i].u.mx.pref, f->mx.rrs[i].u.mx.exchange);
             report_detail_push(it, "records", one);
         }
     }
@@ -695,7 +695,7 @@ static void assess_mx(const struct assess_facts *f, const struct sts_policy *p, 
         return;
     }
     for (size_t i = 0; i < f->mx.n; i++)
-        assess_cover_one(f, p, f->mx.rrs[i].host, f->mx.rrs[i].preference, false, r);
+        assess_cover_one(f, p, f->mx.rrs[i].u.mx.exchange, f->mx.rrs[i].u.mx.pref, false, r);
 }
 
 /* ---- TLSRPT ------------------------------------------------------------------ */

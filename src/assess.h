@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "dns.h"
+#include "dnsmsg.h"
 #include "https.h"
 #include "report.h"
 
@@ -75,11 +76,11 @@ struct assess_facts {
     const struct https_result *fetch;     /* NULL: not fetched (no address, deadline) */
     const struct https_result *handshake; /* NULL: no second look */
 
-    struct { /* MX <domain> */
+    struct { /* MX <domain>: dns_mx_sec()'s records, in dnsmsg_mx_sort() order */
         bool done;
         enum dns_status st;
         const char *detail;
-        const struct dns_mx_rr *rrs;
+        const struct dnsmsg_rr *rrs;
         size_t n;
         bool oversize;
     } mx;

@@ -2,7 +2,7 @@
  * dns - asynchronous DNS lookups with c-ares driven by libevent (see dns.h).
  *
  * Public functions: dns_new(), dns_free(), dns_reconfigure(), dns_txt(),
- * dns_addr(), dns_mx(), dns_cancel(), dns_status_name().
+ * dns_addr(), dns_cancel(), dns_status_name().
  *
  * Event plumbing: c-ares tells us through its socket-state callback which
  * sockets to watch; each watched socket gets its own heap-allocated
@@ -19,7 +19,7 @@
  *
  * Queries: a struct dns_query is owned by the resolver from dns_txt() /
  * dns_addr() until it is finished.  It counts the c-ares queries still
- * outstanding (1 for TXT and MX, 2 for A+AAAA).  When the last one answers, the
+ * outstanding (1 for TXT, 2 for A+AAAA).  When the last one answers, the
  * result is stored in the query and delivered from a zero-delay event, so
  * the caller's callback never runs inside c-ares (nor inside dns_txt() /
  * dns_addr() when c-ares fails synchronously) and may freely start, cancel
@@ -99,9 +99,6 @@
 #ifndef T_AAAA
 #define T_AAAA 28
 #endif
-#ifndef T_MX
-#define T_MX 15
-#endif
 #ifndef C_IN
 #define C_IN 1
 #endif
@@ -110,7 +107,6 @@ enum dns_kind {
     DNS_KIND_TXT,
     DNS_KIND_ADDR,
     DNS_KIND_SEC, /* dns_query_sec() and its wrappers */
-    DNS_KIND_MX,
 };
 
 /* One c-ares channel.  dns_reconfigure() starts a new one; the old one
@@ -166,7 +162,6 @@ struct dns_query {
     char name[DNS_NAME_MAX + 1];
     dns_txt_cb txt_cb;
     dns_addr_cb addr_cb;
-    dns_mx_cb mx_cb;
     void *arg;
     bool cancelled;
     bool delivering;
@@ -185,8 +180,6 @@ struct dns_query {
     char *txt_data;
     char addr_buf[DNS_MAX_ADDRS][INET6_ADDRSTRLEN];
     const char *addrs[DNS_MAX_ADDRS];
-    struct dns_mx_rr mx[DNS_MAX_RRS];
-    char *mx_host[DNS_MAX_RRS]; /* owned; mx[i].host points here */
 };
 
 struct dns {
@@ -471,58 +464,6 @@ static void dns_collect_addr(struct dns_query *q, struct dns_part *p, const unsi
     snprintf(p->detail, sizeof(p->detail), "%d address%s", count, count == 1 ? "" : "es");
 }
 
-/* Order MX answers by preference, then host name. */
-static int dns_mx_cmp(const void *a, const void *b)
-{
-    const struct dns_mx_rr *x = a, *y = b;
-
-    if (x->preference != y->preference)
-        return x->preference < y->preference ? -1 : 1;
-    return strcmp(x->host, y->host);
-}
-
-static void dns_collect_mx(struct dns_query *q, struct dns_part *p, const unsigned char *abuf,
-                           int alen)
-{
-    struct ares_mx_reply *list = NULL, *m;
-    int rc = ares_parse_mx_reply(abuf, alen, &list);
-
-    if (rc != ARES_SUCCESS) {
-        dns_part_fail(p, rc);
-        return;
-    }
-    for (m = list; m != NULL; m = m->next) {
-        size_t len;
-
-        if (q->n == DNS_MAX_RRS) {
-            q->oversize = true; /* records dropped */
-            break;
-        }
-        len = m->host != NULL ? strlen(m->host) : 0;
-        while (len > 0 && m->host[len - 1] == '.')
-            len--;
-        if (len > DNS_NAME_MAX)
-            len = DNS_NAME_MAX; /* c-ares never decodes longer names; cut, never overrun */
-        q->mx_host[q->n] = xmalloc(len + 1);
-        if (len > 0)
-            memcpy(q->mx_host[q->n], m->host, len);
-        q->mx_host[q->n][len] = '\0';
-        q->mx[q->n].host = q->mx_host[q->n];
-        q->mx[q->n].preference = m->priority;
-        q->n++;
-    }
-    ares_free_data(list);
-    if (q->n == 0) {
-        p->st = DNS_NODATA;
-        snprintf(p->detail, sizeof(p->detail), "no records");
-        return;
-    }
-    qsort(q->mx, q->n, sizeof(q->mx[0]), dns_mx_cmp);
-    p->st = DNS_OK;
-    snprintf(p->detail, sizeof(p->detail), "%zu record%s%s", q->n, q->n == 1 ? "" : "s",
-             q->oversize ? " (oversize)" : "");
-}
-
 /* Combine the parts into the query's overall status and detail. */
 static void dns_finish(struct dns_query *q)
 {
@@ -530,7 +471,7 @@ static void dns_finish(struct dns_query *q)
         dns_sec_finish(q);
         return;
     }
-    if (q->kind == DNS_KIND_TXT || q->kind == DNS_KIND_MX) {
+    if (q->kind == DNS_KIND_TXT) {
         q->st = q->parts[0].st;
         snprintf(q->detail, sizeof(q->detail), "%s", q->parts[0].detail);
         return;
@@ -568,9 +509,6 @@ static void dns_query_free(struct dns_query *q)
         free(q->txt_data);
     }
     dns_sec_free(q->sec);
-    if (q->kind == DNS_KIND_MX)
-        for (size_t i = 0; i < q->n; i++)
-            free(q->mx_host[i]);
     if (q->deliver != NULL)
         event_free(q->deliver);
     free(q);
@@ -604,8 +542,6 @@ static void dns_deliver_event(evutil_socket_t fd, short what, void *arg)
             q->txt_cb(q->arg, q->st, q->n > 0 ? q->rrs : NULL, q->n, q->oversize, q->detail);
         else if (q->kind == DNS_KIND_SEC)
             q->sec->cb(q->arg, &q->sec->res);
-        else if (q->kind == DNS_KIND_MX)
-            q->mx_cb(q->arg, q->st, q->n > 0 ? q->mx : NULL, q->n, q->oversize, q->detail);
         else
             q->addr_cb(q->arg, q->st, q->n > 0 ? q->addrs : NULL, q->n, q->detail);
     }
@@ -630,8 +566,6 @@ static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf
             dns_part_fail(p, status);
         else if (q->kind == DNS_KIND_TXT)
             dns_collect_txt(q, p, abuf, alen);
-        else if (q->kind == DNS_KIND_MX)
-            dns_collect_mx(q, p, abuf, alen);
         else if (q->kind == DNS_KIND_SEC)
             dns_sec_collect(q, p, abuf, alen);
         else
@@ -887,13 +821,12 @@ static struct dns_query *dns_start(struct dns *d, enum dns_kind kind, const char
     /* Count everything before the first ares_query(): it may call back at
      * once (delivery is deferred to the loop anyway). */
     struct dns_chan *c = d->cur;
-    int i, nparts = kind == DNS_KIND_ADDR ? 2 : 1;
-    static const int types[][2] = {
-        [DNS_KIND_TXT] = {T_TXT, 0}, [DNS_KIND_ADDR] = {T_A, T_AAAA}, [DNS_KIND_MX] = {T_MX, 0}};
+    int i, nparts = kind == DNS_KIND_TXT ? 1 : 2;
+    static const int types[2][2] = {{T_TXT, 0}, {T_A, T_AAAA}};
     for (i = 0; i < nparts; i++) {
         q->parts[i].q = q;
         q->parts[i].c = c;
-        q->parts[i].type = types[kind][i];
+        q->parts[i].type = types[kind == DNS_KIND_TXT ? 0 : 1][i];
     }
     q->outstanding = nparts;
     c->outstanding += nparts;
@@ -913,15 +846,6 @@ struct dns_query *dns_addr(struct dns *d, const char *host, dns_addr_cb cb, void
     return dns_start(d, DNS_KIND_ADDR, host, NULL, cb, arg);
 }
 
-struct dns_query *dns_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg)
-{
-    /* Every delivery is deferred to the loop, so setting the callback
-     * after dns_start() is in time. */
-    struct dns_query *q = dns_start(d, DNS_KIND_MX, name, NULL, NULL, arg);
-    q->mx_cb = cb;
-    return q;
-}
-
 void dns_cancel(struct dns_query *q)
 {
     /* Cancelling from inside the query's own callback is a no-op. */
@@ -932,7 +856,6 @@ void dns_cancel(struct dns_query *q)
     q->addr_cb = NULL;
     if (q->sec != NULL)
         q->sec->cb = NULL;
-    q->mx_cb = NULL;
     if (q->outstanding == 0) {
         /* Finished, waiting for delivery: drop it now. */
         dns_unlink(q);

@@ -30,16 +30,8 @@
  * than STS_TXT_MAX == DNS_MAX_TXT).  Names must be letters, digits, '-', '_' and dots
  * (DNS_NODATA "bad name" otherwise); addresses are passed IPv4 first.
  *
- * dns_mx() asks for the MX records of an absolute name (CNAMEs followed)
- * and answers with one struct dns_mx_rr per record, sorted by preference
- * then host name; a host is as c-ares decoded it, without the trailing
- * dot ("" for the root: a null MX, RFC 7505), and is not validated here.
- * Each answer is its own struct so that per-answer facts (a TTL, whether
- * it was DNSSEC-authenticated) can be added without changing callers.
- * At most DNS_MAX_RRS records (the rest are dropped, oversize set).
- *
  * Callbacks are never called after dns_cancel() or from inside dns_txt()
- * / dns_addr() / dns_mx() themselves (they are deferred to the loop if c-ares
+ * / dns_addr() themselves (they are deferred to the loop if c-ares
  * answers synchronously).  dns_free() cancels everything outstanding
  * without calling callbacks.
  *
@@ -120,14 +112,6 @@ struct dns_sec_result {
     const char *detail;
 };
 typedef void (*dns_sec_cb)(void *arg, const struct dns_sec_result *r);
-/* One MX answer (see dns_mx()). */
-struct dns_mx_rr {
-    const char *host;    /* without the trailing dot; "" for a null MX */
-    unsigned preference; /* 0-65535 */
-};
-/* rrs: n answers, valid only during the callback; oversize: some dropped. */
-typedef void (*dns_mx_cb)(void *arg, enum dns_status st, const struct dns_mx_rr *rrs, size_t n,
-                          bool oversize, const char *detail);
 
 struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
                     size_t errsz);
@@ -144,7 +128,6 @@ struct dns_query *dns_mx_sec(struct dns *d, const char *domain, dns_sec_cb cb, v
 struct dns_query *dns_tlsa(struct dns *d, const char *host, unsigned port, dns_sec_cb cb,
                            void *arg);
 struct dns_query *dns_addr_sec(struct dns *d, const char *host, dns_sec_cb cb, void *arg);
-struct dns_query *dns_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg);
 void dns_cancel(struct dns_query *q);
 
 const char *dns_status_name(enum dns_status st);

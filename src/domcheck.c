@@ -31,6 +31,7 @@
 #include "assess.h"
 #include "domcheck.h"
 #include "dns.h"
+#include "dnsmsg.h"
 #include "domain.h"
 #include "https.h"
 #include "log.h"
@@ -93,7 +94,7 @@ struct domcheck {
     char *mx_detail;
     bool mx_oversize;
     size_t n_mx;
-    struct dns_mx_rr *mx;
+    struct dnsmsg_rr *mx; /* MX records in the order senders try them */
 
     struct domcheck_fetch fetch, handshake;
 };
@@ -316,22 +317,25 @@ static void domcheck_on_addr(void *arg, enum dns_status st, const char *const *a
     domcheck_progress(c);
 }
 
-static void domcheck_on_mx(void *arg, enum dns_status st, const struct dns_mx_rr *rrs, size_t n,
-                           bool oversize, const char *detail)
+static void domcheck_on_mx(void *arg, const struct dns_sec_result *r)
 {
     struct domcheck *c = arg;
 
     c->mx_q = NULL;
     c->mx_done = true;
-    c->mx_st = st;
-    c->mx_detail = xstrdup(detail != NULL ? detail : "");
-    c->mx_oversize = oversize;
-    c->n_mx = rrs != NULL ? n : 0;
+    c->mx_st = r->st;
+    c->mx_detail = xstrdup(r->detail != NULL ? r->detail : "");
+    c->mx_oversize = r->oversize;
+    c->n_mx = r->st == DNS_OK && r->rrs != NULL ? r->n : 0;
     c->mx = xcalloc(c->n_mx + 1, sizeof(*c->mx));
     for (size_t i = 0; i < c->n_mx; i++) {
-        c->mx[i].host = xstrdup(rrs[i].host);
-        c->mx[i].preference = rrs[i].preference;
+        /* An MX record is all in the struct but its raw RDATA pointer,
+         * which points into the answer and is dropped. */
+        c->mx[i] = r->rrs[i];
+        c->mx[i].rdata = NULL;
+        c->mx[i].rdlen = 0;
     }
+    dnsmsg_mx_sort(c->mx, c->n_mx);
     domcheck_progress(c);
 }
 
@@ -366,7 +370,7 @@ struct domcheck *domcheck_start(const struct domcheck_params *p, const char *dom
     snprintf(name, sizeof(name), "_smtp._tls.%s", c->domain);
     c->tlsrpt.q = dns_txt(c->dns, name, domcheck_on_tlsrpt, c);
     c->addr_q = dns_addr(c->dns, c->host, domcheck_on_addr, c);
-    c->mx_q = dns_mx(c->dns, c->domain, domcheck_on_mx, c);
+    c->mx_q = dns_mx_sec(c->dns, c->domain, domcheck_on_mx, c);
     return c;
 }
 
@@ -384,8 +388,6 @@ void domcheck_free(struct domcheck *c)
         free(c->addrs[i]);
     free(c->addrs);
     free(c->addr_detail);
-    for (size_t i = 0; i < c->n_mx; i++)
-        free((char *)c->mx[i].host);
     free(c->mx);
     free(c->mx_detail);
     report_free(c->report);

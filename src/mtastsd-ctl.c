@@ -22,7 +22,7 @@
  * check and suggest (ctl_owner()): the configuration (-c, then -o, the
  * mtastsd.conf keys) gives dns_servers, dns_timeout, ca_file and
  * https_proxy; an event loop, the daemon's dns and https adapters and
- * domcheck.c (or one dns_mx() for suggest) do the work; the report goes to
+ * domcheck.c (or one dns_mx_sec() for suggest) do the work; the report goes to
  * stdout as aligned text (colour only on a terminal and never with a
  * non-empty NO_COLOR) or, with --json, as one JSON object.
  *
@@ -489,14 +489,13 @@ static void ctl_check_done(void *arg, struct report *r)
     event_base_loopbreak(o->base);
 }
 
-static void ctl_suggest_mx(void *arg, enum dns_status st, const struct dns_mx_rr *rrs, size_t n,
-                           bool oversize, const char *detail)
+static void ctl_suggest_mx(void *arg, const struct dns_sec_result *r)
 {
     struct ctl_owner *o = arg;
     char err[512];
 
     o->done = true;
-    if (suggest_write(stdout, o->domain, st, rrs, n, detail, (int64_t)time(NULL), err,
+    if (suggest_write(stdout, o->domain, r->st, r->rrs, r->n, r->detail, (int64_t)time(NULL), err,
                       sizeof(err))) {
         o->rc = CTL_EXIT_OK;
     } else {
@@ -541,7 +540,7 @@ static int ctl_owner(const struct ctl_command *cmd, const char *domain, const st
     }
     if (strcmp(cmd->name, "suggest") == 0) {
         struct timeval tv = {CTL_SUGGEST_TIMEOUT, 0};
-        q = dns_mx(dns, domain, ctl_suggest_mx, &o);
+        q = dns_mx_sec(dns, domain, ctl_suggest_mx, &o);
         event_base_loopexit(o.base, &tv);
         event_base_dispatch(o.base);
         if (!o.done) {

@@ -11,7 +11,7 @@
  * reads, the TLSRPT record the one tlsrpt_parse() reads.
  *
  * Ownership: nothing allocated outlives the call.
- * Limits: DNS_MAX_RRS MX hosts (dns bounds the answer).
+ * Limits: DNSMSG_MAX_RRS MX hosts (dnsmsg bounds the answer).
  * Diagnostics: err on refusal; comments in the output otherwise.
  */
 #include "autoconfig.h"
@@ -27,12 +27,13 @@
 #define SUGGEST_BEGIN "# ----- begin mta-sts.txt -----"
 #define SUGGEST_END   "# ----- end mta-sts.txt -----"
 
-bool suggest_write(FILE *out, const char *domain, enum dns_status st, const struct dns_mx_rr *rrs,
+bool suggest_write(FILE *out, const char *domain, enum dns_status st, const struct dnsmsg_rr *rrs,
                    size_t n, const char *detail, int64_t now, char *err, size_t errsz)
 {
-    char hosts[DNS_MAX_RRS][DOMAIN_BUFSZ];
-    char skipped[DNS_MAX_RRS][64];
-    size_t nh = 0, ns = 0;
+    struct dnsmsg_rr mx[DNSMSG_MAX_RRS];
+    char hosts[DNSMSG_MAX_RRS + 1][DOMAIN_BUFSZ];
+    char skipped[DNSMSG_MAX_RRS][64];
+    size_t nh = 0, ns = 0, nmx = 0;
     bool implicit = false;
     char stamp[32], when[64];
     time_t tt = (time_t)now;
@@ -43,22 +44,28 @@ bool suggest_write(FILE *out, const char *domain, enum dns_status st, const stru
                  detail != NULL ? detail : "temporary failure");
         return false;
     }
-    if (st == DNS_OK && n == 1 && rrs[0].host[0] == '\0') {
+    if (st == DNS_OK && rrs != NULL) {
+        nmx = n < DNSMSG_MAX_RRS ? n : DNSMSG_MAX_RRS;
+        memcpy(mx, rrs, nmx * sizeof(mx[0]));
+        dnsmsg_mx_sort(mx, nmx);
+    }
+    if (nmx == 1 && strcmp(mx[0].u.mx.exchange, ".") == 0) {
         snprintf(err, errsz,
                  "%s publishes a null MX (RFC 7505): it receives no mail, so MTA-STS has "
                  "nothing to protect",
                  domain);
         return false;
     }
-    if (st != DNS_OK || n == 0) {
+    if (nmx == 0) {
         implicit = true;
         snprintf(hosts[nh++], sizeof(hosts[0]), "%s", domain);
     }
-    for (size_t i = 0; st == DNS_OK && i < n && i < DNS_MAX_RRS; i++) {
+    for (size_t i = 0; i < nmx; i++) {
+        const char *host = mx[i].u.mx.exchange;
         char norm[DOMAIN_BUFSZ];
         bool dup = false;
-        if (domain_normalize_key(rrs[i].host, strlen(rrs[i].host), norm) != DOMAIN_KEY_OK) {
-            log_sanitize(rrs[i].host, strlen(rrs[i].host), skipped[ns++], sizeof(skipped[0]));
+        if (domain_normalize_key(host, strlen(host), norm) != DOMAIN_KEY_OK) {
+            log_sanitize(host, strlen(host), skipped[ns++], sizeof(skipped[0]));
             continue;
         }
         for (size_t k = 0; k < nh; k++)

@@ -3,8 +3,8 @@
  * (mtastsd-ctl suggest DOMAIN).
  *
  * suggest_write() prints, from the domain's MX answer: a policy in mode
- * testing with one "mx:" line per MX host (normalised, duplicates and
- * invalid names left out) and max_age SUGGEST_MAX_AGE (a week), between
+ * testing with one "mx:" line per MX host (in the order senders try them,
+ * normalised, duplicates and invalid names left out) and max_age SUGGEST_MAX_AGE (a week), between
  * marker lines so that it can be cut out as is; the _mta-sts TXT record
  * with a UTC timestamp id (YYYYMMDDhhmmssZ, from `now`); a TLSRPT record
  * template; and the next steps (publish, check, read the reports, switch
@@ -27,10 +27,12 @@
 #include <stdio.h>
 
 #include "dns.h"
+#include "dnsmsg.h"
 
 #define SUGGEST_MAX_AGE 604800 /* one week */
 
-bool suggest_write(FILE *out, const char *domain, enum dns_status st, const struct dns_mx_rr *rrs,
+/* rrs, n: dns_mx_sec()'s MX records (any order; at most DNSMSG_MAX_RRS used). */
+bool suggest_write(FILE *out, const char *domain, enum dns_status st, const struct dnsmsg_rr *rrs,
                    size_t n, const char *detail, int64_t now, char *err, size_t errsz);
 
 #endif

@@ -2,7 +2,8 @@
 # test_dns_https.sh - the dns (c-ares) and https (libcurl) adapters against
 # real servers, through tests/tools/mtastsd-probe: TXT joining and
 # counting, NXDOMAIN / NODATA / SERVFAIL / REFUSED / timeout / refused
-# port, truncation to TCP, A+AAAA, MX (order, null MX, CNAME, too many),
+# port, truncation to TCP, A+AAAA, MX through dns_mx_sec() (null MX,
+# the CNAME followed, too many),
 # oversize answers; HTTPS success and every failure class (redirect,
 # status, media type, certificates, TLS version, oversize bodies with and
 # without Content-Length, stalls, resets, refused port), cancellation,
@@ -195,27 +196,42 @@ check_line "no address: NXDOMAIN" 'status=NODATA n=0 detail="A: NXDOMAIN, AAAA: 
 check "address lookup, SERVFAIL" TEMPFAIL addr mta-sts.servfail.test
 check_line "address lookup cancelled" 'status=CANCELLED callbacks=0' -x addr mta-sts.one.test
 
-note "---- DNS: MX"
-check_line "MX, two records in preference order" \
-    'status=OK n=2 oversize=0 mx="10 mx2.one.test" mx="20 mx1.one.test" detail="2 records"' mx one.test
-check_line "MX, trailing dot accepted" \
-    'status=OK n=2 oversize=0 mx="10 mx2.one.test" mx="20 mx1.one.test" detail="2 records"' mx one.test.
-check_line "MX, NXDOMAIN" 'status=NODATA n=0 oversize=0 detail="NXDOMAIN"' mx nothing.test
-check_line "MX, NODATA (name has only an A record)" \
-    'status=NODATA n=0 oversize=0 detail="no records"' mx mta-sts.one.test
-check_line "MX, null MX (RFC 7505)" 'status=OK n=1 oversize=0 mx="0 " detail="1 record"' \
-    -s 127.0.0.1:5353 mx nullmx.test
-check_line "MX behind a CNAME" 'status=OK n=1 oversize=0 mx="5 mx.mxtarget.test" detail="1 record"' \
-    -s 127.0.0.1:5353 mx mxalias.test
-check "MX, 70 records (over TCP)" OK -s 127.0.0.1:5353 mx manymx.test
-expect_eq "only 64 MX records kept, flagged oversize, lowest preferences first" \
-    "$(printf '%s' "$OUT" | grep -o 'n=[0-9]* oversize=[01]') $(printf '%s' "$OUT" | grep -o 'mx="' | wc -l) $(printf '%s' "$OUT" | grep -o 'mx="[0-9]* ' | head -n 2 | tr '\n' ' ')" \
-    'n=64 oversize=1 64 mx="0  mx="1  '
+note "---- DNS: MX through dns_mx_sec() (the owner's check and suggest use it)"
+# mx_line: status, n, oversize, the CNAME target, the records as PREF/HOST
+# sorted (the answer's order and TTLs are the server's), and the detail
+mx_line() {
+    printf '%s' "$(printf '%s\n' "$OUT" | grep -o '^status=[A-Z]*\|\bn=[0-9]*\|oversize=[01]\|cname=[^ ]*' | tr '\n' ' ')"
+    printf '%s\n' "$OUT" | grep -o 'rr=MX/[0-9]*/[^ ]*' | sed 's#^rr=MX/[0-9]*/##' | sort -n | tr '\n' ' '
+    printf '%s\n' "$OUT" | grep -o 'detail=.*'
+}
+check "MX, two records" OK mx-sec one.test
+expect_eq "MX, two records: both, no AD from dnsmasq" "$(mx_line)" \
+    'status=OK oversize=0 n=2 cname=one.test 10/mx2.one.test 20/mx1.one.test detail="2 records"'
+check "MX, trailing dot accepted" OK mx-sec one.test.
+expect_eq "MX, trailing dot: same answer" "$(mx_line)" \
+    'status=OK oversize=0 n=2 cname=one.test 10/mx2.one.test 20/mx1.one.test detail="2 records"'
+check "MX, NXDOMAIN" NODATA mx-sec nothing.test
+expect_eq "MX, NXDOMAIN: flagged" "$(printf '%s' "$OUT" | grep -o 'nxdomain=[01]') $(mx_line)" \
+    'nxdomain=1 status=NODATA oversize=0 n=0 cname=nothing.test detail="NXDOMAIN"'
+check "MX, NODATA (name has only an A record)" NODATA mx-sec mta-sts.one.test
+expect_eq "MX, NODATA: the name exists" "$(printf '%s' "$OUT" | grep -o 'nxdomain=[01]')" 'nxdomain=0'
+check "MX, null MX (RFC 7505)" OK -s 127.0.0.1:5353 mx-sec nullmx.test
+expect_eq "MX, null MX: exchange \".\"" "$(mx_line)" \
+    'status=OK oversize=0 n=1 cname=nullmx.test 0/. detail="1 record"'
+check "MX behind a CNAME" OK -s 127.0.0.1:5353 mx-sec mxalias.test
+expect_eq "MX behind a CNAME: the target is named" "$(mx_line)" \
+    'status=OK oversize=0 n=1 cname=mxtarget.test 5/mx.mxtarget.test detail="1 record"'
+check "MX, 70 records (over TCP)" OK -s 127.0.0.1:5353 mx-sec manymx.test
+expect_eq "MX, 70 records: the first 32 kept, flagged oversize" \
+    "$(printf '%s' "$OUT" | grep -o ' n=[0-9]* \|oversize=[01]' | tr -d ' ' | tr '\n' ' ')$(printf '%s' "$OUT" | grep -o 'rr=MX/' | wc -l)" \
+    'oversize=1 n=32 32'
 world_set_dns_mode flaky.test servfail
-check_line "MX, SERVFAIL" 'status=TEMPFAIL n=0 oversize=0 detail="SERVFAIL"' -s "$FLAKY" mx flaky.test
+check "MX, SERVFAIL" TEMPFAIL -s "$FLAKY" mx-sec flaky.test
+expect_eq "MX, SERVFAIL: said" "$(mx_line)" 'status=TEMPFAIL oversize=0 n=0 cname=flaky.test detail="SERVFAIL"'
 world_set_dns_mode flaky.test ok
-check_line "MX, bad name" 'status=NODATA n=0 oversize=0 detail="bad name"' mx 'one .test'
-check_line "MX, cancelled: no callback" 'status=CANCELLED callbacks=0' -x mx one.test
+check "MX, bad name" NODATA mx-sec 'one .test'
+expect_eq "MX, bad name: said" "$(printf '%s' "$OUT" | grep -o 'detail=.*')" 'detail="bad name"'
+check_line "MX, cancelled: no callback" 'status=CANCELLED callbacks=0' -x mx-sec one.test
 
 note "---- HTTPS: success"
 want_ok="status=OK code=200 len=${#POLICY_ONE}"

@@ -4,13 +4,12 @@
  *   mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] [-p PORT]
  *                 [-C CONNECT_TIMEOUT_MS] [-T TOTAL_TIMEOUT_MS] [-m MAX_BODY]
  *                 [-r SERVERS] [-R SERVERS] [-x]
- *                 txt NAME | addr HOST | mx NAME | fetch HOST | get HOST ADDRS
+ *                 txt NAME | addr HOST | fetch HOST | get HOST ADDRS
  *                 | inspect HOST ADDRS | handshake HOST ADDRS
  *                 | mx-sec DOMAIN | tlsa HOST PORT | addr-sec HOST | sec TYPE NAME
  *
  * txt   dns_txt(NAME)            status=OK n=2 oversize=0 rr="..." rr="..."
  * addr  dns_addr(HOST)           status=OK n=2 addr=127.0.0.1 addr=::1
- * mx    dns_mx(NAME)             status=OK n=2 oversize=0 mx="10 a.example" mx="20 b.example"
  * inspect / handshake  https_inspect(HOST, ADDRS, FETCH / HANDSHAKE)
  *                                status=OK code=200 len=N ctype="..." location="..."
  *                                address=... tls="TLSv1.3" names="a,b" not_after=T
@@ -76,7 +75,7 @@ static void usage(void)
     fprintf(stderr, "usage: mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] "
                     "[-p PORT] [-C CONNECT_MS] [-T TOTAL_MS] [-m MAX_BODY] [-r SERVERS] "
                     "[-R SERVERS] [-x] "
-                    "txt NAME | addr HOST | mx NAME | fetch HOST | get HOST ADDRS | "
+                    "txt NAME | addr HOST | fetch HOST | get HOST ADDRS | "
                     "inspect HOST ADDRS | handshake HOST ADDRS | mx-sec DOMAIN | "
                     "tlsa HOST PORT | addr-sec HOST | sec TYPE NAME\n");
     exit(2);
@@ -219,24 +218,6 @@ static void on_body(void *arg, enum https_status st, long code, const char *body
     finish(p);
 }
 
-static void on_mx(void *arg, enum dns_status st, const struct dns_mx_rr *rrs, size_t n,
-                  bool oversize, const char *detail)
-{
-    struct probe *p = arg;
-    char one[300];
-    size_t i;
-
-    p->callbacks++;
-    printf("status=%s n=%zu oversize=%d", dns_status_name(st), n, oversize ? 1 : 0);
-    for (i = 0; i < n; i++) {
-        snprintf(one, sizeof(one), "%u %s", rrs[i].preference, rrs[i].host);
-        print_quoted("mx", one, strlen(one));
-    }
-    print_quoted("detail", detail, strlen(detail));
-    putchar('\n');
-    finish(p);
-}
-
 static void on_inspect(void *arg, const struct https_result *res)
 {
     struct probe *p = arg;
@@ -355,9 +336,9 @@ int main(int argc, char **argv)
     if (two || strcmp(op, "tlsa") == 0 || strcmp(op, "sec") == 0) {
         if (argc - optind != 3)
             usage();
-    } else if (argc - optind != 2 || (strcmp(op, "txt") != 0 && strcmp(op, "addr") != 0 &&
-                                      strcmp(op, "fetch") != 0 && strcmp(op, "mx") != 0 &&
-                                      strcmp(op, "mx-sec") != 0 && strcmp(op, "addr-sec") != 0)) {
+    } else if (argc - optind != 2 ||
+               (strcmp(op, "txt") != 0 && strcmp(op, "addr") != 0 && strcmp(op, "fetch") != 0 &&
+                strcmp(op, "mx-sec") != 0 && strcmp(op, "addr-sec") != 0)) {
         usage();
     }
 
@@ -410,10 +391,6 @@ int main(int argc, char **argv)
             dns_cancel(q);
     } else if (strcmp(op, "addr") == 0) {
         struct dns_query *q = dns_addr(p.dns, arg, on_addr, &p);
-        if (p.cancel_mode)
-            dns_cancel(q);
-    } else if (strcmp(op, "mx") == 0) {
-        struct dns_query *q = dns_mx(p.dns, arg, on_mx, &p);
         if (p.cancel_mode)
             dns_cancel(q);
     } else if (strcmp(op, "mx-sec") == 0 || strcmp(op, "tlsa") == 0 ||

@@ -32,7 +32,7 @@ struct fx {
     struct sts_txt_rr sts[4];
     struct sts_txt_rr rpt[4];
     const char *addrs[2];
-    struct dns_mx_rr mx[4];
+    struct dnsmsg_rr mx[4];
     struct https_result fetch, hs;
     struct tlsinfo tls, hs_tls;
     char body[1024];
@@ -42,6 +42,15 @@ static void rr(struct sts_txt_rr *r, const char *s)
 {
     r->data = s;
     r->len = strlen(s);
+}
+
+/* An MX record as dns_mx_sec() gives it. */
+static void mx(struct dnsmsg_rr *r, unsigned pref, const char *host)
+{
+    memset(r, 0, sizeof(*r));
+    r->type = DNSMSG_T_MX;
+    r->u.mx.pref = (uint16_t)pref;
+    snprintf(r->u.mx.exchange, sizeof(r->u.mx.exchange), "%s", host);
 }
 
 static void fx_good(struct fx *x)
@@ -90,8 +99,8 @@ static void fx_good(struct fx *x)
     };
     x->f.fetch = &x->fetch;
 
-    x->mx[0] = (struct dns_mx_rr){"mx1.example.com", 10};
-    x->mx[1] = (struct dns_mx_rr){"in.example.net", 20};
+    mx(&x->mx[0], 10, "mx1.example.com");
+    mx(&x->mx[1], 20, "in.example.net");
     x->f.mx.done = true;
     x->f.mx.st = DNS_OK;
     x->f.mx.detail = "2 records";
@@ -299,7 +308,7 @@ static void m_crlf(struct fx *x)
 }
 static void m_uncovered(struct fx *x)
 {
-    x->mx[1].host = "in.mail.example.net"; /* "*" covers one label only */
+    mx(&x->mx[1], 20, "in.mail.example.net"); /* "*" covers one label only */
 }
 static void m_uncovered_testing(struct fx *x)
 {
@@ -314,7 +323,7 @@ static void m_no_mx(struct fx *x)
 }
 static void m_null_mx(struct fx *x)
 {
-    x->mx[0] = (struct dns_mx_rr){"", 0};
+    mx(&x->mx[0], 0, ".");
     x->f.mx.n = 1;
 }
 static void m_mx_tempfail(struct fx *x)
@@ -325,7 +334,7 @@ static void m_mx_tempfail(struct fx *x)
 }
 static void m_mx_bad_name(struct fx *x)
 {
-    x->mx[1].host = "in_bound!.example.net";
+    mx(&x->mx[1], 20, "in_bound!.example.net");
 }
 static void m_rpt_missing(struct fx *x)
 {

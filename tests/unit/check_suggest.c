@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsmsg.h"
 #include "sts_policy.h"
 #include "sts_txt.h"
 #include "suggest.h"
@@ -26,14 +27,29 @@ struct out {
     char err[256];
 };
 
-static void run(struct out *o, enum dns_status st, const struct dns_mx_rr *rrs, size_t n)
+/* An MX record as dns_mx_sec() gives it (built here, not parsed). */
+struct mx {
+    const char *host;
+    unsigned pref;
+};
+
+static void run(struct out *o, enum dns_status st, const struct mx *mx, size_t n)
 {
+    struct dnsmsg_rr rrs[8];
     size_t len = 0;
     FILE *f = open_memstream(&o->text, &len);
 
+    ck_assert_uint_le(n, 8);
+    memset(rrs, 0, sizeof(rrs));
+    for (size_t i = 0; i < n; i++) {
+        rrs[i].type = DNSMSG_T_MX;
+        rrs[i].u.mx.pref = (uint16_t)mx[i].pref;
+        snprintf(rrs[i].u.mx.exchange, sizeof(rrs[i].u.mx.exchange), "%s", mx[i].host);
+    }
     ck_assert_ptr_nonnull(f);
     o->err[0] = '\0';
-    o->ok = suggest_write(f, "example.com", st, rrs, n, "detail", NOW, o->err, sizeof(o->err));
+    o->ok = suggest_write(f, "example.com", st, mx != NULL ? rrs : NULL, n, "detail", NOW, o->err,
+                          sizeof(o->err));
     fclose(f);
 }
 
@@ -71,10 +87,11 @@ static void record_of(const char *text, const char *prefix, char *out, size_t ou
 
 START_TEST(test_mx_hosts)
 {
-    const struct dns_mx_rr rrs[] = {{"mx1.example.com", 10},
-                                    {"MX2.Example.COM.", 20},
-                                    {"mx1.example.com", 30},
-                                    {"bad_host!.example.com", 40}};
+    /* Out of order on purpose: the policy lists them as senders try them. */
+    const struct mx rrs[] = {{"MX2.Example.COM.", 20},
+                             {"bad_host!.example.com", 40},
+                             {"mx1.example.com", 30},
+                             {"mx1.example.com", 10}};
     struct out o;
     struct sts_txt t;
     struct tlsrpt rpt;
@@ -131,8 +148,8 @@ END_TEST
 
 START_TEST(test_refusals)
 {
-    const struct dns_mx_rr null_mx[] = {{"", 0}};
-    const struct dns_mx_rr bad[] = {{"a b.example.com", 10}, {"[192.0.2.1]", 20}};
+    const struct mx null_mx[] = {{".", 0}};
+    const struct mx bad[] = {{"a b.example.com", 10}, {"[192.0.2.1]", 20}};
     struct out o;
 
     run(&o, DNS_TEMPFAIL, NULL, 0);

@@ -18,7 +18,7 @@ tests_unit_check_assess_SOURCES = tests/unit/check_assess.c src/assess.c src/rep
 tests_unit_check_assess_CFLAGS = $(UNIT_TEST_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS)
 tests_unit_check_assess_LDADD = $(UNIT_TEST_LIBS) $(JANSSON_LIBS) $(IDN2_LIBS)
 tests_unit_check_suggest_SOURCES = tests/unit/check_suggest.c src/suggest.c src/domain.c \
-	src/log.c src/sts_policy.c src/sts_txt.c src/tlsrpt.c src/xalloc.c
+	src/dnsmsg.c src/log.c src/sts_policy.c src/sts_txt.c src/tlsrpt.c src/xalloc.c
 tests_unit_check_suggest_CFLAGS = $(UNIT_TEST_CFLAGS) $(IDN2_CFLAGS)
 tests_unit_check_suggest_LDADD = $(UNIT_TEST_LIBS) $(IDN2_LIBS)
 endif
