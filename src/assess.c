@@ -134,6 +134,13 @@ static bool assess_lookup_failed(struct report *r, const char *item, const char 
     return false;
 }
 
+/* The CNAME the _mta-sts answer came through, as a detail. */
+static void assess_txt_cname(struct report_item *it, const struct assess_txt *t)
+{
+    if (t->cname != NULL)
+        report_detail_str(it, "cname", t->cname);
+}
+
 static void assess_txt(const struct assess_facts *f, struct report *r)
 {
     const struct assess_txt *t = &f->sts;
@@ -147,16 +154,20 @@ static void assess_txt(const struct assess_facts *f, struct report *r)
         return;
     if (t->st == DNS_NODATA || t->n == 0) {
         it = report_add(r, "txt", REPORT_ERROR,
-                        "no TXT record at _mta-sts.%s (%s): senders see no MTA-STS policy",
-                        f->domain, t->detail != NULL ? t->detail : "no records");
+                        "no TXT record at _mta-sts.%s (%s%s%s%s): senders see no MTA-STS policy",
+                        f->domain, t->cname != NULL ? "CNAME to " : "",
+                        t->cname != NULL ? t->cname : "", t->cname != NULL ? ": " : "",
+                        t->detail != NULL ? t->detail : "no records");
+        assess_txt_cname(it, t);
         assess_txt_fix(f, it);
         return;
     }
     if (t->oversize) {
         it = report_add(r, "txt", REPORT_ERROR,
                         "the TXT answer at _mta-sts.%s is too large (a record over %d bytes, or "
-                        "over %d records): senders see no policy",
-                        f->domain, STS_TXT_MAX, DNS_MAX_RRS);
+                        "over %zu records): senders see no policy",
+                        f->domain, STS_TXT_MAX, t->max_rrs > 0 ? t->max_rrs : (size_t)DNS_MAX_RRS);
+        assess_txt_cname(it, t);
         assess_txt_fix(f, it);
         return;
     }
@@ -170,9 +181,12 @@ static void assess_txt(const struct assess_facts *f, struct report *r)
     enum sts_txt_status st = sts_txt_select(t->rrs, t->n, &parsed);
     switch (st) {
     case STS_TXT_OK:
-        it = report_add(r, "txt", REPORT_OK, "_mta-sts.%s has one valid v=STSv1 record, id %s%s",
-                        f->domain, parsed.id,
+        it = report_add(r, "txt", REPORT_OK,
+                        "_mta-sts.%s has one valid v=STSv1 record, id %s%s%s%s%s", f->domain,
+                        parsed.id, t->cname != NULL ? " (through the CNAME to " : "",
+                        t->cname != NULL ? t->cname : "", t->cname != NULL ? ")" : "",
                         t->n > 1 ? " (other TXT records at the name are ignored; fine)" : "");
+        assess_txt_cname(it, t);
         report_detail_strn(it, "record", t->rrs[which].data, t->rrs[which].len);
         report_detail_str(it, "id", parsed.id);
         report_detail_int(it, "other_records", (long long)(t->n - 1));
@@ -191,6 +205,7 @@ static void assess_txt(const struct assess_facts *f, struct report *r)
                         t->n, assess_s(t->n), f->domain);
         for (i = 0; i < t->n; i++)
             report_detail_pushn(it, "records", t->rrs[i].data, t->rrs[i].len);
+        assess_txt_cname(it, t);
         assess_txt_fix(f, it);
         return;
     case STS_TXT_MULTIPLE:
@@ -200,6 +215,7 @@ static void assess_txt(const struct assess_facts *f, struct report *r)
                         candidates, f->domain);
         for (i = 0; i < t->n; i++)
             report_detail_pushn(it, "records", t->rrs[i].data, t->rrs[i].len);
+        assess_txt_cname(it, t);
         report_fix(it, "keep exactly one v=STSv1 record");
         return;
     case STS_TXT_INVALID: {
@@ -209,6 +225,7 @@ static void assess_txt(const struct assess_facts *f, struct report *r)
                         "the v=STSv1 record at _mta-sts.%s is invalid (%s): senders see no policy",
                         f->domain, why != NULL ? why : "syntax");
         report_detail_strn(it, "record", t->rrs[which].data, t->rrs[which].len);
+        assess_txt_cname(it, t);
         assess_txt_fix(f, it);
         return;
     }

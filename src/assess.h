@@ -56,6 +56,8 @@ struct assess_txt {
     const struct sts_txt_rr *rrs;
     size_t n;
     bool oversize;
+    const char *cname; /* the CNAME target the answer came from; NULL: none */
+    size_t max_rrs;    /* the lookup's record limit, for the oversize message */
 };
 
 struct assess_facts {

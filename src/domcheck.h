@@ -13,6 +13,13 @@
  *      show the names and expiry senders refuse
  *   -> assess() -> the callback gets the report
  *
+ * The _mta-sts TXT lookup goes through dns_query_sec() (dnsmsg's parser,
+ * which reports the end of a CNAME chain) with each record's strings
+ * joined by dnsmsg_txt_join() and bounded by DNS_MAX_TXT as dns_txt()
+ * does, so the report can name the CNAME it followed; the daemon's own
+ * dns_txt() path is not touched.  The MX lookup is dns_mx_sec(), its
+ * records sorted as senders try them (dnsmsg_mx_sort()).
+ *
  * It fetches the policy even when the TXT record is missing or wrong, so
  * an owner sees every problem in one run.  A deadline
  * (DOMCHECK_DEADLINE_MS) bounds the whole run; what has not answered by

@@ -277,7 +277,10 @@ expect_false "good.test: no colour when stdout is not a terminal" grep -q $'\033
 note "---- the TXT record"
 for d in cname.test two.test notxt.test badtxt.test others.test servfail.test; do run_check "$d"; done
 expect_rc cname.test 0
-expect_finding cname.test txt ok "_mta-sts\.cname\.test has one valid v=STSv1 record, id 20261203063000Z"
+expect_finding cname.test txt ok "_mta-sts\.cname\.test has one valid v=STSv1 record, id 20261203063000Z \(through the CNAME to _mta-sts\.hosted\.test\)"
+expect_detail cname.test txt cname _mta-sts.hosted.test
+expect_eq "good.test: no CNAME, no cname detail" \
+    "$(q "$OUTD/good.test.json" eval '"cname" in [i for i in items if i["name"] == "txt"][0]["details"]')" False
 expect_rc two.test 5
 expect_finding two.test txt error '2 TXT records at _mta-sts\.two\.test begin with v=STSv1: senders ignore all' 'keep exactly one'
 expect_rc notxt.test 5

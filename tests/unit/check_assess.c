@@ -61,7 +61,7 @@ static void fx_good(struct fx *x)
     x->f.fetch_limit_ms = 60000;
 
     rr(&x->sts[0], "v=STSv1; id=20261203063000Z");
-    x->f.sts = (struct assess_txt){true, DNS_OK, "1 record", x->sts, 1, false};
+    x->f.sts = (struct assess_txt){true, DNS_OK, "1 record", x->sts, 1, false, NULL, 0};
 
     x->addrs[0] = "192.0.2.1";
     x->addrs[1] = "2001:db8::1";
@@ -108,7 +108,7 @@ static void fx_good(struct fx *x)
     x->f.mx.n = 2;
 
     rr(&x->rpt[0], "v=TLSRPTv1; rua=mailto:tlsrpt@example.com");
-    x->f.tlsrpt = (struct assess_txt){true, DNS_OK, "1 record", x->rpt, 1, false};
+    x->f.tlsrpt = (struct assess_txt){true, DNS_OK, "1 record", x->rpt, 1, false, NULL, 0};
 }
 
 static void set_policy(struct fx *x, const char *body)
@@ -146,11 +146,11 @@ static void second_look(struct fx *x, const char *name, int64_t not_after)
 
 static void m_txt_nodata(struct fx *x)
 {
-    x->f.sts = (struct assess_txt){true, DNS_NODATA, "NXDOMAIN", NULL, 0, false};
+    x->f.sts = (struct assess_txt){true, DNS_NODATA, "NXDOMAIN", NULL, 0, false, NULL, 0};
 }
 static void m_txt_tempfail(struct fx *x)
 {
-    x->f.sts = (struct assess_txt){true, DNS_TEMPFAIL, "SERVFAIL", NULL, 0, false};
+    x->f.sts = (struct assess_txt){true, DNS_TEMPFAIL, "SERVFAIL", NULL, 0, false, NULL, 0};
 }
 static void m_txt_deadline(struct fx *x)
 {
@@ -183,6 +183,16 @@ static void m_txt_plain_id(struct fx *x)
 static void m_txt_oversize(struct fx *x)
 {
     x->f.sts.oversize = true;
+    x->f.sts.max_rrs = 32;
+}
+static void m_txt_cname(struct fx *x)
+{
+    x->f.sts.cname = "_mta-sts.hosting.example";
+}
+static void m_txt_cname_nodata(struct fx *x)
+{
+    m_txt_nodata(x);
+    x->f.sts.cname = "_mta-sts.hosting.example";
 }
 static void m_addr_nodata(struct fx *x)
 {
@@ -338,7 +348,7 @@ static void m_mx_bad_name(struct fx *x)
 }
 static void m_rpt_missing(struct fx *x)
 {
-    x->f.tlsrpt = (struct assess_txt){true, DNS_NODATA, "NXDOMAIN", NULL, 0, false};
+    x->f.tlsrpt = (struct assess_txt){true, DNS_NODATA, "NXDOMAIN", NULL, 0, false, NULL, 0};
 }
 static void m_rpt_missing_testing(struct fx *x)
 {
@@ -356,7 +366,7 @@ static void m_rpt_two(struct fx *x)
 }
 static void m_rpt_tempfail(struct fx *x)
 {
-    x->f.tlsrpt = (struct assess_txt){true, DNS_TEMPFAIL, "timeout", NULL, 0, false};
+    x->f.tlsrpt = (struct assess_txt){true, DNS_TEMPFAIL, "timeout", NULL, 0, false, NULL, 0};
 }
 
 struct row {
@@ -388,8 +398,15 @@ static const struct row rows[] = {
      REPORT_OK},
     {"id advice", m_txt_plain_id, "txt.id", REPORT_OK, "a UTC timestamp such as 20261203063000Z",
      NULL, REPORT_OK},
-    {"oversize TXT answer", m_txt_oversize, "txt", REPORT_ERROR, "too large", "v=STSv1",
+    {"oversize TXT answer", m_txt_oversize, "txt", REPORT_ERROR, "or over 32 records", "v=STSv1",
      REPORT_ERROR},
+    {"TXT through a CNAME", m_txt_cname, "txt", REPORT_OK,
+     "one valid v=STSv1 record, id 20261203063000Z (through the CNAME to "
+     "_mta-sts.hosting.example)",
+     NULL, REPORT_OK},
+    {"CNAME to nothing", m_txt_cname_nodata, "txt", REPORT_ERROR,
+     "no TXT record at _mta-sts.example.com (CNAME to _mta-sts.hosting.example: NXDOMAIN)",
+     "IN TXT", REPORT_ERROR},
     /* the policy host */
     {"no address", m_addr_nodata, "host.address", REPORT_ERROR, "no A or AAAA record",
      "point mta-sts.example.com", REPORT_ERROR},
