@@ -4,7 +4,8 @@
  *
  * Public functions: domain_normalize_key(), domain_is_hostname(),
  * domain_is_plain_hostname(), domain_is_ip_literal(), domain_mx_pattern(),
- * domain_zone(), domain_mx_match(), domain_key_kind_name().
+ * domain_zone(), domain_mx_match(), domain_cert_name_match(),
+ * domain_key_kind_name().
  *
  * Ownership: callers pass buffers with explicit lengths (embedded NUL
  * bytes are rejected, never truncated at) and fixed-size output buffers;
@@ -498,6 +499,26 @@ bool domain_mx_match(const char *pattern, const char *host)
         return memchr(host, '.', hlen - slen) == NULL;
     }
     return plen > 0 && plen == hlen && strcasecmp(pattern, host) == 0;
+}
+
+bool domain_cert_name_match(const char *dns_id, size_t len, const char *host)
+{
+    char id[DOMAIN_BUFSZ + 2];
+    bool wild;
+
+    if (dns_id == NULL || host == NULL || len == 0 || len > DOMAIN_MAX + 2)
+        return false;
+    if (memchr(dns_id, '\0', len) != NULL)
+        return false;
+    wild = len > 2 && dns_id[0] == '*' && dns_id[1] == '.';
+    /* What is left after "*." must be a host name: two labels or more,
+     * LDH only (no other "*", no trailing dot), not an IP address. */
+    if (!domain_is_hostname(dns_id + (wild ? 2 : 0), len - (wild ? 2 : 0)) ||
+        domain_is_ip_literal(dns_id, len))
+        return false;
+    memcpy(id, dns_id, len);
+    id[len] = '\0';
+    return domain_mx_match(id, host);
 }
 
 const char *domain_key_kind_name(enum domain_key_kind k)

@@ -86,6 +86,18 @@ const char *domain_zone(const char *domain);
 /* RFC 8461 section 4.1: does pattern ("host" or "*.host") cover host? */
 bool domain_mx_match(const char *pattern, const char *host);
 
+/*
+ * RFC 6125 section 6.4 for one DNS-ID of a certificate (a subjectAltName
+ * dNSName, hostile: len bytes, NULs included) and a normalised host name,
+ * as RFC 8461 section 4.2 asks of MX certificates: equal ignoring ASCII
+ * case, or "*" as the whole leftmost label standing for exactly one label
+ * of host.  The DNS-ID must be a host name in A-label form (or "*." and
+ * one) with at least two labels after a "*": partial wildcards ("m*"), a
+ * "*" in any other label, IP addresses, a trailing dot and any other byte
+ * never match.  The wildcard rule is domain_mx_match()'s.
+ */
+bool domain_cert_name_match(const char *dns_id, size_t len, const char *host);
+
 const char *domain_key_kind_name(enum domain_key_kind k);
 
 #endif
