@@ -2,12 +2,13 @@
 # parts): src/tlsrpt.c (RFC 8460 record), src/report.c (items and their
 # rendering; jansson), src/assess.c (facts to findings) and
 # src/suggest.c (starter files, parsed back by the project's parsers),
-# src/smtpreply.c (the MX probe's SMTP reply parser).
+# src/smtpreply.c (the MX probe's SMTP reply parser), src/dane.c (TLSA
+# state and certificate matching).
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/check_tlsrpt tests/unit/check_report tests/unit/check_assess \
-	tests/unit/check_suggest tests/unit/check_smtpreply
+	tests/unit/check_suggest tests/unit/check_smtpreply tests/unit/check_dane
 TESTS += tests/unit/check_tlsrpt tests/unit/check_report tests/unit/check_assess \
-	tests/unit/check_suggest tests/unit/check_smtpreply
+	tests/unit/check_suggest tests/unit/check_smtpreply tests/unit/check_dane
 tests_unit_check_tlsrpt_SOURCES = tests/unit/check_tlsrpt.c src/tlsrpt.c
 tests_unit_check_tlsrpt_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_check_tlsrpt_LDADD = $(UNIT_TEST_LIBS)
@@ -25,4 +26,7 @@ tests_unit_check_suggest_LDADD = $(UNIT_TEST_LIBS) $(IDN2_LIBS)
 tests_unit_check_smtpreply_SOURCES = tests/unit/check_smtpreply.c src/smtpreply.c
 tests_unit_check_smtpreply_CFLAGS = $(UNIT_TEST_CFLAGS)
 tests_unit_check_smtpreply_LDADD = $(UNIT_TEST_LIBS)
+tests_unit_check_dane_SOURCES = tests/unit/check_dane.c src/dane.c src/dnsmsg.c
+tests_unit_check_dane_CFLAGS = $(UNIT_TEST_CFLAGS)
+tests_unit_check_dane_LDADD = $(UNIT_TEST_LIBS)
 endif
