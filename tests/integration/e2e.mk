@@ -6,3 +6,5 @@ EXTRA_DIST += tests/integration/test_postfix_e2e.sh
 # peers.  Needs real root (see the script header).
 TESTS += tests/integration/test_ctl_access.sh
 EXTRA_DIST += tests/integration/test_ctl_access.sh
+# Shared by the tests that run real Postfix instances.
+EXTRA_DIST += tests/integration/lib_postfix.sh

@@ -34,6 +34,7 @@
 #     soon       issued by the test CA for HOST, valid from now for 7 days
 #     notyet     issued by the test CA for HOST, valid 2099-01-01..2099-01-02
 #     untrusted  issued for HOST by a second CA that is not in $CA_FILE
+#     selfsigned HOST's own self-signed certificate (no CA at all)
 #
 # WORLD.  Domains are declared, then world_start brings everything up:
 #   world_domain NAME [options]     NAME is the policy domain (A-labels)
@@ -406,9 +407,16 @@ pki_cert() {
     soon) dates=(-days 7) ;;
     notyet) dates=(-startdate 20990101000000Z -enddate 20990102000000Z) ;;
     untrusted) ca=other ;;
+    selfsigned) ca= ;;
     *) die "pki_cert: unknown kind '$kind'" ;;
     esac
     base=$PKI/certs/$kind-$host
+    if [ -z "$ca" ] && [ ! -s "$base.crt" ]; then
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$base.key" -out "$base.crt" -days 365 -subj "/CN=$name" \
+            -addext "subjectAltName=DNS:$name" >"$base.log" 2>&1 ||
+            die "openssl: cannot make a self-signed cert for $host: $(cat "$base.log")"
+    fi
     if [ ! -s "$base.crt" ]; then
         printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:%s\n' \
             "$name" >"$base.ext"
