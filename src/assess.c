@@ -2,7 +2,7 @@
  * assess - what the facts about a domain mean for its MTA-STS setup (see
  * assess.h).
  *
- * Public functions: assess(), assess_id_is_timestamp().
+ * Public functions: assess(), assess_id_is_timestamp(), assess_date().
  *
  * Sections, in report order: assess_txt() (the _mta-sts record, through
  * sts_txt), assess_host() (address, then the fetch as https_inspect() saw
@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "assess.h"
+#include "assess_probe.h"
 #include "domain.h"
 #include "log.h"
 #include "sts_policy.h"
@@ -40,8 +41,7 @@
 #define ASSESS_DAY         86400
 #define ASSESS_MAX_AGE_ADV 604800 /* a week: what `suggest` writes */
 
-/* "2026-12-03" for t (UTC). */
-static void assess_date(int64_t t, char *buf, size_t bufsz)
+void assess_date(int64_t t, char *buf, size_t bufsz)
 {
     time_t tt = (time_t)t;
     struct tm tm;
@@ -779,6 +779,7 @@ void assess(const struct assess_facts *f, struct report *r)
         report_add(r, "policy", REPORT_ERROR,
                    "not checked: senders cannot fetch the policy (see above)");
     assess_mx(f, p, r);
+    assess_probe(f, p, r);
     assess_tlsrpt(f, p, r);
     sts_policy_free(p);
 }

@@ -6,7 +6,8 @@
  * https_inspect() saw it, MX and TLSRPT records) into report items, in a
  * fixed order: txt, txt.id, host.address, host.* (connect, tls,
  * certificate, http, media_type, size, time), policy.* (syntax, version,
- * keys, mode, max_age, mx), mx, mx.covered (one per MX host), tlsrpt.
+ * keys, mode, max_age, mx), mx, mx.covered (one per MX host), then the
+ * probe's mx.host and mx.dane (per host) and mx.untested, tlsrpt.
  * Every rule of RFC 8461 is applied by the module that owns it
  * (sts_txt, sts_policy, domain, https's result classes) and tlsrpt for
  * RFC 8460; this module only decides severity and words, and adds the
@@ -25,9 +26,12 @@
  *     (implicit MX, RFC 5321 section 5.1), with a warning;
  *   - TLSRPT missing or invalid: a warning with the record to publish.
  *
- * Slot for the MX probe (STARTTLS to each MX host, the next issue): the
- * prober adds its facts per MX host here and assess() reports them after
- * mx.covered, with the mode deciding error or warning, as for coverage.
+ * The MX probe (STARTTLS to each MX host): domcheck adds each host's
+ * facts (struct assess_mxhost) and assess_probe() reports them after
+ * mx.covered, the mode deciding error or warning as for coverage: one
+ * mx.host item per host tested, one mx.untested warning for all hosts
+ * that could not be tested from here, one mx.dane item per host with
+ * TLSA records (see assess_probe.h).
  *
  * Pure: no I/O; `now` comes in the facts.  Ownership: the facts are the
  * caller's; items go into the caller's report.
@@ -42,6 +46,7 @@
 #include "dns.h"
 #include "dnsmsg.h"
 #include "https.h"
+#include "mxprobe.h"
 #include "report.h"
 
 #define ASSESS_CERT_WARN_DAYS 14
@@ -88,9 +93,42 @@ struct assess_facts {
     } mx;
 
     struct assess_txt tlsrpt; /* TXT _smtp._tls.<domain> */
+
+    struct {            /* the MX probe (assess_probe.c) */
+        bool enabled;   /* false: not asked for (no items at all) */
+        bool mx_secure; /* the MX answer was DNSSEC-validated (AD) */
+        size_t n;       /* hosts, in the order senders try them */
+        const struct assess_mxhost *hosts;
+        size_t skipped; /* MX hosts beyond the probe's limit, not probed */
+    } probe;
+};
+
+/* One MX host as the probe saw it. */
+struct assess_mxhost {
+    const char *host; /* normalised */
+    unsigned preference;
+    bool implicit; /* the domain itself: it has no MX record */
+    struct {       /* A/AAAA of the host (dns_addr_sec()) */
+        bool done;
+        enum dns_status st;
+        bool ad;
+        const char *detail;
+        size_t n;
+    } addr;
+    const struct mxprobe_result *probe; /* NULL: not probed (no address, deadline) */
+    struct {                            /* TLSA _25._tcp.<host> (dns_tlsa()) */
+        bool done;
+        enum dns_status st;
+        bool ad;
+        const struct dnsmsg_rr *rrs;
+        size_t n;
+    } tlsa;
 };
 
 void assess(const struct assess_facts *f, struct report *r);
+
+/* "2026-12-03" for t (UTC); "unknown" for t <= 0. */
+void assess_date(int64_t t, char *buf, size_t bufsz);
 
 /* Does id look like a UTC timestamp (YYYYMMDD[hh[mm[ss]]][Z])? */
 bool assess_id_is_timestamp(const char *id);

@@ -9,6 +9,7 @@
  *
  *   TXT _mta-sts.D, A/AAAA mta-sts.D, MX D, TXT _smtp._tls.D   at once
  *   -> https_inspect(FETCH) of the policy once the address is known
+ *   -> per MX host: A/AAAA and TLSA, then the SMTP probe (probe_mx)
  *   -> https_inspect(HANDSHAKE) when the certificate or TLS failed, to
  *      show the names and expiry senders refuse
  *   -> assess() -> the callback gets the report
@@ -27,10 +28,15 @@
  * DOMCHECK_FETCH_LIMIT_MS (the RFC's "about a minute") as its connect
  * and total timeouts: a slower policy host is an error.
  *
- * Slot for the MX probe (next issue): a DOMCHECK_PROBE_MX state entered
- * once the MX records and the policy are known, probing each host in
- * parallel and adding its facts to struct assess_facts before assess(),
- * which decides their severity from the mode as it does for coverage.
+ * The MX probe (probe_mx): as soon as the MX answer is in, each MX host
+ * (the domain itself when there is no MX record; none for a null MX; at
+ * most DOMCHECK_PROBE_MAX, in the order senders try them, invalid names
+ * left to mx.covered) gets, all at once: dns_addr_sec() (A and AAAA,
+ * with the AD bit DANE needs), dns_tlsa() for _25._tcp.<host>, and once
+ * the addresses are known mxprobe_start() (greeting, EHLO, STARTTLS, TLS
+ * with ca_file).  The probe does not wait for the policy; assess() takes
+ * the mode into account at the end.  mxprobe bounds each host's time, the
+ * check's deadline bounds the whole.
  *
  * Callbacks: the done callback runs from the loop, never inside
  * domcheck_start(); it owns the report (report_free()).  domcheck_free()
@@ -42,6 +48,7 @@
 #ifndef MTASTSD_DOMCHECK_H
 #define MTASTSD_DOMCHECK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct event_base;
@@ -52,6 +59,7 @@ struct domcheck;
 
 #define DOMCHECK_FETCH_LIMIT_MS 60000  /* a policy fetch slower than this is an error */
 #define DOMCHECK_DEADLINE_MS    150000 /* the whole run */
+#define DOMCHECK_PROBE_MAX      10     /* MX hosts probed; the rest are said to be skipped */
 
 typedef void (*domcheck_done_cb)(void *arg, struct report *r);
 
@@ -60,6 +68,8 @@ struct domcheck_params {
     struct dns *dns;
     struct https *https; /* created with DOMCHECK_FETCH_LIMIT_MS as its timeouts */
     int64_t now;         /* seconds since the epoch, for expiry and advice */
+    bool probe_mx;       /* probe each MX host over SMTP (mxprobe) */
+    const char *ca_file; /* for the MX certificates; NULL or "": the system store */
 };
 
 /* domain must be a normalised policy domain (domain_normalize_key()). */

@@ -27,13 +27,13 @@ mtastsd_SOURCES = $(PURE_SOURCES) $(DAEMON_SOURCES) src/main.c
 mtastsd_CFLAGS = $(DAEMON_CFLAGS)
 mtastsd_LDADD = $(DAEMON_LIBS)
 
-# The domain owner's check: pure rules (assess, dane, report, smtpreply,
-# tlsrpt, suggest), the runner (domcheck) over the daemon's dns and https
-# adapters, and the MX probe's SMTP adapter (mxprobe, TLS through
-# tlsinfo).
+# The domain owner's check: pure rules (assess, assess_probe, dane,
+# report, smtpreply, tlsrpt, suggest), the runner (domcheck) over the
+# daemon's dns and https adapters, and the MX probe's SMTP adapter
+# (mxprobe, TLS through tlsinfo).
 OWNER_SOURCES = \
 	src/domcheck.c src/domcheck.h src/assess.c src/assess.h \
-	src/dane.c src/dane.h \
+	src/assess_probe.c src/assess_probe.h src/dane.c src/dane.h \
 	src/mxprobe.c src/mxprobe.h src/smtpreply.c src/smtpreply.h \
 	src/report.c src/report.h src/suggest.c src/suggest.h \
 	src/tlsrpt.c src/tlsrpt.h

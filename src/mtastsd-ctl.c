@@ -4,7 +4,7 @@
  * opens the cache.  For domain owners it also runs "check DOMAIN" and
  * "suggest DOMAIN" in-process, without a daemon (see below).
  *
- * mtastsd-ctl [-s SOCKET] [-c FILE] [-o key=value]... [--json] COMMAND [ARGS]
+ * mtastsd-ctl [-s SOCKET] [-c FILE] [-o key=value]... [--json] [--no-probe] COMMAND [ARGS]
  *
  * The socket is -s, else control_socket from the configuration file (-c,
  * default /etc/mtastsd.conf; a missing default file is fine).  Arguments
@@ -22,9 +22,12 @@
  * check and suggest (ctl_owner()): the configuration (-c, then -o, the
  * mtastsd.conf keys) gives dns_servers, dns_timeout, ca_file and
  * https_proxy; an event loop, the daemon's dns and https adapters and
- * domcheck.c (or one dns_mx_sec() for suggest) do the work; the report goes to
- * stdout as aligned text (colour only on a terminal and never with a
- * non-empty NO_COLOR) or, with --json, as one JSON object.
+ * domcheck.c (or one dns_mx_sec() for suggest) do the work; check also
+ * probes each MX host over SMTP and STARTTLS (mxprobe.c, certificates
+ * checked against ca_file) unless --no-probe says not to; SIGPIPE is
+ * ignored for that.  The report goes to stdout as aligned text (colour
+ * only on a terminal and never with a non-empty NO_COLOR) or, with
+ * --json, as one JSON object.
  *
  * Exit codes: 0 ok, 1 not found or failed, 2 usage, 3 daemon unreachable;
  * check: 0 all ok, 4 warnings only, 5 errors.
@@ -37,6 +40,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,13 +115,14 @@ static const struct ctl_command ctl_commands[] = {
 
 static void ctl_usage(FILE *out)
 {
-    fprintf(out, "usage: mtastsd-ctl [-s SOCKET] [-c FILE] [-o key=value]... [--json] COMMAND "
-                 "[ARGS]\n"
+    fprintf(out, "usage: mtastsd-ctl [-s SOCKET] [-c FILE] [-o key=value]... [--json] "
+                 "[--no-probe] COMMAND [ARGS]\n"
                  "  -s, --socket SOCKET  control socket (default: control_socket from the "
                  "configuration)\n"
                  "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_FILE ")\n"
                  "  -o key=value         override a configuration key (repeatable)\n"
                  "  -j, --json           JSON output\n"
+                 "      --no-probe       check: do not connect to the MX hosts\n"
                  "  -V, --version        print the version and exit\n"
                  "commands:\n");
     for (size_t i = 0; i < CTL_NCOMMANDS; i++) {
@@ -514,7 +519,7 @@ static bool ctl_colour(void)
 }
 
 static int ctl_owner(const struct ctl_command *cmd, const char *domain, const struct config *cfg,
-                     bool json)
+                     bool json, bool probe)
 {
     struct ctl_owner o;
     struct dns *dns = NULL;
@@ -568,8 +573,16 @@ static int ctl_owner(const struct ctl_command *cmd, const char *domain, const st
         ctl_err("https: %s", err);
         goto out;
     }
-    struct domcheck_params cp = {
-        .base = o.base, .dns = dns, .https = https, .now = (int64_t)time(NULL)};
+    struct domcheck_params cp = {.base = o.base,
+                                 .dns = dns,
+                                 .https = https,
+                                 .now = (int64_t)time(NULL),
+                                 .probe_mx = probe,
+                                 .ca_file = cfg->ca_file};
+    /* The MX probe writes to sockets the peer may close (OpenSSL's socket
+     * BIO has no MSG_NOSIGNAL): a closed peer must be an error, not a
+     * signal. */
+    signal(SIGPIPE, SIG_IGN);
     chk = domcheck_start(&cp, domain, ctl_check_done, &o);
     event_base_dispatch(o.base);
     if (o.report == NULL) {
@@ -606,16 +619,13 @@ out:
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"socket", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},
-        {"option", required_argument, NULL, 'o'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+        {"option", required_argument, NULL, 'o'}, {"json", no_argument, NULL, 'j'},
+        {"no-probe", no_argument, NULL, 'P'},     {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     const char *sock = NULL, *config_path = CONFIG_DEFAULT_FILE;
-    bool config_given = false, json = false;
+    bool config_given = false, json = false, probe = true;
     char *opts[CTL_MAX_OPTIONS];
     size_t nopts = 0;
     int opt;
@@ -639,6 +649,9 @@ int main(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'P':
+            probe = false;
             break;
         case 'h':
             ctl_usage(stdout);
@@ -670,6 +683,11 @@ int main(int argc, char **argv)
         free(doms);
         return CTL_EXIT_USAGE;
     }
+    if (!probe && strcmp(cmd->name, "check") != 0) {
+        ctl_err("--no-probe is for check only");
+        free(doms);
+        return CTL_EXIT_USAGE;
+    }
     if (cmd->local) {
         int rc;
         if (json && strcmp(cmd->name, "suggest") == 0) {
@@ -682,7 +700,7 @@ int main(int argc, char **argv)
             free(doms);
             return CTL_EXIT_USAGE;
         }
-        rc = ctl_owner(cmd, args[0], cfg, json);
+        rc = ctl_owner(cmd, args[0], cfg, json, probe);
         config_free(cfg);
         free(doms);
         if (fflush(stdout) != 0 && rc != CTL_EXIT_FAILED) {

@@ -36,6 +36,12 @@ struct fx {
     struct https_result fetch, hs;
     struct tlsinfo tls, hs_tls;
     char body[1024];
+    /* the MX probe (off unless a row turns it on) */
+    struct assess_mxhost hosts[2];
+    struct mxprobe_result pr[2];
+    struct tlsinfo ptls[2];
+    struct dane_cert chain[2];
+    struct dnsmsg_rr tlsa[2];
 };
 
 static void rr(struct sts_txt_rr *r, const char *s)
@@ -369,6 +375,228 @@ static void m_rpt_tempfail(struct fx *x)
     x->f.tlsrpt = (struct assess_txt){true, DNS_TEMPFAIL, "timeout", NULL, 0, false, NULL, 0};
 }
 
+/* ---- the MX probe ----------------------------------------------------------- */
+
+/* Host i probed: STARTTLS, TLS 1.3, a trusted certificate naming it. */
+static void probe_host(struct fx *x, size_t i, const char *host, unsigned pref, const char *addr)
+{
+    struct assess_mxhost *h = &x->hosts[i];
+    struct tlsinfo *t = &x->ptls[i];
+
+    memset(h, 0, sizeof(*h));
+    h->host = host;
+    h->preference = pref;
+    h->addr.done = true;
+    h->addr.st = DNS_OK;
+    h->addr.detail = "1 record";
+    h->addr.n = 1;
+    h->tlsa.done = true;
+    h->tlsa.st = DNS_NODATA;
+    memset(t, 0, sizeof(*t));
+    t->valid = t->have_cert = t->verify_known = t->verify_ok = true;
+    snprintf(t->version, sizeof(t->version), "TLSv1.3");
+    snprintf(t->cipher, sizeof(t->cipher), "TLS_AES_256_GCM_SHA384");
+    snprintf(t->subject, sizeof(t->subject), "CN=%s", host);
+    snprintf(t->issuer, sizeof(t->issuer), "CN=Test CA");
+    snprintf(t->names[0], sizeof(t->names[0]), "%s", host);
+    snprintf(t->verify_error, sizeof(t->verify_error), "ok");
+    t->n_names = t->n_names_total = 1;
+    t->not_before = NOW - 30 * DAY;
+    t->not_after = NOW + 90 * DAY;
+    t->chain_len = 1;
+    x->pr[i] = (struct mxprobe_result){.st = MXPROBE_TLS,
+                                       .host = host,
+                                       .address = addr,
+                                       .detail = "TLS handshake done",
+                                       .greeting = "mx ESMTP",
+                                       .greeting_code = 220,
+                                       .ehlo_code = 250,
+                                       .starttls_code = 220,
+                                       .starttls_offered = true,
+                                       .tls = t,
+                                       .chain = &x->chain[i],
+                                       .nchain = 1,
+                                       .elapsed_ms = 12};
+    h->probe = &x->pr[i];
+    memset(&x->chain[i], 0, sizeof(x->chain[i]));
+    for (size_t k = 0; k < 32; k++)
+        x->chain[i].sha256[1][k] = (uint8_t)(i * 50 + k);
+}
+
+static void m_probe(struct fx *x)
+{
+    probe_host(x, 0, "mx1.example.com", 10, "192.0.2.25");
+    probe_host(x, 1, "in.example.net", 20, "192.0.2.26");
+    x->f.probe.enabled = true;
+    x->f.probe.n = 2;
+    x->f.probe.hosts = x->hosts;
+}
+static void m_probe_no_starttls(struct fx *x)
+{
+    m_probe(x);
+    x->pr[1].st = MXPROBE_NO_STARTTLS;
+    x->pr[1].starttls_offered = false;
+    x->pr[1].detail = "EHLO does not offer STARTTLS";
+    x->ptls[1].valid = false;
+}
+static void m_probe_no_starttls_testing(struct fx *x)
+{
+    m_testing(x);
+    m_probe_no_starttls(x);
+}
+static void m_probe_no_policy(struct fx *x)
+{
+    m_probe_no_starttls(x);
+    fail_fetch(x, HTTPS_ERR_STATUS, 404, "HTTP 404");
+}
+static void m_probe_starttls_refused(struct fx *x)
+{
+    m_probe(x);
+    x->pr[1].st = MXPROBE_STARTTLS_REFUSED;
+    x->pr[1].detail = "STARTTLS answered 454 4.7.0 TLS not available";
+    x->ptls[1].valid = false;
+}
+static void m_probe_tls_failed(struct fx *x)
+{
+    m_probe(x);
+    x->pr[1].st = MXPROBE_TLS_FAILED;
+    x->pr[1].detail = "TLS handshake failed: wrong version number";
+    x->ptls[1].valid = false;
+}
+static void m_probe_protocol(struct fx *x)
+{
+    m_probe(x);
+    x->pr[1].st = MXPROBE_PROTOCOL;
+    x->pr[1].detail = "the greeting is not SMTP: not an SMTP reply line";
+    x->ptls[1].valid = false;
+}
+static void m_probe_expired(struct fx *x)
+{
+    m_probe(x);
+    x->ptls[1].verify_ok = false;
+    x->ptls[1].not_after = 1577923200; /* 2020-01-02 */
+    snprintf(x->ptls[1].verify_error, sizeof(x->ptls[1].verify_error), "certificate has expired");
+}
+static void m_probe_untrusted(struct fx *x)
+{
+    m_probe(x);
+    x->ptls[1].verify_ok = false;
+    snprintf(x->ptls[1].verify_error, sizeof(x->ptls[1].verify_error), "self-signed certificate");
+    snprintf(x->ptls[1].issuer, sizeof(x->ptls[1].issuer), "CN=in.example.net");
+}
+static void m_probe_wrong_name(struct fx *x)
+{
+    m_probe(x);
+    snprintf(x->ptls[1].names[0], sizeof(x->ptls[1].names[0]), "*.example.org");
+}
+static void m_probe_wildcard(struct fx *x)
+{
+    m_probe(x);
+    snprintf(x->ptls[1].names[0], sizeof(x->ptls[1].names[0]), "*.example.net");
+}
+static void m_probe_deep_wildcard(struct fx *x)
+{
+    m_probe(x);
+    x->hosts[1].host = x->pr[1].host = "a.in.example.net";
+    snprintf(x->ptls[1].names[0], sizeof(x->ptls[1].names[0]), "*.example.net");
+}
+static void m_probe_soon(struct fx *x)
+{
+    m_probe(x);
+    x->ptls[1].not_after = NOW + 5 * DAY + 3600;
+}
+static void m_probe_old_tls(struct fx *x)
+{
+    m_probe(x);
+    snprintf(x->ptls[1].version, sizeof(x->ptls[1].version), "TLSv1.1");
+}
+static void m_probe_no_cert(struct fx *x)
+{
+    m_probe(x);
+    x->ptls[1].have_cert = false;
+    x->ptls[1].verify_ok = false;
+}
+static void m_probe_not_tested(struct fx *x)
+{
+    m_probe(x);
+    x->pr[1].st = MXPROBE_NOT_TESTED;
+    x->pr[1].detail = "no connection to port 25 (192.0.2.26: Connection timed out)";
+    x->ptls[1].valid = false;
+}
+static void m_probe_all_untested(struct fx *x)
+{
+    m_probe_not_tested(x);
+    x->hosts[0].addr.done = false; /* the deadline */
+    x->hosts[0].probe = NULL;
+    x->f.probe.skipped = 3;
+}
+static void m_probe_no_addr(struct fx *x)
+{
+    m_probe(x);
+    x->hosts[1].addr.st = DNS_NODATA;
+    x->hosts[1].addr.n = 0;
+    x->hosts[1].addr.detail = "A: NXDOMAIN, AAAA: NXDOMAIN";
+    x->hosts[1].probe = NULL;
+}
+static void m_probe_addr_tempfail(struct fx *x)
+{
+    m_probe(x);
+    x->hosts[1].addr.st = DNS_TEMPFAIL;
+    x->hosts[1].addr.n = 0;
+    x->hosts[1].addr.detail = "A: SERVFAIL, AAAA: SERVFAIL";
+    x->hosts[1].probe = NULL;
+}
+/* DANE on host 1: secure MX and addresses, one 3 1 1 record. */
+static void m_dane(struct fx *x, bool match, unsigned usage)
+{
+    m_probe(x);
+    x->f.probe.mx_secure = true;
+    x->hosts[1].addr.ad = true;
+    x->hosts[1].tlsa.st = DNS_OK;
+    x->hosts[1].tlsa.ad = true;
+    x->hosts[1].tlsa.n = 1;
+    x->hosts[1].tlsa.rrs = x->tlsa;
+    memset(&x->tlsa[0], 0, sizeof(x->tlsa[0]));
+    x->tlsa[0].type = DNSMSG_T_TLSA;
+    x->tlsa[0].u.tlsa.usage = (uint8_t)usage;
+    x->tlsa[0].u.tlsa.selector = 1;
+    x->tlsa[0].u.tlsa.mtype = 1;
+    x->tlsa[0].u.tlsa.data = x->chain[match ? 1 : 0].sha256[1];
+    x->tlsa[0].u.tlsa.len = 32;
+}
+static void m_dane_match(struct fx *x)
+{
+    m_dane(x, true, 3);
+}
+static void m_dane_mismatch(struct fx *x)
+{
+    m_dane(x, false, 3);
+}
+static void m_dane_unusable(struct fx *x)
+{
+    m_dane(x, true, 1);
+}
+static void m_dane_bogus(struct fx *x)
+{
+    m_dane(x, true, 3);
+    x->hosts[1].tlsa.st = DNS_TEMPFAIL;
+    x->hosts[1].tlsa.ad = false;
+    x->hosts[1].tlsa.n = 0;
+}
+static void m_dane_untested(struct fx *x)
+{
+    m_dane(x, true, 3);
+    x->pr[1].st = MXPROBE_NOT_TESTED;
+    x->pr[1].detail = "no greeting within 30 s";
+}
+static void m_dane_no_starttls(struct fx *x)
+{
+    m_dane(x, true, 3);
+    x->pr[1].st = MXPROBE_NO_STARTTLS;
+    x->pr[1].detail = "EHLO does not offer STARTTLS";
+    x->ptls[1].valid = false;
+}
+
 struct row {
     const char *name;
     void (*mod)(struct fx *);
@@ -487,6 +715,83 @@ static const struct row rows[] = {
      REPORT_WARNING},
     {"TLSRPT lookup failed", m_rpt_tempfail, "tlsrpt", REPORT_WARNING, "failed: timeout",
      "name servers", REPORT_WARNING},
+    /* the MX probe */
+    {"probe: good hosts", m_probe, "mx.host", REPORT_OK,
+     "in.example.net [192.0.2.26]: STARTTLS, TLSv1.3, certificate valid for in.example.net "
+     "(issuer CN=Test CA, expires 2027-03-03)",
+     NULL, REPORT_OK},
+    {"probe: no STARTTLS, enforce", m_probe_no_starttls, "mx.host", REPORT_ERROR,
+     "in.example.net [192.0.2.26]: no STARTTLS in its answer to EHLO: senders refuse to deliver "
+     "to it",
+     "enable STARTTLS on in.example.net", REPORT_ERROR},
+    {"probe: no STARTTLS, testing", m_probe_no_starttls_testing, "mx.host", REPORT_WARNING,
+     "no STARTTLS in its answer to EHLO: under enforce, senders would refuse it", "STARTTLS",
+     REPORT_WARNING},
+    {"probe: no STARTTLS, no policy", m_probe_no_policy, "mx.host", REPORT_WARNING,
+     "with an enforced MTA-STS policy, senders would refuse it", "STARTTLS", REPORT_ERROR},
+    {"probe: STARTTLS refused", m_probe_starttls_refused, "mx.host", REPORT_ERROR,
+     "STARTTLS is offered but fails: STARTTLS answered 454", "make STARTTLS work", REPORT_ERROR},
+    {"probe: handshake failed", m_probe_tls_failed, "mx.host", REPORT_ERROR,
+     "the TLS handshake fails: TLS handshake failed: wrong version number", "TLS 1.2",
+     REPORT_ERROR},
+    {"probe: not SMTP", m_probe_protocol, "mx.host", REPORT_ERROR, "the greeting is not SMTP",
+     "SMTP server", REPORT_ERROR},
+    {"probe: expired", m_probe_expired, "mx.host", REPORT_ERROR,
+     "the certificate expired on 2020-01-02 (certificate has expired)", "not expired",
+     REPORT_ERROR},
+    {"probe: self-signed", m_probe_untrusted, "mx.host", REPORT_ERROR,
+     "the certificate is not trusted: self-signed certificate (issuer CN=in.example.net)",
+     "public CA", REPORT_ERROR},
+    {"probe: wrong name", m_probe_wrong_name, "mx.host", REPORT_ERROR,
+     "the certificate does not name in.example.net (its names: *.example.org)",
+     "subjectAltName has in.example.net", REPORT_ERROR},
+    {"probe: a wildcard one label up", m_probe_wildcard, "mx.host", REPORT_OK,
+     "certificate valid for in.example.net", NULL, REPORT_OK},
+    {"probe: a wildcard covers one label only", m_probe_deep_wildcard, "mx.host", REPORT_ERROR,
+     "the certificate does not name a.in.example.net", "subjectAltName", REPORT_ERROR},
+    {"probe: expires in 5 days", m_probe_soon, "mx.host", REPORT_WARNING,
+     "in.example.net [192.0.2.26]: the certificate expires on 2026-12-08, in 5 days", "renew",
+     REPORT_WARNING},
+    {"probe: TLS 1.1", m_probe_old_tls, "mx.host", REPORT_WARNING, "TLSv1.1 is obsolete", "TLS 1.2",
+     REPORT_WARNING},
+    {"probe: no certificate", m_probe_no_cert, "mx.host", REPORT_ERROR,
+     "no certificate was presented", "public CA", REPORT_ERROR},
+    {"probe: not tested", m_probe_not_tested, "mx.untested", REPORT_WARNING,
+     "1 MX host not tested from here: in.example.net (no connection to port 25 (192.0.2.26: "
+     "Connection timed out)): many networks block outbound port 25",
+     "port 25 open", REPORT_WARNING},
+    {"probe: untested hosts are said once, with the count", m_probe_all_untested, "mx.untested",
+     REPORT_WARNING,
+     "5 MX hosts not tested from here: mx1.example.com (no address before the check's deadline); "
+     "in.example.net (no connection",
+     NULL, REPORT_WARNING},
+    {"probe: hosts over the limit", m_probe_all_untested, "mx.untested", REPORT_WARNING,
+     "(and more MX hosts than the probe's limit)", NULL, REPORT_WARNING},
+    {"probe: no address", m_probe_no_addr, "mx.host", REPORT_WARNING,
+     "in.example.net has no A or AAAA record (A: NXDOMAIN, AAAA: NXDOMAIN): senders cannot "
+     "deliver to it",
+     "publish the address of in.example.net", REPORT_WARNING},
+    {"probe: address lookup failed", m_probe_addr_tempfail, "mx.untested", REPORT_WARNING,
+     "in.example.net (its address lookup failed (A: SERVFAIL, AAAA: SERVFAIL))", NULL,
+     REPORT_WARNING},
+    {"DANE: a matching 3 1 1 record", m_dane_match, "mx.dane", REPORT_OK,
+     "in.example.net: the certificate matches its TLSA record 3 1 1 323334", NULL, REPORT_OK},
+    {"DANE: no match", m_dane_mismatch, "mx.dane", REPORT_ERROR,
+     "in.example.net: no usable TLSA record matches the certificate it presents: DANE senders "
+     "refuse",
+     "publish TLSA records for the certificate in use", REPORT_ERROR},
+    {"DANE: unusable records", m_dane_unusable, "mx.dane", REPORT_WARNING,
+     "no TLSA record is usable for SMTP", "3 1 1", REPORT_WARNING},
+    {"DANE: bogus", m_dane_bogus, "mx.dane", REPORT_ERROR,
+     "in.example.net: the TLSA lookup failed (a bogus signature, or no answer): DANE senders "
+     "defer",
+     "DNSSEC signatures", REPORT_ERROR},
+    {"DANE: not tested from here", m_dane_untested, "mx.dane", REPORT_WARNING,
+     "usable TLSA records; the certificate could not be compared (not tested from here)", NULL,
+     REPORT_WARNING},
+    {"DANE: usable records, no STARTTLS", m_dane_no_starttls, "mx.dane", REPORT_ERROR,
+     "usable TLSA records but no TLS session (EHLO does not offer STARTTLS): DANE senders defer",
+     "make STARTTLS work", REPORT_ERROR},
 };
 
 static struct report *run(const struct fx *x)
@@ -606,6 +911,66 @@ START_TEST(test_everything_wrong)
 }
 END_TEST
 
+/* The probe's items: after mx.covered, before tlsrpt; one per host; the
+ * facts the JSON carries. */
+START_TEST(test_probe_items)
+{
+    struct fx x;
+    const struct report_item *it;
+
+    fx_good(&x);
+    m_dane_match(&x);
+    x.ptls[1].not_after = NOW + 5 * DAY + 3600; /* as m_probe_soon() */
+    struct report *r = run(&x);
+    static const char *const tail[] = {"mx.covered", "mx.covered", "mx.host",
+                                       "mx.host",    "mx.dane",    "tlsrpt"};
+    size_t n = report_items(r), k = sizeof(tail) / sizeof(tail[0]);
+    ck_assert_uint_ge(n, k);
+    for (size_t i = 0; i < k; i++)
+        ck_assert_str_eq(report_item_name(report_item_at(r, n - k + i)), tail[i]);
+    it = report_item_at(r, n - 3); /* in.example.net */
+    ck_assert_str_eq(report_item_detail(it, "host"), "in.example.net");
+    ck_assert_str_eq(report_item_detail(it, "address"), "192.0.2.26");
+    ck_assert_str_eq(report_item_detail(it, "tls_version"), "TLSv1.3");
+    ck_assert_str_eq(report_item_detail(it, "names"), "in.example.net");
+    ck_assert_str_eq(report_item_detail(it, "issuer"), "CN=Test CA");
+    ck_assert_str_eq(report_item_detail(it, "not_after"), "2026-12-08");
+    ck_assert_str_eq(report_item_detail(it, "tlsa"), "usable");
+    ck_assert_str_eq(report_item_detail(it, "greeting"), "220 mx ESMTP");
+    ck_assert_str_eq(report_item_detail(it, "findings"),
+                     "warning: the certificate expires on 2026-12-08, in 5 days");
+    ck_assert_str_eq(report_item_detail(report_item_at(r, n - 4), "findings"),
+                     "ok: STARTTLS with a trusted certificate for the host");
+    ck_assert_str_eq(report_item_detail(report_item_at(r, n - 2), "state"), "usable");
+    ck_assert_int_eq(report_worst(r), REPORT_WARNING);
+    report_free(r);
+}
+END_TEST
+
+/* TLSA records where DANE does not apply (an MX RRset that is not
+ * validated) give no DANE item; "none" in the host item. */
+START_TEST(test_probe_dane_insecure)
+{
+    struct fx x;
+
+    fx_good(&x);
+    m_dane_mismatch(&x);
+    x.f.probe.mx_secure = false;
+    struct report *r = run(&x);
+    ck_assert_ptr_null(report_find(r, "mx.dane"));
+    ck_assert_str_eq(report_item_detail(report_item_at(r, report_items(r) - 2), "tlsa"), "none");
+    ck_assert_int_eq(report_worst(r), REPORT_OK);
+    report_free(r);
+    /* nor with addresses that are not validated */
+    fx_good(&x);
+    m_dane_mismatch(&x);
+    x.hosts[1].addr.ad = false;
+    r = run(&x);
+    ck_assert_ptr_null(report_find(r, "mx.dane"));
+    report_free(r);
+}
+END_TEST
+
 START_TEST(test_timestamp)
 {
     static const struct {
@@ -646,6 +1011,8 @@ static Suite *assess_suite(void)
     tcase_add_test(tc, test_everything_wrong);
     tcase_add_test(tc, test_unknown_keys);
     tcase_add_test(tc, test_timestamp);
+    tcase_add_test(tc, test_probe_items);
+    tcase_add_test(tc, test_probe_dane_insecure);
     suite_add_tcase(s, tc);
     return s;
 }

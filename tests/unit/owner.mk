@@ -15,8 +15,9 @@ tests_unit_check_tlsrpt_LDADD = $(UNIT_TEST_LIBS)
 tests_unit_check_report_SOURCES = tests/unit/check_report.c src/report.c src/log.c src/xalloc.c
 tests_unit_check_report_CFLAGS = $(UNIT_TEST_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_check_report_LDADD = $(UNIT_TEST_LIBS) $(JANSSON_LIBS)
-tests_unit_check_assess_SOURCES = tests/unit/check_assess.c src/assess.c src/report.c \
-	src/tlsrpt.c src/sts_txt.c src/sts_policy.c src/domain.c src/log.c src/xalloc.c
+tests_unit_check_assess_SOURCES = tests/unit/check_assess.c src/assess.c src/assess_probe.c \
+	src/dane.c src/dnsmsg.c src/report.c src/tlsrpt.c src/sts_txt.c src/sts_policy.c \
+	src/domain.c src/log.c src/xalloc.c
 tests_unit_check_assess_CFLAGS = $(UNIT_TEST_CFLAGS) $(JANSSON_CFLAGS) $(IDN2_CFLAGS)
 tests_unit_check_assess_LDADD = $(UNIT_TEST_LIBS) $(JANSSON_LIBS) $(IDN2_LIBS)
 tests_unit_check_suggest_SOURCES = tests/unit/check_suggest.c src/suggest.c src/domain.c \
