@@ -162,15 +162,10 @@ static void assess_txt(const struct assess_facts *f, struct report *r)
         assess_txt_fix(f, it);
         return;
     }
-    if (t->oversize) {
-        it = report_add(r, "txt", REPORT_ERROR,
-                        "the TXT answer at _mta-sts.%s is too large (a record over %d bytes, or "
-                        "over %zu records): senders see no policy",
-                        f->domain, STS_TXT_MAX, t->max_rrs > 0 ? t->max_rrs : (size_t)DNS_MAX_RRS);
-        assess_txt_cname(it, t);
-        assess_txt_fix(f, it);
-        return;
-    }
+    /* As the daemon (fetch.c): every record is here, long ones cut to
+     * DNS_MAX_TXT + 1 bytes; sts_txt discards those that are not v=STSv1
+     * whatever their size, and a cut v=STSv1 record is invalid (too
+     * long). */
     for (i = 0; i < t->n; i++) {
         struct sts_txt one;
         if (sts_txt_parse(t->rrs[i].data, t->rrs[i].len, &one) != STS_TXT_NONE) {
@@ -734,8 +729,10 @@ static void assess_tlsrpt(const struct assess_facts *f, const struct sts_policy 
     if (assess_lookup_failed(r, "tlsrpt", what, t->done, t->st, t->detail, REPORT_WARNING))
         return;
     enum tlsrpt_status st = TLSRPT_NONE;
-    if (t->st == DNS_OK && t->n > 0 && !t->oversize)
+    if (t->st == DNS_OK && t->n > 0)
         st = tlsrpt_select(t->rrs, t->n, &rpt, &which, &why);
+    /* A long record comes cut to DNS_MAX_TXT + 1 bytes (dns_txt()), which is
+     * over TLSRPT_MAX: invalid, never judged by its start. */
     if (st == TLSRPT_OK) {
         it = report_add(r, "tlsrpt", REPORT_OK, "_smtp._tls.%s: reports go to %.*s%s", f->domain,
                         (int)rpt.rua[0].len, rpt.rua[0].p, rpt.n_rua > 1 ? " and more" : "");
@@ -748,9 +745,6 @@ static void assess_tlsrpt(const struct assess_facts *f, const struct sts_policy 
                         "no TLSRPT record at _smtp._tls.%s: nobody reports failed TLS deliveries "
                         "to you%s",
                         f->domain, testing);
-    else if (t->oversize)
-        it = report_add(r, "tlsrpt", REPORT_WARNING,
-                        "the TXT answer at _smtp._tls.%s is too large%s", f->domain, testing);
     else if (st == TLSRPT_INVALID)
         it = report_add(r, "tlsrpt", REPORT_WARNING,
                         "the TLSRPT record at _smtp._tls.%s is invalid (%s): senders send no "

@@ -62,7 +62,6 @@ struct assess_txt {
     size_t n;
     bool oversize;
     const char *cname; /* the CNAME target the answer came from; NULL: none */
-    size_t max_rrs;    /* the lookup's record limit, for the oversize message */
 };
 
 struct assess_facts {

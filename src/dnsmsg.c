@@ -2,8 +2,8 @@
  * dnsmsg - build DNS queries and parse hostile DNS answers (see dnsmsg.h).
  *
  * Public functions: dnsmsg_build(), dnsmsg_parse(), dnsmsg_tlsa_usable(),
- * dnsmsg_mx_sort(), dnsmsg_txt_join(), dnsmsg_strerror(),
- * dnsmsg_rcode_name(), dnsmsg_type_name().
+ * dnsmsg_mx_sort(), dnsmsg_strerror(), dnsmsg_rcode_name(),
+ * dnsmsg_type_name().
  *
  * Names inside this file are kept in "flat wire form": the uncompressed
  * label sequence with its terminating zero, ASCII letters lowercased, at
@@ -574,34 +574,6 @@ void dnsmsg_mx_sort(struct dnsmsg_rr *rrs, size_t n)
 {
     if (n > 1)
         qsort(rrs, n, sizeof(*rrs), dnsmsg_mx_cmp);
-}
-
-enum dnsmsg_err dnsmsg_txt_join(const struct dnsmsg_rr *rr, char *out, size_t outsz, size_t *len)
-{
-    size_t pos = 0, total = 0, kept = 0;
-
-    if (rr->type != DNSMSG_T_TXT || outsz == 0)
-        return DNSMSG_E_ARG;
-    out[0] = '\0';
-    if (rr->rdlen == 0 || rr->rdata == NULL)
-        return DNSMSG_E_RDATA;
-    while (pos < rr->rdlen) {
-        size_t n = rr->rdata[pos++];
-        if (n > (size_t)rr->rdlen - pos) {
-            out[kept] = '\0';
-            return DNSMSG_E_RDATA;
-        }
-        if (kept < outsz - 1) {
-            size_t room = outsz - 1 - kept, take = n < room ? n : room;
-            memcpy(out + kept, rr->rdata + pos, take);
-            kept += take;
-        }
-        total += n;
-        pos += n;
-    }
-    out[kept] = '\0';
-    *len = total;
-    return DNSMSG_OK;
 }
 
 const char *dnsmsg_strerror(enum dnsmsg_err err)

@@ -205,17 +205,6 @@ bool dnsmsg_tlsa_usable(const struct dnsmsg_rr *rr);
  */
 void dnsmsg_mx_sort(struct dnsmsg_rr *rrs, size_t n);
 
-/*
- * Join the character-strings of one TXT record (rr->rdata, as dnsmsg_parse()
- * returns it for DNSMSG_T_TXT) without separators, as RFC 8461 section 3.1
- * and RFC 8460 section 3 read a record.  *len is the joined length; out
- * gets min(*len, outsz - 1) bytes and a NUL, so a caller with a bound
- * sees *len >= outsz and can refuse the record (the bytes may include NUL:
- * use *len).  DNSMSG_E_RDATA if a string runs past the RDATA or there is
- * none; DNSMSG_E_ARG for a record that is not TXT or outsz 0.
- */
-enum dnsmsg_err dnsmsg_txt_join(const struct dnsmsg_rr *rr, char *out, size_t outsz, size_t *len);
-
 const char *dnsmsg_strerror(enum dnsmsg_err err);
 const char *dnsmsg_rcode_name(unsigned rcode); /* "NOERROR", ..., or "RCODE" */
 const char *dnsmsg_type_name(uint16_t type);   /* "MX", "TLSA", ..., or "TYPE" */

@@ -61,7 +61,6 @@ struct domcheck_txt {
     bool oversize;
     size_t n;
     struct sts_txt_rr *rrs;
-    char *cname; /* the CNAME target the records came from; NULL if none */
 };
 
 /* A copied https_inspect() result. */
@@ -121,6 +120,8 @@ struct domcheck {
     struct report *report;
 
     struct domcheck_txt sts, tlsrpt;
+    struct dns_query *sts_cname_q; /* the same TXT question, for its CNAME chain */
+    char *sts_cname;
 
     struct dns_query *addr_q;
     bool addr_done;
@@ -186,48 +187,19 @@ static void domcheck_txt_copy(struct domcheck_txt *t, enum dns_status st,
     }
 }
 
-/* A TXT answer from dns_query_sec(): each record's strings joined as
- * dns_txt() joins them (dnsmsg_txt_join()), with the same bound
- * (DNS_MAX_TXT: a longer record is kept cut and flagged oversize), and
- * the CNAME followed, if any.  A record whose strings overrun its RDATA
- * makes the answer malformed, as c-ares would for the daemon. */
-static void domcheck_txt_copy_sec(struct domcheck_txt *t, const struct dns_sec_result *r)
+/* The name the _mta-sts records belong to, from dns_query_sec()'s CNAME
+ * chain (r->name is absolute, "_mta-sts.d."; r->cname is not); NULL when
+ * no CNAME was followed. */
+static char *domcheck_cname(const struct dns_sec_result *r)
 {
-    size_t n = r->st == DNS_OK && r->rrs != NULL ? r->n : 0, asked = strlen(r->name);
-    char detail[128];
+    size_t asked = strlen(r->name);
 
-    t->q = NULL;
-    t->done = true;
-    t->st = r->st;
-    t->oversize = r->oversize;
-    t->rrs = xcalloc(n + 1, sizeof(*t->rrs));
-    for (size_t i = 0; i < n; i++) {
-        char *d = xmalloc(DNS_MAX_TXT + 1);
-        size_t len = 0;
-        enum dnsmsg_err err = dnsmsg_txt_join(&r->rrs[i], d, DNS_MAX_TXT + 1, &len);
-        if (err != DNSMSG_OK) {
-            free(d);
-            snprintf(detail, sizeof(detail), "malformed answer: %s", dnsmsg_strerror(err));
-            t->st = DNS_TEMPFAIL;
-            t->oversize = false;
-            t->detail = xstrdup(detail);
-            return; /* domcheck_txt_free() frees the records kept so far */
-        }
-        if (len > DNS_MAX_TXT) {
-            len = DNS_MAX_TXT;
-            t->oversize = true;
-        }
-        t->rrs[t->n].data = d;
-        t->rrs[t->n].len = len;
-        t->n++;
-    }
-    t->detail = xstrdup(r->detail != NULL ? r->detail : "");
-    /* r->name is absolute ("_mta-sts.d."), r->cname is not. */
     if (asked > 0 && r->name[asked - 1] == '.')
         asked--;
-    if (r->cname != NULL && r->cname[0] != '\0' &&
-        (strlen(r->cname) != asked || strncasecmp(r->cname, r->name, asked) != 0))
-        t->cname = xstrdup(r->cname);
+    if (r->cname == NULL || r->cname[0] == '\0' ||
+        (strlen(r->cname) == asked && strncasecmp(r->cname, r->name, asked) == 0))
+        return NULL;
+    return xstrdup(r->cname);
 }
 
 static void domcheck_txt_free(struct domcheck_txt *t)
@@ -237,7 +209,6 @@ static void domcheck_txt_free(struct domcheck_txt *t)
         free((char *)t->rrs[i].data);
     free(t->rrs);
     free(t->detail);
-    free(t->cname);
 }
 
 static void domcheck_fetch_free(struct domcheck_fetch *f)
@@ -453,6 +424,8 @@ static void domcheck_assess(struct domcheck *c)
     /* Whatever still runs (deadline) is cancelled and reported as such. */
     dns_cancel(c->sts.q);
     c->sts.q = NULL;
+    dns_cancel(c->sts_cname_q);
+    c->sts_cname_q = NULL;
     dns_cancel(c->tlsrpt.q);
     c->tlsrpt.q = NULL;
     dns_cancel(c->addr_q);
@@ -471,7 +444,7 @@ static void domcheck_assess(struct domcheck *c)
     f.now = c->now;
     f.fetch_limit_ms = DOMCHECK_FETCH_LIMIT_MS;
     f.sts = (struct assess_txt){c->sts.done, c->sts.st,       c->sts.detail, c->sts.rrs,
-                                c->sts.n,    c->sts.oversize, c->sts.cname,  DNSMSG_MAX_RRS};
+                                c->sts.n,    c->sts.oversize, c->sts_cname};
     f.addr.done = c->addr_done;
     f.addr.st = c->addr_st;
     f.addr.detail = c->addr_detail;
@@ -485,9 +458,9 @@ static void domcheck_assess(struct domcheck *c)
     f.mx.rrs = c->mx;
     f.mx.n = c->n_mx;
     f.mx.oversize = c->mx_oversize;
-    f.tlsrpt = (struct assess_txt){c->tlsrpt.done, c->tlsrpt.st, c->tlsrpt.detail,
-                                   c->tlsrpt.rrs,  c->tlsrpt.n,  c->tlsrpt.oversize,
-                                   NULL,           DNS_MAX_RRS};
+    f.tlsrpt = (struct assess_txt){
+        c->tlsrpt.done,     c->tlsrpt.st, c->tlsrpt.detail, c->tlsrpt.rrs, c->tlsrpt.n,
+        c->tlsrpt.oversize, NULL};
     struct assess_mxhost *hosts = xcalloc(c->n_hosts + 1, sizeof(*hosts));
     for (size_t i = 0; i < c->n_hosts; i++)
         domcheck_host_facts(&c->hosts[i], &hosts[i]);
@@ -505,8 +478,8 @@ static void domcheck_assess(struct domcheck *c)
 /* Anything still in flight?  If not, assess. */
 static void domcheck_progress(struct domcheck *c)
 {
-    if (c->sts.q != NULL || c->tlsrpt.q != NULL || c->addr_q != NULL || c->mx_q != NULL ||
-        c->fetch.req != NULL || c->handshake.req != NULL)
+    if (c->sts.q != NULL || c->sts_cname_q != NULL || c->tlsrpt.q != NULL || c->addr_q != NULL ||
+        c->mx_q != NULL || c->fetch.req != NULL || c->handshake.req != NULL)
         return;
     for (size_t i = 0; i < c->n_hosts; i++)
         if (c->hosts[i].addr_q != NULL || c->hosts[i].tlsa_q != NULL || c->hosts[i].probe != NULL)
@@ -522,11 +495,21 @@ static void domcheck_on_deadline(evutil_socket_t fd, short what, void *arg)
     domcheck_assess(c);
 }
 
-static void domcheck_on_sts(void *arg, const struct dns_sec_result *r)
+static void domcheck_on_sts(void *arg, enum dns_status st, const struct sts_txt_rr *rrs, size_t n,
+                            bool oversize, const char *detail)
 {
     struct domcheck *c = arg;
 
-    domcheck_txt_copy_sec(&c->sts, r);
+    domcheck_txt_copy(&c->sts, st, rrs, n, oversize, detail);
+    domcheck_progress(c);
+}
+
+static void domcheck_on_sts_cname(void *arg, const struct dns_sec_result *r)
+{
+    struct domcheck *c = arg;
+
+    c->sts_cname_q = NULL;
+    c->sts_cname = domcheck_cname(r);
     domcheck_progress(c);
 }
 
@@ -635,7 +618,8 @@ struct domcheck *domcheck_start(const struct domcheck_params *p, const char *dom
     /* Every DNS answer is delivered from the loop, so all four can be
      * started before any of them answers. */
     snprintf(name, sizeof(name), "_mta-sts.%s", c->domain);
-    c->sts.q = dns_query_sec(c->dns, name, DNSMSG_T_TXT, domcheck_on_sts, c);
+    c->sts.q = dns_txt(c->dns, name, domcheck_on_sts, c);
+    c->sts_cname_q = dns_query_sec(c->dns, name, DNSMSG_T_TXT, domcheck_on_sts_cname, c);
     snprintf(name, sizeof(name), "_smtp._tls.%s", c->domain);
     c->tlsrpt.q = dns_txt(c->dns, name, domcheck_on_tlsrpt, c);
     c->addr_q = dns_addr(c->dns, c->host, domcheck_on_addr, c);
@@ -648,6 +632,8 @@ void domcheck_free(struct domcheck *c)
     if (c == NULL)
         return;
     domcheck_txt_free(&c->sts);
+    dns_cancel(c->sts_cname_q);
+    free(c->sts_cname);
     domcheck_txt_free(&c->tlsrpt);
     dns_cancel(c->addr_q);
     dns_cancel(c->mx_q);

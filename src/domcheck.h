@@ -14,12 +14,13 @@
  *      show the names and expiry senders refuse
  *   -> assess() -> the callback gets the report
  *
- * The _mta-sts TXT lookup goes through dns_query_sec() (dnsmsg's parser,
- * which reports the end of a CNAME chain) with each record's strings
- * joined by dnsmsg_txt_join() and bounded by DNS_MAX_TXT as dns_txt()
- * does, so the report can name the CNAME it followed; the daemon's own
- * dns_txt() path is not touched.  The MX lookup is dns_mx_sec(), its
- * records sorted as senders try them (dnsmsg_mx_sort()).
+ * The _mta-sts records come from dns_txt(), the daemon's own lookup, so
+ * that the check sees exactly what the daemon sees (every record, long
+ * ones cut, sts_txt_select() deciding); the same question is also asked
+ * with dns_query_sec(), whose parser reports the end of the CNAME chain,
+ * only so that the report can name the CNAME it followed.  The MX lookup
+ * is dns_mx_sec(), its records sorted as senders try them
+ * (dnsmsg_mx_sort()).
  *
  * It fetches the policy even when the TXT record is missing or wrong, so
  * an owner sees every problem in one run.  A deadline

@@ -47,6 +47,11 @@ owner two.test --txt "$TS" --txt 'v=STSv1; id=2'
 owner notxt.test
 owner badtxt.test --txt 'v=STSv1; id=2026-12-03'
 owner others.test --txt 'v=spf1 -all' --txt 'v=STSv1; id=abc123' --txt 'site-verification=x'
+# a crowd of 70 other records (more than a DNS parser's record cap) around
+# the one STS record: the daemon sees it (main's dns_txt()), so must check
+CROWD=()
+for ((i = 0; i < 70; i++)); do CROWD+=(--txt "other-record-$i"); done
+owner crowd.test "${CROWD[@]:0:70}" --txt "$TS" "${CROWD[@]:70}"
 owner noaddr.test --txt "$TS" --no-addr
 owner redirect.test --txt "$TS" --redirect https://mta-sts.good.test/.well-known/mta-sts.txt
 owner html.test --txt "$TS" --ctype text/html
@@ -161,7 +166,9 @@ sys.exit(len(cols) != 1)' "$OUTD/good.test.txt"
 expect_false "good.test: no colour when stdout is not a terminal" grep -q $'\033' "$OUTD/good.test.txt"
 
 note "---- the TXT record"
-for d in cname.test two.test notxt.test badtxt.test others.test servfail.test; do run_check "$d"; done
+for d in cname.test two.test notxt.test badtxt.test others.test crowd.test servfail.test; do
+    run_check "$d"
+done
 expect_rc cname.test 0
 expect_finding cname.test txt ok "_mta-sts\.cname\.test has one valid v=STSv1 record, id 20261203063000Z \(through the CNAME to _mta-sts\.hosted\.test\)"
 expect_detail cname.test txt cname _mta-sts.hosted.test
@@ -179,6 +186,12 @@ expect_rc others.test 0
 expect_finding others.test txt ok 'id abc123 \(other TXT records at the name are ignored; fine\)'
 expect_detail others.test txt other_records 2
 expect_finding others.test txt.id ok 'a UTC timestamp such as 20261203063000Z'
+# (no exit status asserted for crowd.test: its TXT answer needs TCP, and
+# c-ares 1.18 then sometimes loses the UDP answers to the check's other
+# lookups in flight on the same channel, which time out after 15 s; see
+# the branch's report)
+expect_finding crowd.test txt ok 'id 20261203063000Z \(other TXT records at the name are ignored; fine\)'
+expect_detail crowd.test txt other_records 70
 expect_rc servfail.test 5
 expect_finding servfail.test txt error 'TXT lookup of _mta-sts\.servfail\.test failed: SERVFAIL' 'name servers'
 expect_finding servfail.test host.address error 'failed'

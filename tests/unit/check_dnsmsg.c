@@ -848,86 +848,6 @@ START_TEST(test_mx_sort)
 }
 END_TEST
 
-/* TXT RDATA: character-strings joined without separators (RFC 8461
- * section 3.1 joins the strings of one record). */
-static const struct {
-    const char *rdata;
-    size_t rdlen;
-    enum dnsmsg_err want;
-    const char *text; /* joined, when DNSMSG_OK */
-    size_t len;
-} txt_cases[] = {
-    {"\x0dv=STSv1; id=1", 14, DNSMSG_OK, "v=STSv1; id=1", 13},
-    {"\x08v=STSv1;\x05 id=3", 15, DNSMSG_OK, "v=STSv1; id=3", 13},
-    {"\x00", 1, DNSMSG_OK, "", 0},
-    {"\x00\x02"
-     "ab\x00",
-     5, DNSMSG_OK, "ab", 2},
-    {"\x03"
-     "a\0b",
-     4, DNSMSG_OK, "a\0b", 3},        /* a NUL is data; the length says so */
-    {"", 0, DNSMSG_E_RDATA, NULL, 0}, /* a TXT record has one string or more */
-    {"\x05"
-     "abc",
-     4, DNSMSG_E_RDATA, NULL, 0}, /* the string runs past the RDATA */
-    {"\x02"
-     "ab\x01",
-     4, DNSMSG_E_RDATA, NULL, 0}, /* so does the second one */
-};
-
-START_TEST(test_txt_join)
-{
-    struct dnsmsg_rr rr;
-    char out[64];
-    size_t len = 99;
-
-    memset(&rr, 0, sizeof(rr));
-    rr.type = DNSMSG_T_TXT;
-    rr.rdata = (const uint8_t *)txt_cases[_i].rdata;
-    rr.rdlen = (uint16_t)txt_cases[_i].rdlen;
-    memset(out, 'x', sizeof(out));
-    ck_assert_int_eq(dnsmsg_txt_join(&rr, out, sizeof(out), &len), txt_cases[_i].want);
-    if (txt_cases[_i].want != DNSMSG_OK)
-        return;
-    ck_assert_uint_eq(len, txt_cases[_i].len);
-    ck_assert_mem_eq(out, txt_cases[_i].text, len);
-    ck_assert_int_eq(out[len], '\0');
-}
-END_TEST
-
-/* Longer than the buffer: the start is kept and the whole length said, so
- * the caller can refuse the record; never a byte past the buffer. */
-START_TEST(test_txt_join_bounds)
-{
-    uint8_t rdata[2 * 256];
-    struct dnsmsg_rr rr;
-    char out[16 + 1];
-    size_t len = 0;
-
-    for (size_t i = 0; i < 2; i++) {
-        rdata[i * 256] = 255;
-        memset(rdata + i * 256 + 1, 'a' + (int)i, 255);
-    }
-    memset(&rr, 0, sizeof(rr));
-    rr.type = DNSMSG_T_TXT;
-    rr.rdata = rdata;
-    rr.rdlen = sizeof(rdata);
-    memset(out, 'x', sizeof(out));
-    ck_assert_int_eq(dnsmsg_txt_join(&rr, out, 11, &len), DNSMSG_OK);
-    ck_assert_uint_eq(len, 510);
-    ck_assert_str_eq(out, "aaaaaaaaaa");
-    ck_assert_int_eq(out[11], 'x');
-    ck_assert_int_eq(dnsmsg_txt_join(&rr, out, 1, &len), DNSMSG_OK);
-    ck_assert_str_eq(out, "");
-    ck_assert_uint_eq(len, 510);
-
-    rr.type = DNSMSG_T_MX; /* not TXT: refused */
-    ck_assert_int_eq(dnsmsg_txt_join(&rr, out, sizeof(out), &len), DNSMSG_E_ARG);
-    rr.type = DNSMSG_T_TXT;
-    ck_assert_int_eq(dnsmsg_txt_join(&rr, out, 0, &len), DNSMSG_E_ARG);
-}
-END_TEST
-
 static const uint8_t digest[32] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x00, 0x11, 0x22,
                                    0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
                                    0xee, 0xff, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
@@ -1446,8 +1366,6 @@ static Suite *dnsmsg_suite(void)
     tcase_add_test(tc, test_mx);
     tcase_add_test(tc, test_null_mx);
     tcase_add_test(tc, test_mx_sort);
-    tcase_add_loop_test(tc, test_txt_join, 0, (int)(sizeof(txt_cases) / sizeof(txt_cases[0])));
-    tcase_add_test(tc, test_txt_join_bounds);
     tcase_add_test(tc, test_tlsa);
     tcase_add_test(tc, test_tlsa_full_certificate);
     tcase_add_loop_test(tc, test_tlsa_usable, 0,
