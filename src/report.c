@@ -191,8 +191,8 @@ enum report_severity report_worst(const struct report *r)
     const struct report_item *it;
 
     TAILQ_FOREACH(it, &r->items, link)
-    if (it->sev > w)
-        w = it->sev;
+        if (it->sev > w)
+            w = it->sev;
     return w;
 }
 
@@ -202,8 +202,8 @@ size_t report_count(const struct report *r, enum report_severity sev)
     size_t n = 0;
 
     TAILQ_FOREACH(it, &r->items, link)
-    if (it->sev == sev)
-        n++;
+        if (it->sev == sev)
+            n++;
     return n;
 }
 
@@ -230,8 +230,8 @@ const struct report_item *report_item_at(const struct report *r, size_t i)
     const struct report_item *it;
 
     TAILQ_FOREACH(it, &r->items, link)
-    if (i-- == 0)
-        return it;
+        if (i-- == 0)
+            return it;
     return NULL;
 }
 
@@ -240,8 +240,8 @@ const struct report_item *report_find(const struct report *r, const char *name)
     const struct report_item *it;
 
     TAILQ_FOREACH(it, &r->items, link)
-    if (strcmp(it->name, name) == 0)
-        return it;
+        if (strcmp(it->name, name) == 0)
+            return it;
     return NULL;
 }
 
@@ -324,11 +324,10 @@ void report_print_text(const struct report *r, FILE *out, bool colour)
     char buf[4 * REPORT_TEXT_MAX];
 
     TAILQ_FOREACH(it, &r->items, link)
-    if (strlen(it->name) > width)
-        width = strlen(it->name);
+        if (strlen(it->name) > width)
+            width = strlen(it->name);
     fprintf(out, "MTA-STS check of %s\n", r->domain);
-    TAILQ_FOREACH(it, &r->items, link)
-    {
+    TAILQ_FOREACH(it, &r->items, link) {
         const char *sev = report_severity_name(it->sev);
         const char *key;
         json_t *v;
@@ -378,8 +377,7 @@ void report_print_json(const struct report *r, FILE *out)
                         json_integer((json_int_t)report_count(r, REPORT_WARNING)));
     json_object_set_new(counts, "error", json_integer((json_int_t)report_count(r, REPORT_ERROR)));
     json_object_set_new(o, "counts", counts);
-    TAILQ_FOREACH(it, &r->items, link)
-    {
+    TAILQ_FOREACH(it, &r->items, link) {
         json_t *i = json_object();
         if (i == NULL)
             abort();
