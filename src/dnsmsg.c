@@ -2,7 +2,8 @@
  * dnsmsg - build DNS queries and parse hostile DNS answers (see dnsmsg.h).
  *
  * Public functions: dnsmsg_build(), dnsmsg_parse(), dnsmsg_tlsa_usable(),
- * dnsmsg_strerror(), dnsmsg_rcode_name(), dnsmsg_type_name().
+ * dnsmsg_mx_sort(), dnsmsg_strerror(), dnsmsg_rcode_name(),
+ * dnsmsg_type_name().
  *
  * Names inside this file are kept in "flat wire form": the uncompressed
  * label sequence with its terminating zero, ASCII letters lowercased, at
@@ -33,6 +34,7 @@
  */
 #include "autoconfig.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dnsmsg.h"
@@ -557,6 +559,21 @@ bool dnsmsg_tlsa_usable(const struct dnsmsg_rr *rr)
     default:
         return false;
     }
+}
+
+static int dnsmsg_mx_cmp(const void *a, const void *b)
+{
+    const struct dnsmsg_rr *x = a, *y = b;
+
+    if (x->u.mx.pref != y->u.mx.pref)
+        return x->u.mx.pref < y->u.mx.pref ? -1 : 1;
+    return strcmp(x->u.mx.exchange, y->u.mx.exchange);
+}
+
+void dnsmsg_mx_sort(struct dnsmsg_rr *rrs, size_t n)
+{
+    if (n > 1)
+        qsort(rrs, n, sizeof(*rrs), dnsmsg_mx_cmp);
 }
 
 const char *dnsmsg_strerror(enum dnsmsg_err err)

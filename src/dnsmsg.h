@@ -198,6 +198,13 @@ enum dnsmsg_err dnsmsg_parse(const uint8_t *msg, size_t len, const char *qname, 
  */
 bool dnsmsg_tlsa_usable(const struct dnsmsg_rr *rr);
 
+/*
+ * Order MX records (all of type MX) as a sender tries them: lowest
+ * preference first (RFC 5321 section 5.1), then by exchange name, so that
+ * equal preferences come in a fixed order for reports and tests.
+ */
+void dnsmsg_mx_sort(struct dnsmsg_rr *rrs, size_t n);
+
 const char *dnsmsg_strerror(enum dnsmsg_err err);
 const char *dnsmsg_rcode_name(unsigned rcode); /* "NOERROR", ..., or "RCODE" */
 const char *dnsmsg_type_name(uint16_t type);   /* "MX", "TLSA", ..., or "TYPE" */

@@ -4,7 +4,8 @@
  *
  * Public functions: domain_normalize_key(), domain_is_hostname(),
  * domain_is_plain_hostname(), domain_is_ip_literal(), domain_mx_pattern(),
- * domain_zone(), domain_key_kind_name().
+ * domain_zone(), domain_mx_match(), domain_cert_name_match(),
+ * domain_key_kind_name().
  *
  * Ownership: callers pass buffers with explicit lengths (embedded NUL
  * bytes are rejected, never truncated at) and fixed-size output buffers;
@@ -41,6 +42,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 #include <idn2.h>
 
@@ -476,6 +478,47 @@ bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_B
     if (!domain_to_alabels(h, hlen, host))
         return false;
     return domain_pattern_forms(host, strlen(host), wild, pattern, match);
+}
+
+bool domain_mx_match(const char *pattern, const char *host)
+{
+    size_t plen, hlen;
+
+    if (pattern == NULL || host == NULL)
+        return false;
+    plen = strlen(pattern);
+    hlen = strlen(host);
+    if (plen >= 2 && pattern[0] == '*' && pattern[1] == '.') {
+        /* ".example.net": host = one non-empty label without a dot + it */
+        const char *suffix = pattern + 1;
+        size_t slen = plen - 1;
+        if (slen < 2 || hlen <= slen)
+            return false;
+        if (strcasecmp(host + hlen - slen, suffix) != 0)
+            return false;
+        return memchr(host, '.', hlen - slen) == NULL;
+    }
+    return plen > 0 && plen == hlen && strcasecmp(pattern, host) == 0;
+}
+
+bool domain_cert_name_match(const char *dns_id, size_t len, const char *host)
+{
+    char id[DOMAIN_BUFSZ + 2];
+    bool wild;
+
+    if (dns_id == NULL || host == NULL || len == 0 || len > DOMAIN_MAX + 2)
+        return false;
+    if (memchr(dns_id, '\0', len) != NULL)
+        return false;
+    wild = len > 2 && dns_id[0] == '*' && dns_id[1] == '.';
+    /* What is left after "*." must be a host name: two labels or more,
+     * LDH only (no other "*", no trailing dot), not an IP address. */
+    if (!domain_is_hostname(dns_id + (wild ? 2 : 0), len - (wild ? 2 : 0)) ||
+        domain_is_ip_literal(dns_id, len))
+        return false;
+    memcpy(id, dns_id, len);
+    id[len] = '\0';
+    return domain_mx_match(id, host);
 }
 
 const char *domain_key_kind_name(enum domain_key_kind k)

@@ -27,6 +27,14 @@
  * literals, spaces, '=', ':', '{', '}', control bytes, "*" alone, "*.tld"
  * with a single label after it, and any other non-hostname are rejected.
  *
+ * domain_mx_match() applies RFC 8461 section 4.1 to one MX host and one
+ * pattern in domain_mx_pattern()'s `pattern` form: "host" matches that
+ * host only; "*.example.net" matches a host with exactly one more label
+ * in front ("mx.example.net", not "example.net" nor "a.b.example.net").
+ * Comparison ignores ASCII case; both are A-labels.  The daemon leaves
+ * this match to Postfix; the domain owner's check uses it to say which MX
+ * hosts a policy covers.
+ *
  * Pure: no I/O; uses libidn2 for IDNA conversion only.
  */
 #ifndef MTASTSD_DOMAIN_H
@@ -74,6 +82,21 @@ bool domain_mx_pattern(const char *in, size_t len, char pattern[DOMAIN_PATTERN_B
  * zone.  Returns a pointer into `domain` (a normalised policy domain).
  */
 const char *domain_zone(const char *domain);
+
+/* RFC 8461 section 4.1: does pattern ("host" or "*.host") cover host? */
+bool domain_mx_match(const char *pattern, const char *host);
+
+/*
+ * RFC 6125 section 6.4 for one DNS-ID of a certificate (a subjectAltName
+ * dNSName, hostile: len bytes, NULs included) and a normalised host name,
+ * as RFC 8461 section 4.2 asks of MX certificates: equal ignoring ASCII
+ * case, or "*" as the whole leftmost label standing for exactly one label
+ * of host.  The DNS-ID must be a host name in A-label form (or "*." and
+ * one) with at least two labels after a "*": partial wildcards ("m*"), a
+ * "*" in any other label, IP addresses, a trailing dot and any other byte
+ * never match.  The wildcard rule is domain_mx_match()'s.
+ */
+bool domain_cert_name_match(const char *dns_id, size_t len, const char *host);
 
 const char *domain_key_kind_name(enum domain_key_kind k);
 

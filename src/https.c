@@ -4,8 +4,8 @@
  *
  * Public functions: https_global_init(), https_global_cleanup(),
  * https_new(), https_free(), https_reconfigure(),
- * https_set_port(), https_get(), https_cancel(), https_active(),
- * https_status_name().
+ * https_set_port(), https_get(), https_inspect(), https_cancel(),
+ * https_active(), https_status_name().
  *
  * Event plumbing (the shape of curl's docs/examples/multi-event.c):
  * curl's socket callback creates, changes or frees one heap-allocated
@@ -36,6 +36,23 @@
  * grows geometrically up to max_body only.  Host names are checked to be
  * LDH labels and addresses to be numeric before they reach curl.
  *
+ * Inspection (https_inspect(), the owner's check only): a request
+ * carries a struct https_ins, allocated only for it, so https_get()'s
+ * requests are set up and behave exactly as before (no extra option, no
+ * extra callback).  The TLS session is read (CURLINFO_TLS_SSL_PTR, through
+ * tlsinfo_read()) in the CURLOPT_PREREQFUNCTION callback, which runs once
+ * the connection and its handshake are up and before the request is
+ * sent: the one moment the session is certainly alive.  In
+ * HTTPS_INSPECT_FETCH the request then goes on; the header callback keeps
+ * a redirect's Location (curl follows nothing and, when the body is
+ * refused, does not compute CURLINFO_REDIRECT_URL); at the end the
+ * Content-Type, the primary address, the announced length and the
+ * connect / handshake / total times are copied before the handle is
+ * released.  HTTPS_INSPECT_HANDSHAKE turns peer and host verification
+ * off and the minimum TLS version to the library's default, and its
+ * pre-request callback aborts: no request is sent; a completed, read
+ * handshake is its HTTPS_OK.
+ *
  * Diagnostics: every failure is classified (enum https_status) with a
  * short, sanitised detail; debug logs for each transfer.
  */
@@ -57,6 +74,7 @@
 #include "https.h"
 #include "log.h"
 #include "queue_safe.h"
+#include "tlsinfo.h"
 #include "xalloc.h"
 
 #define HTTPS_HOST_MAX   253
@@ -71,9 +89,23 @@ struct https_sock {
     LIST_ENTRY(https_sock) link; /* on h->socks */
 };
 
+/* Inspection state of an https_inspect() request (NULL for https_get()). */
+struct https_ins {
+    enum https_inspect_mode mode;
+    https_result_cb cb;
+    bool tls_read;
+    struct tlsinfo tls;
+    char content_type[128];
+    char location[256];
+    char address[64];
+    long long content_length;
+    long connect_ms, tls_ms, total_ms;
+};
+
 struct https_req {
     struct https *h; /* NULL once detached for delivery */
-    CURL *easy;      /* NULL once finished */
+    struct https_ins *ins;
+    CURL *easy; /* NULL once finished */
     CURLSH *share;
     struct curl_slist *resolve;
     char host[HTTPS_HOST_MAX + 1];
@@ -260,8 +292,31 @@ static void https_req_free(struct https_req *r)
     https_release_curl(r);
     if (r->deliver != NULL)
         event_free(r->deliver);
+    free(r->ins);
     free(r->body);
     free(r);
+}
+
+static void https_deliver_inspect(struct https_req *r)
+{
+    const struct https_ins *ins = r->ins;
+    bool ok = r->st == HTTPS_OK && ins->mode == HTTPS_INSPECT_FETCH;
+    struct https_result res = {
+        .st = r->st,
+        .http_code = r->code,
+        .body = ok ? (r->body != NULL ? r->body : "") : NULL,
+        .len = ok ? r->len : 0,
+        .detail = r->detail,
+        .content_type = ins->content_type,
+        .location = ins->location,
+        .address = ins->address,
+        .content_length = ins->content_length,
+        .connect_ms = ins->connect_ms,
+        .tls_ms = ins->tls_ms,
+        .total_ms = ins->total_ms,
+        .tls = &ins->tls,
+    };
+    ins->cb(r->arg, &res);
 }
 
 static void https_deliver_event(evutil_socket_t fd, short what, void *arg)
@@ -272,8 +327,11 @@ static void https_deliver_event(evutil_socket_t fd, short what, void *arg)
     https_unlink(r);
     r->delivering = true;
     log_debug("https: %s: %s (HTTP %ld) %s", r->host, https_status_name(r->st), r->code, r->detail);
-    r->cb(r->arg, r->st, r->code, r->st == HTTPS_OK ? (r->body != NULL ? r->body : "") : NULL,
-          r->st == HTTPS_OK ? r->len : 0, r->detail);
+    if (r->ins != NULL)
+        https_deliver_inspect(r);
+    else
+        r->cb(r->arg, r->st, r->code, r->st == HTTPS_OK ? (r->body != NULL ? r->body : "") : NULL,
+              r->st == HTTPS_OK ? r->len : 0, r->detail);
     https_req_free(r);
 }
 
@@ -375,6 +433,11 @@ static void https_classify(struct https_req *r, CURLcode rc)
     if (r->st != HTTPS_OK)
         return; /* set by the write callback */
 
+    if (r->ins != NULL && r->ins->mode == HTTPS_INSPECT_HANDSHAKE && r->ins->tls.valid) {
+        /* Aborted on purpose once the handshake was read. */
+        snprintf(r->detail, sizeof(r->detail), "handshake completed (not verified)");
+        return;
+    }
     switch (rc) {
     case CURLE_OK:
         if (https_check_response(r))
@@ -409,6 +472,80 @@ static void https_classify(struct https_req *r, CURLcode rc)
     }
 }
 
+/* The TLS session of a live connection, into r->ins->tls (once). */
+static void https_ins_read_tls(struct https_req *r)
+{
+    struct curl_tlssessioninfo *ti = NULL;
+
+    if (r->ins->tls_read)
+        return;
+    r->ins->tls_read = true;
+    if (curl_easy_getinfo(r->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || ti == NULL ||
+        ti->backend != CURLSSLBACKEND_OPENSSL || ti->internals == NULL)
+        return;
+    tlsinfo_read(ti->internals, &r->ins->tls);
+}
+
+/* CURLOPT_PREREQFUNCTION, inspection only: connected, handshake done,
+ * request not sent yet. */
+static int https_ins_prereq(void *userp, char *conn_primary_ip, char *conn_local_ip,
+                            int conn_primary_port, int conn_local_port)
+{
+    struct https_req *r = userp;
+
+    https_ins_read_tls(r);
+    return r->ins->mode == HTTPS_INSPECT_HANDSHAKE ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
+/* CURLOPT_HEADERFUNCTION, inspection only: keep a redirect's Location. */
+static size_t https_ins_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    static const char key[] = "location:";
+    struct https_req *r = userp;
+    size_t n = size * nmemb, k = sizeof(key) - 1;
+
+    if (n > k && strncasecmp(data, key, k) == 0) {
+        const char *v = data + k;
+        size_t len = n - k;
+        while (len > 0 && (*v == ' ' || *v == '\t')) {
+            v++;
+            len--;
+        }
+        while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+            len--;
+        log_sanitize(v, len, r->ins->location, sizeof(r->ins->location));
+    }
+    return n;
+}
+
+static long https_ins_ms(CURL *e, CURLINFO what)
+{
+    curl_off_t us = -1;
+
+    if (curl_easy_getinfo(e, what, &us) != CURLE_OK || us <= 0)
+        return -1;
+    return (long)((us + 500) / 1000);
+}
+
+/* At the end of an inspected transfer, before the handle goes. */
+static void https_ins_collect(struct https_req *r)
+{
+    struct https_ins *ins = r->ins;
+    char *s = NULL;
+    curl_off_t cl = -1;
+
+    if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s != NULL)
+        log_sanitize(s, strlen(s), ins->content_type, sizeof(ins->content_type));
+    s = NULL;
+    if (curl_easy_getinfo(r->easy, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s != NULL)
+        log_sanitize(s, strlen(s), ins->address, sizeof(ins->address));
+    if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK)
+        ins->content_length = cl >= 0 ? (long long)cl : -1;
+    ins->connect_ms = https_ins_ms(r->easy, CURLINFO_CONNECT_TIME_T);
+    ins->tls_ms = https_ins_ms(r->easy, CURLINFO_APPCONNECT_TIME_T);
+    ins->total_ms = https_ins_ms(r->easy, CURLINFO_TOTAL_TIME_T);
+}
+
 static void https_drain(struct https *h)
 {
     CURLMsg *msg;
@@ -425,6 +562,8 @@ static void https_drain(struct https *h)
         if (r->code == 0)
             curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->code);
         https_classify(r, msg->data.result);
+        if (r->ins != NULL)
+            https_ins_collect(r);
         /* msg is invalid after this. */
         https_release_curl(r);
         event_active(r->deliver, EV_TIMEOUT, 0);
@@ -650,17 +789,30 @@ static bool https_setup(struct https *h, struct https_req *r)
     SET(CURLOPT_WRITEDATA, r);
     SET(CURLOPT_FORBID_REUSE, 1L);
     SET(CURLOPT_FRESH_CONNECT, 1L);
+    if (r->ins != NULL) {
+        SET(CURLOPT_PREREQFUNCTION, https_ins_prereq);
+        SET(CURLOPT_PREREQDATA, r);
+        SET(CURLOPT_HEADERFUNCTION, https_ins_header);
+        SET(CURLOPT_HEADERDATA, r);
+    }
+    if (r->ins != NULL && r->ins->mode == HTTPS_INSPECT_HANDSHAKE) {
+        /* A second look at a certificate the verified fetch refused. */
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+        SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_DEFAULT);
+    }
 #undef SET
     return ok;
 }
 
-struct https_req *https_get(struct https *h, const char *host, const char *const *addrs,
-                            size_t naddrs, https_cb cb, void *arg)
+static struct https_req *https_start(struct https *h, const char *host, const char *const *addrs,
+                                     size_t naddrs, https_cb cb, struct https_ins *ins, void *arg)
 {
     struct https_req *r = xcalloc(1, sizeof(*r));
 
     r->h = h;
     r->cb = cb;
+    r->ins = ins;
     r->arg = arg;
     r->max_body = h->max_body;
     r->deliver = event_new(h->base, -1, 0, https_deliver_event, r);
@@ -689,6 +841,25 @@ struct https_req *https_get(struct https *h, const char *host, const char *const
     https_release_curl(r);
     event_active(r->deliver, EV_TIMEOUT, 0);
     return r;
+}
+
+struct https_req *https_get(struct https *h, const char *host, const char *const *addrs,
+                            size_t naddrs, https_cb cb, void *arg)
+{
+    return https_start(h, host, addrs, naddrs, cb, NULL, arg);
+}
+
+struct https_req *https_inspect(struct https *h, const char *host, const char *const *addrs,
+                                size_t naddrs, enum https_inspect_mode mode, https_result_cb cb,
+                                void *arg)
+{
+    struct https_ins *ins = xcalloc(1, sizeof(*ins));
+
+    ins->mode = mode;
+    ins->cb = cb;
+    ins->content_length = -1;
+    ins->connect_ms = ins->tls_ms = ins->total_ms = -1;
+    return https_start(h, host, addrs, naddrs, NULL, ins, arg);
 }
 
 void https_cancel(struct https_req *r)

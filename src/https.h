@@ -26,6 +26,20 @@
  *
  * Every failure is classified (enum https_status) with a short detail
  * string for the log.
+ *
+ * https_inspect() is for the domain owner's check (mtastsd-ctl check),
+ * never for the daemon's fetches.  HTTPS_INSPECT_FETCH makes exactly the
+ * request https_get() makes, with the same rules, and also reports what
+ * an owner needs to see: the TLS version and certificate (struct
+ * tlsinfo, read at the first response header), the Content-Type and a
+ * redirect's Location as sent (never followed), the address used, the
+ * announced Content-Length and the time taken to connect, to finish the
+ * handshake and in all.  HTTPS_INSPECT_HANDSHAKE only connects and
+ * completes a TLS handshake WITHOUT verifying the certificate, at any TLS
+ * version the TLS library allows, sends no request, and reports the TLS
+ * facts: it is the second look that shows the names and expiry of a
+ * certificate the verified fetch refused.  Its HTTPS_OK only means "a
+ * handshake completed", never "acceptable".
  */
 #ifndef MTASTSD_HTTPS_H
 #define MTASTSD_HTTPS_H
@@ -49,6 +63,33 @@ enum https_status {
     HTTPS_ERR_TIMEOUT,    /* connect or total timeout */
     HTTPS_ERR_OTHER,
 };
+
+struct tlsinfo;
+
+enum https_inspect_mode {
+    HTTPS_INSPECT_FETCH = 0, /* https_get()'s request, plus the facts below */
+    HTTPS_INSPECT_HANDSHAKE, /* TLS handshake only, certificate NOT verified */
+};
+
+/* What https_inspect() saw.  Strings are sanitised (printable ASCII) and
+ * valid only during the callback; "" when unknown. */
+struct https_result {
+    enum https_status st;
+    long http_code;
+    const char *body; /* NULL unless HTTPS_OK in HTTPS_INSPECT_FETCH */
+    size_t len;
+    const char *detail;
+    const char *content_type;  /* as sent */
+    const char *location;      /* a redirect's target, not followed */
+    const char *address;       /* the address connected to */
+    long long content_length;  /* announced; -1 if none */
+    long connect_ms;           /* from the start: TCP connected; -1 unknown */
+    long tls_ms;               /* from the start: handshake done; -1 unknown */
+    long total_ms;             /* from the start: finished (either way) */
+    const struct tlsinfo *tls; /* tls->valid false when no handshake was read */
+};
+
+typedef void (*https_result_cb)(void *arg, const struct https_result *res);
 
 struct https_config {
     const char *ca_file; /* NULL or "" = system store */
@@ -76,6 +117,10 @@ void https_reconfigure(struct https *h, const struct https_config *cfg);
  * unless https_set_port() changed it (tests only). */
 struct https_req *https_get(struct https *h, const char *host, const char *const *addrs,
                             size_t naddrs, https_cb cb, void *arg);
+/* As https_get(), with the facts above; cancel with https_cancel(). */
+struct https_req *https_inspect(struct https *h, const char *host, const char *const *addrs,
+                                size_t naddrs, enum https_inspect_mode mode, https_result_cb cb,
+                                void *arg);
 void https_cancel(struct https_req *r);
 /* Connect to PORT instead of 443 for later requests (tests only). */
 void https_set_port(struct https *h, int port);

@@ -1,9 +1,10 @@
 /*
  * mtastsd-ctl - the operator's tool: talks to mtastsd's control socket
  * (DESIGN section 6a; protocol in doc/control-protocol.txt).  It never
- * opens the cache.
+ * opens the cache.  For domain owners it also runs "check DOMAIN" and
+ * "suggest DOMAIN" in-process, without a daemon (see below).
  *
- * mtastsd-ctl [-s SOCKET] [-c FILE] [--json] COMMAND [ARGS]
+ * mtastsd-ctl [-s SOCKET] [-c FILE] [-o key=value]... [--json] [--no-probe] COMMAND [ARGS]
  *
  * The socket is -s, else control_socket from the configuration file (-c,
  * default /etc/mtastsd.conf; a missing default file is fine).  Arguments
@@ -18,33 +19,60 @@
  * CONTINUE, reading the server's answers at the same time (poll), so that
  * neither side can block the other; the server validates every record.
  *
- * Exit codes: 0 ok, 1 not found or failed, 2 usage, 3 daemon unreachable.
+ * check and suggest (ctl_owner()): the configuration (-c, then -o, the
+ * mtastsd.conf keys) gives dns_servers, dns_timeout, ca_file and
+ * https_proxy; an event loop, the daemon's dns and https adapters and
+ * domcheck.c (or one dns_mx_sec() for suggest) do the work; check also
+ * probes each MX host over SMTP and STARTTLS (mxprobe.c, certificates
+ * checked against ca_file) unless --no-probe says not to; SIGPIPE is
+ * ignored for that.  The report goes to stdout as aligned text (colour
+ * only on a terminal and never with a non-empty NO_COLOR) or, with
+ * --json, as one JSON object.
+ *
+ * Exit codes: 0 ok, 1 not found or failed, 2 usage, 3 daemon unreachable;
+ * check: 0 all ok, 4 warnings only, 5 errors.
  * Limits: a reply line is at most CTLPROTO_REPLY_MAX bytes; no reply for
- * CTL_IDLE_TIMEOUT seconds ends the tool with status 1.
+ * CTL_IDLE_TIMEOUT seconds ends the tool with status 1; check is bounded
+ * by DOMCHECK_DEADLINE_MS, suggest by CTL_SUGGEST_TIMEOUT.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
+#include "domcheck.h"
 #include "config.h"
 #include "ctlproto.h"
+#include "dns.h"
 #include "domain.h"
+#include "https.h"
 #include "log.h"
+#include "report.h"
+#include "sts_policy.h"
+#include "suggest.h"
 #include "xalloc.h"
 
 #define CTL_EXIT_OK          0
 #define CTL_EXIT_FAILED      1
 #define CTL_EXIT_USAGE       2
 #define CTL_EXIT_UNREACHABLE 3
+#define CTL_EXIT_WARNINGS    4 /* check: warnings, no error */
+#define CTL_EXIT_ERRORS      5 /* check: at least one error */
+
+#define CTL_SUGGEST_TIMEOUT 60 /* seconds for suggest's MX lookup */
+#define CTL_MAX_OPTIONS     64 /* -o given more often is a usage error */
 
 /* The reason of the daemon's refusal of a peer (doc/control-protocol.txt). */
 #define CTL_REFUSED "permission denied"
@@ -66,33 +94,43 @@ struct ctl_command {
     enum ctl_arg kind;
     bool summary_to_stderr;
     const char *usage;
+    bool local; /* runs in-process, no daemon (check, suggest) */
 };
 
 static const struct ctl_command ctl_commands[] = {
-    {"status", 0, 0, CTL_ARG_NONE, false, "status"},
-    {"stats", 0, 0, CTL_ARG_NONE, false, "stats"},
-    {"show", 1, 1, CTL_ARG_DOMAIN, false, "show DOMAIN"},
-    {"list", 0, 1, CTL_ARG_FILTER, true, "list [enforce|testing|none|negative|expired|all]"},
+    {"status", 0, 0, CTL_ARG_NONE, false, "status", false},
+    {"stats", 0, 0, CTL_ARG_NONE, false, "stats", false},
+    {"show", 1, 1, CTL_ARG_DOMAIN, false, "show DOMAIN", false},
+    {"list", 0, 1, CTL_ARG_FILTER, true, "list [enforce|testing|none|negative|expired|all]", false},
     {"flush", 1, CTLPROTO_ARGS_MAX, CTL_ARG_FLUSH, false,
-     "flush DOMAIN... | flush --all | flush --negative"},
-    {"refresh", 1, CTLPROTO_REFRESH_MAX, CTL_ARG_DOMAIN, false, "refresh DOMAIN..."},
-    {"reload", 0, 0, CTL_ARG_NONE, false, "reload"},
-    {"dump", 0, 0, CTL_ARG_NONE, true, "dump"},
-    {"load", 1, 1, CTL_ARG_FILE, false, "load FILE"},
+     "flush DOMAIN... | flush --all | flush --negative", false},
+    {"refresh", 1, CTLPROTO_REFRESH_MAX, CTL_ARG_DOMAIN, false, "refresh DOMAIN...", false},
+    {"reload", 0, 0, CTL_ARG_NONE, false, "reload", false},
+    {"dump", 0, 0, CTL_ARG_NONE, true, "dump", false},
+    {"load", 1, 1, CTL_ARG_FILE, false, "load FILE", false},
+    {"check", 1, 1, CTL_ARG_DOMAIN, false, "check DOMAIN", true},
+    {"suggest", 1, 1, CTL_ARG_DOMAIN, false, "suggest DOMAIN", true},
 };
 #define CTL_NCOMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 
 static void ctl_usage(FILE *out)
 {
-    fprintf(out, "usage: mtastsd-ctl [-s SOCKET] [-c FILE] [--json] COMMAND [ARGS]\n"
+    fprintf(out, "usage: mtastsd-ctl [-s SOCKET] [-c FILE] [-o key=value]... [--json] "
+                 "[--no-probe] COMMAND [ARGS]\n"
                  "  -s, --socket SOCKET  control socket (default: control_socket from the "
                  "configuration)\n"
                  "  -c, --config FILE    configuration file (default " CONFIG_DEFAULT_FILE ")\n"
-                 "  -j, --json           JSON lines output\n"
+                 "  -o key=value         override a configuration key (repeatable)\n"
+                 "  -j, --json           JSON output\n"
+                 "      --no-probe       check: do not connect to the MX hosts\n"
                  "  -V, --version        print the version and exit\n"
                  "commands:\n");
-    for (size_t i = 0; i < CTL_NCOMMANDS; i++)
-        fprintf(out, "  %s\n", ctl_commands[i].usage);
+    for (size_t i = 0; i < CTL_NCOMMANDS; i++) {
+        if (ctl_commands[i].local)
+            fprintf(out, "  %-16s (for domain owners; no daemon needed)\n", ctl_commands[i].usage);
+        else
+            fprintf(out, "  %s\n", ctl_commands[i].usage);
+    }
 }
 
 static void ctl_err(const char *fmt, ...) LOG_PRINTF(1, 2);
@@ -399,15 +437,35 @@ static bool ctl_check_args(const struct ctl_command *cmd, char **argv, size_t ar
     return true;
 }
 
-static const char *ctl_socket_path(const char *config_path, bool config_given, char **owned)
+/* The configuration: the file (-c, or the default if it exists), then the
+ * -o overrides.  NULL (reported) on any error. */
+static struct config *ctl_config(const char *config_path, bool config_given, char **opts,
+                                 size_t nopts, const char *hint)
 {
     char err[1024];
     struct config *c = config_new();
     if (!config_load_file(c, config_path, !config_given, err, sizeof(err))) {
-        ctl_err("%s (use -s SOCKET to name the control socket)", err);
+        ctl_err("%s%s", err, hint);
         config_free(c);
         return NULL;
     }
+    for (size_t i = 0; i < nopts; i++) {
+        if (!config_set_option(c, opts[i], err, sizeof(err))) {
+            ctl_err("-o %s: %s", opts[i], err);
+            config_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+static const char *ctl_socket_path(const char *config_path, bool config_given, char **opts,
+                                   size_t nopts, char **owned)
+{
+    struct config *c = ctl_config(config_path, config_given, opts, nopts,
+                                  " (use -s SOCKET to name the control socket)");
+    if (c == NULL)
+        return NULL;
     *owned = xstrdup(c->control_socket);
     config_free(c);
     if ((*owned)[0] == '\0') {
@@ -417,20 +475,171 @@ static const char *ctl_socket_path(const char *config_path, bool config_given, c
     return *owned;
 }
 
+/* ---- check and suggest: in-process, no daemon ---------------------------- */
+
+struct ctl_owner {
+    struct event_base *base;
+    struct report *report; /* check */
+    const char *domain;    /* suggest */
+    bool done;
+    int rc;
+};
+
+static void ctl_check_done(void *arg, struct report *r)
+{
+    struct ctl_owner *o = arg;
+
+    o->report = r;
+    o->done = true;
+    event_base_loopbreak(o->base);
+}
+
+static void ctl_suggest_mx(void *arg, const struct dns_sec_result *r)
+{
+    struct ctl_owner *o = arg;
+    char err[512];
+
+    o->done = true;
+    if (suggest_write(stdout, o->domain, r->st, r->rrs, r->n, r->detail, (int64_t)time(NULL), err,
+                      sizeof(err))) {
+        o->rc = CTL_EXIT_OK;
+    } else {
+        ctl_err("%s", err);
+        o->rc = CTL_EXIT_FAILED;
+    }
+    event_base_loopbreak(o->base);
+}
+
+/* Colour only on a terminal, and never with a non-empty NO_COLOR
+ * (https://no-color.org). */
+static bool ctl_colour(void)
+{
+    const char *nc = getenv("NO_COLOR");
+    return isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0');
+}
+
+static int ctl_owner(const struct ctl_command *cmd, const char *domain, const struct config *cfg,
+                     bool json, bool probe)
+{
+    struct ctl_owner o;
+    struct dns *dns = NULL;
+    struct https *https = NULL;
+    struct domcheck *chk = NULL;
+    struct dns_query *q = NULL;
+    char err[512];
+    bool https_init = false;
+    int rc = CTL_EXIT_FAILED;
+
+    memset(&o, 0, sizeof(o));
+    o.domain = domain;
+    o.rc = CTL_EXIT_FAILED;
+    o.base = event_base_new();
+    if (o.base == NULL) {
+        ctl_err("cannot create an event loop");
+        return CTL_EXIT_FAILED;
+    }
+    dns = dns_new(o.base, cfg->dns_servers, (int)(cfg->dns_timeout * 1000), err, sizeof(err));
+    if (dns == NULL) {
+        ctl_err("resolver: %s", err);
+        goto out;
+    }
+    if (strcmp(cmd->name, "suggest") == 0) {
+        struct timeval tv = {CTL_SUGGEST_TIMEOUT, 0};
+        q = dns_mx_sec(dns, domain, ctl_suggest_mx, &o);
+        event_base_loopexit(o.base, &tv);
+        event_base_dispatch(o.base);
+        if (!o.done) {
+            dns_cancel(q);
+            ctl_err("no MX answer for %s within %d s", domain, CTL_SUGGEST_TIMEOUT);
+        }
+        rc = o.rc;
+        goto out;
+    }
+
+    if (!https_global_init(err, sizeof(err))) {
+        ctl_err("%s", err);
+        goto out;
+    }
+    https_init = true;
+    struct https_config hc = {
+        .ca_file = cfg->ca_file,
+        .proxy = cfg->https_proxy,
+        .connect_timeout_ms = DOMCHECK_FETCH_LIMIT_MS,
+        .timeout_ms = DOMCHECK_FETCH_LIMIT_MS,
+        .max_body = STS_POLICY_MAX,
+    };
+    https = https_new(o.base, &hc, err, sizeof(err));
+    if (https == NULL) {
+        ctl_err("https: %s", err);
+        goto out;
+    }
+    struct domcheck_params cp = {.base = o.base,
+                                 .dns = dns,
+                                 .https = https,
+                                 .now = (int64_t)time(NULL),
+                                 .probe_mx = probe,
+                                 .ca_file = cfg->ca_file};
+    /* The MX probe writes to sockets the peer may close (OpenSSL's socket
+     * BIO has no MSG_NOSIGNAL): a closed peer must be an error, not a
+     * signal. */
+    signal(SIGPIPE, SIG_IGN);
+    chk = domcheck_start(&cp, domain, ctl_check_done, &o);
+    event_base_dispatch(o.base);
+    if (o.report == NULL) {
+        ctl_err("the check of %s did not finish", domain);
+        goto out;
+    }
+    if (json)
+        report_print_json(o.report, stdout);
+    else
+        report_print_text(o.report, stdout, ctl_colour());
+    switch (report_worst(o.report)) {
+    case REPORT_OK:
+        rc = CTL_EXIT_OK;
+        break;
+    case REPORT_WARNING:
+        rc = CTL_EXIT_WARNINGS;
+        break;
+    case REPORT_ERROR:
+        rc = CTL_EXIT_ERRORS;
+        break;
+    }
+    report_free(o.report);
+
+out:
+    domcheck_free(chk);
+    https_free(https);
+    dns_free(dns);
+    if (https_init)
+        https_global_cleanup();
+    event_base_free(o.base);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"socket", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+        {"option", required_argument, NULL, 'o'}, {"json", no_argument, NULL, 'j'},
+        {"no-probe", no_argument, NULL, 'P'},     {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     const char *sock = NULL, *config_path = CONFIG_DEFAULT_FILE;
-    bool config_given = false, json = false;
+    bool config_given = false, json = false, probe = true;
+    char *opts[CTL_MAX_OPTIONS];
+    size_t nopts = 0;
     int opt;
 
     log_open("mtastsd-ctl", true);
-    while ((opt = getopt_long(argc, argv, "+s:c:jhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+s:c:o:jhV", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'o':
+            if (nopts == CTL_MAX_OPTIONS) {
+                ctl_err("-o given more than %d times", CTL_MAX_OPTIONS);
+                return CTL_EXIT_USAGE;
+            }
+            opts[nopts++] = optarg;
+            break;
         case 's':
             sock = optarg;
             break;
@@ -440,6 +649,9 @@ int main(int argc, char **argv)
             break;
         case 'j':
             json = true;
+            break;
+        case 'P':
+            probe = false;
             break;
         case 'h':
             ctl_usage(stdout);
@@ -470,6 +682,33 @@ int main(int argc, char **argv)
     if (!ctl_check_args(cmd, args, nargs, doms)) {
         free(doms);
         return CTL_EXIT_USAGE;
+    }
+    if (!probe && strcmp(cmd->name, "check") != 0) {
+        ctl_err("--no-probe is for check only");
+        free(doms);
+        return CTL_EXIT_USAGE;
+    }
+    if (cmd->local) {
+        int rc;
+        if (json && strcmp(cmd->name, "suggest") == 0) {
+            ctl_err("suggest has no JSON form");
+            free(doms);
+            return CTL_EXIT_USAGE;
+        }
+        struct config *cfg = ctl_config(config_path, config_given, opts, nopts, "");
+        if (cfg == NULL) {
+            free(doms);
+            return CTL_EXIT_USAGE;
+        }
+        rc = ctl_owner(cmd, args[0], cfg, json, probe);
+        config_free(cfg);
+        free(doms);
+        if (fflush(stdout) != 0 && rc != CTL_EXIT_FAILED) {
+            ctl_err("writing the output: %s", strerror(errno));
+            rc = CTL_EXIT_FAILED;
+        }
+        log_close();
+        return rc;
     }
 
     struct ctl_session s;
@@ -503,7 +742,7 @@ int main(int argc, char **argv)
 
     char *owned = NULL;
     if (sock == NULL) {
-        sock = ctl_socket_path(config_path, config_given, &owned);
+        sock = ctl_socket_path(config_path, config_given, opts, nopts, &owned);
         if (sock == NULL) {
             free(doms);
             return CTL_EXIT_USAGE;

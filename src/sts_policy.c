@@ -2,7 +2,8 @@
  * sts_policy - the MTA-STS policy body (RFC 8461 section 3.2) and its
  * cache serialisation.
  *
- * Public functions: sts_policy_parse(), sts_policy_free(),
+ * Public functions: sts_policy_parse(), sts_policy_parse_lint(),
+ * sts_policy_free(),
  * sts_policy_strerror(), sts_mode_name(), sts_policy_serialize(),
  * sts_policy_deserialize().
  *
@@ -437,7 +438,32 @@ struct parse_state {
     struct builder b;
     bool have_version, have_mode, have_max_age;
     size_t mx_lines;
+    struct sts_policy_lint *lint; /* NULL for the daemon's parses */
 };
+
+/* Count one syntactically valid line for the lint. */
+static void pol_lint_key(struct sts_policy_lint *l, struct span key)
+{
+    if (span_is(key, "version")) {
+        l->version_lines++;
+    } else if (span_is(key, "mode")) {
+        l->mode_lines++;
+    } else if (span_is(key, "max_age")) {
+        l->max_age_lines++;
+    } else if (span_is(key, "mx")) {
+        l->mx_lines++;
+    } else {
+        l->ext_lines++;
+        for (size_t i = 0; i < l->n_ext && i < STS_POLICY_LINT_EXT; i++)
+            if (strlen(l->ext[i]) == key.n && memcmp(l->ext[i], key.p, key.n) == 0)
+                return;
+        if (l->n_ext < STS_POLICY_LINT_EXT && key.n < STS_POLICY_KEY_SZ) {
+            memcpy(l->ext[l->n_ext], key.p, key.n);
+            l->ext[l->n_ext][key.n] = '\0';
+        }
+        l->n_ext++;
+    }
+}
 
 /* Handle one non-blank line.  Returns OK or the status, with *why set. */
 static enum sts_policy_status pol_line(struct parse_state *ps, const char *p, size_t n,
@@ -448,6 +474,8 @@ static enum sts_policy_status pol_line(struct parse_state *ps, const char *p, si
     *why = pol_split_line(p, n, &key, &value);
     if (*why != NULL)
         return STS_POLICY_SYNTAX;
+    if (ps->lint != NULL)
+        pol_lint_key(ps->lint, key);
 
     if (span_is(key, "version")) {
         if (!ps->have_version) {
@@ -522,6 +550,12 @@ static bool pol_blank(const char *p, size_t n)
 enum sts_policy_status sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
                                         char *err, size_t errsz)
 {
+    return sts_policy_parse_lint(body, len, out, err, errsz, NULL);
+}
+
+enum sts_policy_status sts_policy_parse_lint(const char *body, size_t len, struct sts_policy **out,
+                                             char *err, size_t errsz, struct sts_policy_lint *lint)
+{
     struct parse_state ps;
     enum sts_policy_status st = STS_POLICY_OK;
     const char *why = NULL;
@@ -533,6 +567,8 @@ enum sts_policy_status sts_policy_parse(const char *body, size_t len, struct sts
     *out = NULL;
     if (err != NULL && errsz > 0)
         err[0] = '\0';
+    if (lint != NULL)
+        memset(lint, 0, sizeof(*lint));
     if (len > STS_POLICY_MAX) {
         pol_error(err, errsz, 0, "policy larger than 65536 bytes", NULL, 0);
         return STS_POLICY_TOO_LARGE;
@@ -541,6 +577,7 @@ enum sts_policy_status sts_policy_parse(const char *body, size_t len, struct sts
         len = 0;
     ps.have_version = ps.have_mode = ps.have_max_age = false;
     ps.mx_lines = 0;
+    ps.lint = lint;
     builder_init(&ps.b);
 
     size_t pos = 0;
@@ -549,13 +586,20 @@ enum sts_policy_status sts_policy_parse(const char *body, size_t len, struct sts
         const char *nl = memchr(line, '\n', len - pos);
         size_t n = nl != NULL ? (size_t)(nl - line) : len - pos;
         pos += n + (nl != NULL ? 1 : 0);
-        if (nl != NULL && n > 0 && line[n - 1] == '\r')
+        bool crlf = nl != NULL && n > 0 && line[n - 1] == '\r';
+        if (crlf)
             n--; /* CRLF; any other CR is caught as a control byte */
         lineno++;
         if (pol_blank(line, n)) {
             if (blank_line == 0)
                 blank_line = lineno;
+            if (lint != NULL)
+                lint->trailing_blank_lines++;
             continue;
+        }
+        if (lint != NULL) {
+            lint->lines++;
+            lint->crlf_lines += crlf ? 1 : 0;
         }
         if (blank_line != 0) {
             st = STS_POLICY_SYNTAX;

@@ -24,6 +24,12 @@
  *             since Postfix's brace syntax cannot carry them).
  * One allocation owns everything; free with sts_policy_free().
  *
+ * sts_policy_parse_lint() is sts_policy_parse() that also records facts
+ * an owner wants to see beyond validity (struct sts_policy_lint): how
+ * often each key occurs (a repeated non-mx key: the first wins), which
+ * other keys (extensions, ignored) there are, line ends.  It is the same
+ * parser: for the domain owner's check, never for the daemon.
+ *
  * sts_policy_serialize() writes a compact, versioned binary form for the
  * cache; sts_policy_deserialize() reads it back and re-validates it
  * (a corrupt or foreign record yields NULL, never a bad policy).
@@ -68,6 +74,20 @@ enum sts_policy_status {
     STS_POLICY_TOO_MANY_MX,
 };
 
+#define STS_POLICY_LINT_EXT 8 /* distinct extension keys kept by the lint */
+#define STS_POLICY_KEY_SZ   33
+
+/* Counts cover the lines read up to the first error. */
+struct sts_policy_lint {
+    unsigned lines;      /* non-blank lines */
+    unsigned crlf_lines; /* of them, ended in CRLF (LF and CRLF are both fine) */
+    unsigned version_lines, mode_lines, max_age_lines, mx_lines;
+    unsigned ext_lines; /* lines with any other key */
+    size_t n_ext;       /* distinct other keys, the first STS_POLICY_LINT_EXT kept */
+    char ext[STS_POLICY_LINT_EXT][STS_POLICY_KEY_SZ];
+    unsigned trailing_blank_lines;
+};
+
 /*
  * Parse body[0..len).  On STS_POLICY_OK *out is a new policy.  On error
  * *out is NULL and, if err is non-NULL, a one-line reason (line number,
@@ -75,6 +95,9 @@ enum sts_policy_status {
  */
 enum sts_policy_status sts_policy_parse(const char *body, size_t len, struct sts_policy **out,
                                         char *err, size_t errsz);
+/* The same, filling *lint (zeroed first) as it goes. */
+enum sts_policy_status sts_policy_parse_lint(const char *body, size_t len, struct sts_policy **out,
+                                             char *err, size_t errsz, struct sts_policy_lint *lint);
 void sts_policy_free(struct sts_policy *p);
 const char *sts_policy_strerror(enum sts_policy_status st);
 const char *sts_mode_name(enum sts_mode m); /* "none" / "testing" / "enforce" */

@@ -1,9 +1,10 @@
 /*
  * sts_txt - the "_mta-sts" TXT record (RFC 8461 section 3.1).
  *
- * Public functions: sts_txt_parse() checks one record, sts_txt_select()
- * applies the record-set rule to all TXT records of one answer,
- * sts_txt_strerror() names a status for logs.
+ * Public functions: sts_txt_parse() checks one record, sts_txt_parse_why()
+ * does the same and names what is wrong (for the domain owner's check),
+ * sts_txt_select() applies the record-set rule to all TXT records of one
+ * answer, sts_txt_strerror() names a status for logs.
  *
  * Grammar (RFC 8461 section 3.1, RFC 7405 %s = case-sensitive):
  *
@@ -73,26 +74,27 @@ static bool txt_is_stsv1(const char *rec, size_t len)
 }
 
 /*
- * Parse one field at rec[*pos..len): name "=" value.  On success *pos is
- * just past the value and, if the field is the first id, out->id is set.
+ * Parse one field at rec[*pos..len): name "=" value.  On success (NULL)
+ * *pos is just past the value and, if the field is the first id, out->id
+ * is set.  Otherwise returns what is wrong.
  */
-static bool txt_parse_field(const char *rec, size_t len, size_t *pos, bool *have_id,
-                            struct sts_txt *out)
+static const char *txt_parse_field(const char *rec, size_t len, size_t *pos, bool *have_id,
+                                   struct sts_txt *out)
 {
     size_t i = *pos;
     size_t name_start = i;
 
     if (i >= len || !txt_is_alnum((unsigned char)rec[i]))
-        return false;
+        return "a field name must start with a letter or digit";
     i++;
     while (i < len && txt_is_name_char((unsigned char)rec[i])) {
         if (i - name_start >= STS_EXT_NAME_MAX)
-            return false;
+            return "a field name is longer than 32 characters";
         i++;
     }
     size_t name_len = i - name_start;
     if (i >= len || rec[i] != '=')
-        return false;
+        return "expected name=value";
     i++;
 
     size_t value_start = i;
@@ -102,7 +104,9 @@ static bool txt_parse_field(const char *rec, size_t len, size_t *pos, bool *have
             i++;
         size_t id_len = i - value_start;
         if (id_len == 0 || id_len > STS_ID_MAX)
-            return false;
+            return "id must be 1-32 letters and digits";
+        if (i < len && rec[i] != ';' && !txt_is_wsp((unsigned char)rec[i]))
+            return "id must be 1-32 letters and digits";
         if (!*have_id) {
             memcpy(out->id, rec + value_start, id_len);
             out->id[id_len] = '\0';
@@ -112,23 +116,37 @@ static bool txt_parse_field(const char *rec, size_t len, size_t *pos, bool *have
         while (i < len && txt_is_value_char((unsigned char)rec[i]))
             i++;
         if (i == value_start)
-            return false;
+            return "a field has an empty or invalid value";
     }
     *pos = i;
-    return true;
+    return NULL;
 }
 
 enum sts_txt_status sts_txt_parse(const char *rec, size_t len, struct sts_txt *out)
 {
+    return sts_txt_parse_why(rec, len, out, NULL);
+}
+
+enum sts_txt_status sts_txt_parse_why(const char *rec, size_t len, struct sts_txt *out,
+                                      const char **why)
+{
     struct sts_txt res;
     bool have_id = false;
+    const char *dummy;
 
+    if (why == NULL)
+        why = &dummy;
+    *why = NULL;
     memset(out, 0, sizeof(*out));
     memset(&res, 0, sizeof(res));
-    if (!txt_is_stsv1(rec, len))
+    if (!txt_is_stsv1(rec, len)) {
+        *why = "the record does not begin with v=STSv1";
         return STS_TXT_NONE;
-    if (len > STS_TXT_MAX)
+    }
+    if (len > STS_TXT_MAX) {
+        *why = "the record is longer than 4096 bytes";
         return STS_TXT_INVALID;
+    }
 
     size_t i = STS_TXT_VERSION_LEN;
     for (;;) {
@@ -137,18 +155,27 @@ enum sts_txt_status sts_txt_parse(const char *rec, size_t len, struct sts_txt *o
         /* sts-field-delim: *WSP ";" *WSP */
         while (i < len && txt_is_wsp((unsigned char)rec[i]))
             i++;
-        if (i == len || rec[i] != ';')
+        if (i == len) {
+            *why = "whitespace after the last field";
             return STS_TXT_INVALID;
+        }
+        if (rec[i] != ';') {
+            *why = "fields must be separated by ';'";
+            return STS_TXT_INVALID;
+        }
         i++;
         while (i < len && txt_is_wsp((unsigned char)rec[i]))
             i++;
         if (i == len)
             break; /* the optional trailing delimiter */
-        if (!txt_parse_field(rec, len, &i, &have_id, &res))
+        *why = txt_parse_field(rec, len, &i, &have_id, &res);
+        if (*why != NULL)
             return STS_TXT_INVALID;
     }
-    if (!have_id)
+    if (!have_id) {
+        *why = "no id= field (required)";
         return STS_TXT_INVALID;
+    }
     *out = res;
     return STS_TXT_OK;
 }

@@ -7,6 +7,10 @@
  * 1-32 letters/digits, extension fields per the ABNF.  The first id wins
  * if it repeats.  Length is bounded by STS_TXT_MAX.
  *
+ * sts_txt_parse_why() is sts_txt_parse() that also sets *why (if why is
+ * not NULL) to a static string naming the first thing wrong, or NULL when
+ * the record is valid; for the domain owner's check.
+ *
  * sts_txt_select() applies the record-set rule: records that do not begin
  * with "v=STSv1" (followed by ';', whitespace or end) are discarded;
  * exactly one must remain and it must parse.  Otherwise the domain has no
@@ -41,6 +45,8 @@ enum sts_txt_status {
 };
 
 enum sts_txt_status sts_txt_parse(const char *rec, size_t len, struct sts_txt *out);
+enum sts_txt_status sts_txt_parse_why(const char *rec, size_t len, struct sts_txt *out,
+                                      const char **why);
 enum sts_txt_status sts_txt_select(const struct sts_txt_rr *rrs, size_t n, struct sts_txt *out);
 const char *sts_txt_strerror(enum sts_txt_status st);
 

@@ -12,7 +12,9 @@
  *  - domain_is_hostname() and domain_is_ip_literal() never both hold;
  *  - the fast path agrees with the general path (a key with a
  *    leading space always takes the general path and must normalise the
- *    same), and a domain_is_plain_hostname() name normalises to itself.
+ *    same), and a domain_is_plain_hostname() name normalises to itself;
+ *  - domain_cert_name_match(): a certificate name that matches an MX host
+ *    is the host itself (any case) or "*." and the host's parent.
  * A broken invariant aborts, which libFuzzer reports as a crash.
  */
 #include "autoconfig.h"
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "domain.h"
 
@@ -134,6 +137,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_mx(buf, size);
     if (domain_is_hostname(buf, size) && domain_is_ip_literal(buf, size))
         fuzz_fail("both hostname and IP literal", "input");
+    /* A certificate name that matches an MX host is that host (any case)
+     * or "*." and the host's parent, and is a host name apart from the
+     * "*"; the same name, as the host, matches itself. */
+    static const char *const hosts[] = {"mx.example.com", "a.b", "mx1.mail.example.net"};
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        const char *h = hosts[i], *parent = strchr(h, '.') + 1;
+        if (!domain_cert_name_match(buf, size, h))
+            continue;
+        bool exact = size == strlen(h) && strncasecmp(buf, h, size) == 0;
+        bool wild = size == strlen(parent) + 2 && buf[0] == '*' && buf[1] == '.' &&
+                    strncasecmp(buf + 2, parent, size - 2) == 0;
+        if (!exact && !wild)
+            fuzz_fail("a certificate name matched a host it does not name", h);
+    }
 
     free(buf);
     return 0;

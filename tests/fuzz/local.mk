@@ -17,6 +17,8 @@ include tests/fuzz/entry.mk
 include tests/fuzz/ctlproto.mk
 include tests/fuzz/dnsmsg.mk
 include tests/fuzz/smap.mk
+include tests/fuzz/tlsrpt.mk
+include tests/fuzz/smtpreply.mk
 
 TEST_EXTENSIONS = .corpus
 CORPUS_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/fuzz/replay-corpus

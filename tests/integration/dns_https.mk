@@ -2,3 +2,6 @@
 # servers (dnsmasq, slow_dns.py, nginx, hostile_https.py), via the probe.
 TESTS += tests/integration/test_dns_https.sh
 EXTRA_DIST += tests/integration/test_dns_https.sh
+# The MX probe's SMTP adapter against hostile_smtp.py, via the probe.
+TESTS += tests/integration/test_mxprobe.sh
+EXTRA_DIST += tests/integration/test_mxprobe.sh tests/integration/hostile_smtp.py

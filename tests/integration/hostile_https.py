@@ -11,6 +11,8 @@ every accepted TCP connection as "CONNECT") to --log, so tests can count
 fetches.  Modes:
 
     ok                 200 text/plain with Content-Length: a correct server
+    delay:N            as ok, after waiting N seconds (N may be fractional)
+                       once the request is read: a slow policy host
     redirect           301 to --location (default https://example.invalid/)
     stall              TLS handshake, read the request, then never answer
     stall-handshake    accept TCP, never start TLS
@@ -128,6 +130,9 @@ class Handler:
         if mode == "stall":
             time.sleep(3600)
             return
+        if mode.startswith("delay:"):
+            time.sleep(float(mode.split(":", 1)[1]))
+            mode = "ok"
         if mode in ("ok", "tls11"):
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
                          b"Connection: close\r\n\r\n" % len(body) + body)
@@ -192,8 +197,13 @@ def main():
     args = p.parse_args()
     known = ("ok redirect stall stall-handshake drip endless-headers oversize oversize-cl "
              "chunked-oversize truncated reset reset-handshake plain-http tls11 http10").split()
-    if args.mode not in known:
+    if args.mode not in known and not args.mode.startswith("delay:"):
         p.error("unknown mode %r" % args.mode)
+    if args.mode.startswith("delay:"):
+        try:
+            float(args.mode.split(":", 1)[1])
+        except ValueError:
+            p.error("delay:N needs a number")
     h = Handler(args)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

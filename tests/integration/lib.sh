@@ -31,8 +31,10 @@
 #     good       issued by the test CA for HOST
 #     wrongname  issued by the test CA for "wrong.HOST.invalid"
 #     expired    issued by the test CA for HOST, valid 2020-01-01..2020-01-02
+#     soon       issued by the test CA for HOST, valid from now for 7 days
 #     notyet     issued by the test CA for HOST, valid 2099-01-01..2099-01-02
 #     untrusted  issued for HOST by a second CA that is not in $CA_FILE
+#     selfsigned HOST's own self-signed certificate (no CA at all)
 #
 # WORLD.  Domains are declared, then world_start brings everything up:
 #   world_domain NAME [options]     NAME is the policy domain (A-labels)
@@ -44,13 +46,15 @@
 #                       name with records, e.g. declared with world_txt_at)
 #     --policy TEXT|@FILE  body served at /.well-known/mta-sts.txt.  Default:
 #                       "version: STSv1 / mode: enforce / mx: mx.NAME / max_age: 86400"
-#     --cert KIND       good (default) | wrongname | expired | notyet | untrusted
+#     --cert KIND       good (default) | wrongname | expired | soon | notyet | untrusted
 #     --addr 127.X.Y.Z  address of mta-sts.NAME (default 127.0.0.1: nginx, SNI)
 #     --no-addr         no A record for mta-sts.NAME (NXDOMAIN)
 #     --status N        reply status N (nginx "return N")
 #     --redirect URL    reply "301 Location: URL" (also the target of
 #                       --hostile redirect)
 #     --ctype TYPE      Content-Type of the policy (default text/plain)
+#     --rate N          nginx sends the response at N bytes per second
+#                       (limit_rate; headers count): a slow policy host
 #     --hostile MODE    serve mta-sts.NAME with hostile_https.py MODE on its
 #                       own address instead of nginx (modes: see that file)
 #     --no-server       mta-sts.NAME has an address of its own where nothing
@@ -64,7 +68,11 @@
 #                                   one that answers NXDOMAIN); dnsmasq
 #                                   forwards the whole zone to it
 #   world_txt_at NAME TEXT          an extra TXT record at an arbitrary name
-#   world_mx NAME HOST PREF         an MX record at NAME (dnsmasq mx-host)
+#                                   (e.g. a TLSRPT record at _smtp._tls.NAME)
+#   world_set_txt_at NAME [TEXT...] replace the extra TXT records at NAME (none
+#                                   if no TEXT) and restart dnsmasq
+#   world_mx NAME HOST PREF         an MX record at NAME (dnsmasq mx-host; HOST "."
+#                                   is a null MX)
 #   world_host NAME ADDR            an A record (IPv4) at an arbitrary name
 #   world_start                     write configs, start dnsmasq (127.0.0.1:53),
 #                                   nginx, hostile and slow DNS servers; wait
@@ -396,11 +404,19 @@ pki_cert() {
     good) ;;
     wrongname) name="wrong.$host.invalid" ;;
     expired) dates=(-startdate 20200101000000Z -enddate 20200102000000Z) ;;
+    soon) dates=(-days 7) ;;
     notyet) dates=(-startdate 20990101000000Z -enddate 20990102000000Z) ;;
     untrusted) ca=other ;;
+    selfsigned) ca= ;;
     *) die "pki_cert: unknown kind '$kind'" ;;
     esac
     base=$PKI/certs/$kind-$host
+    if [ -z "$ca" ] && [ ! -s "$base.crt" ]; then
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$base.key" -out "$base.crt" -days 365 -subj "/CN=$name" \
+            -addext "subjectAltName=DNS:$name" >"$base.log" 2>&1 ||
+            die "openssl: cannot make a self-signed cert for $host: $(cat "$base.log")"
+    fi
     if [ ! -s "$base.crt" ]; then
         printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:%s\n' \
             "$name" >"$base.ext"
@@ -416,7 +432,7 @@ pki_cert() {
 }
 
 # ---------------------------------------------------------------- world
-declare -A W_TXT W_CNAME W_CERT W_ADDR W_NOADDR W_STATUS W_REDIRECT W_CTYPE W_HOSTILE W_DNS W_ZONE_MODE
+declare -A W_TXT W_CNAME W_CERT W_ADDR W_NOADDR W_STATUS W_REDIRECT W_CTYPE W_HOSTILE W_DNS W_ZONE_MODE W_RATE
 W_DOMAINS=()
 W_EXTRA_TXT=()
 W_EXTRA_MX=()
@@ -460,6 +476,7 @@ world_domain() {
     W_STATUS[$name]=
     W_REDIRECT[$name]=
     W_CTYPE[$name]=text/plain
+    W_RATE[$name]=
     W_HOSTILE[$name]=
     W_DNS[$name]=
     W_CNAME[$name]=
@@ -485,6 +502,7 @@ world_domain() {
         --status) W_STATUS[$name]=$2 ;;
         --redirect) W_REDIRECT[$name]=$2 ;;
         --ctype) W_CTYPE[$name]=$2 ;;
+        --rate) W_RATE[$name]=$2 ;;
         --hostile) W_HOSTILE[$name]=$2 ;;
         --dns) W_DNS[$name]=$2 ;;
         *) die "world_domain $name: unknown option '$1'" ;;
@@ -509,6 +527,22 @@ world_zone_dns() { # ZONE MODE
 
 world_txt_at() { # NAME TEXT
     W_EXTRA_TXT+=("$1,$(lib_dnsmasq_quote "$2")")
+}
+
+world_set_txt_at() { # NAME [TEXT...]: replace the extra TXT records at NAME
+    local name=$1 spec keep=() t
+    shift
+    for spec in "${W_EXTRA_TXT[@]}"; do
+        [ "${spec%%,*}" = "$name" ] || keep+=("$spec")
+    done
+    W_EXTRA_TXT=("${keep[@]}")
+    for t in "$@"; do
+        world_txt_at "$name" "$t"
+    done
+    if [ -n "$DNSMASQ_PID" ]; then
+        world_dns_stop
+        world_dns_start
+    fi
 }
 
 world_mx() { # NAME HOST PREF
@@ -788,6 +822,7 @@ EOF
                 echo "            return ${W_STATUS[$name]};"
             else
                 echo "            default_type \"${W_CTYPE[$name]}\";"
+                [ -n "${W_RATE[$name]}" ] && echo "            limit_rate ${W_RATE[$name]};"
                 echo "            alias $WWW/$name/mta-sts.txt;"
             fi
             echo "        }"

@@ -13,3 +13,4 @@ include tests/integration/resil.mk
 include tests/integration/hardening.mk
 include tests/integration/e2e.mk
 include tests/integration/dns_sec.mk
+include tests/integration/owner.mk

@@ -7,7 +7,8 @@ Server (UDP and TCP on one address and port):
 
   FILE.json maps names to records: {"_mta-sts.x.test": {"TXT": [["v=STSv1;",
   " id=1"]]}, "mta-sts.x.test": {"A": ["127.0.0.1"]}, "a.test": {"CNAME":
-  "b.test"}}; a TXT record is a list of character-strings.  The records
+  "b.test"}, "x.test": {"MX": [[10, "mx.x.test"]]}}; a TXT record is a list
+  of character-strings, an MX record [preference, host] ("." is a null MX).  The records
   file and the mode file are re-read for every query, so a test can change
   the world while the server runs.  Modes:
     ok         answer from the records (unknown name: NXDOMAIN)
@@ -24,8 +25,9 @@ Server (UDP and TCP on one address and port):
   Each query is logged as "PROTO NAME TYPE MODE" to --log.
 
 Client (prints the RCODE, plus " TC" if truncated, then one line per
-answer: an address, 'CNAME target' or the TXT strings each in quotes):
-    slow_dns.py --query NAME --qtype A|TXT|AAAA|CNAME --server ADDR[:PORT] [--tcp]
+answer: an address, 'CNAME target', 'MX preference host' or the TXT
+strings each in quotes):
+    slow_dns.py --query NAME --qtype A|TXT|AAAA|CNAME|MX --server ADDR[:PORT] [--tcp]
   Exits 0 on any reply, 1 on timeout (prints TIMEOUT).
 
 Standard library only.  Limits: one question per query, no EDNS, no
@@ -41,7 +43,7 @@ import sys
 import threading
 import time
 
-QTYPES = {"A": 1, "NS": 2, "CNAME": 5, "TXT": 16, "AAAA": 28}
+QTYPES = {"A": 1, "NS": 2, "CNAME": 5, "MX": 15, "TXT": 16, "AAAA": 28}
 QTYPE_NAMES = {v: k for k, v in QTYPES.items()}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 
@@ -89,6 +91,8 @@ def rr(qtype, value):
         return socket.inet_pton(socket.AF_INET6, value)
     if qtype == 5:
         return encode_name(value)
+    if qtype == 15:
+        return struct.pack("!H", value[0]) + encode_name(value[1])
     if qtype == 16:
         out = b""
         for s in value:
@@ -280,6 +284,9 @@ def query(args):
             print(socket.inet_ntop(socket.AF_INET6, rdata))
         elif rtype == 5:
             print("CNAME " + decode_name(reply, off)[0])
+        elif rtype == 15:
+            pref = struct.unpack("!H", rdata[:2])[0]
+            print("MX %d %s" % (pref, decode_name(reply, off + 2)[0] or "."))
         elif rtype == 16:
             parts, i = [], 0
             while i < len(rdata):

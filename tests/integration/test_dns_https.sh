@@ -2,10 +2,14 @@
 # test_dns_https.sh - the dns (c-ares) and https (libcurl) adapters against
 # real servers, through tests/tools/mtastsd-probe: TXT joining and
 # counting, NXDOMAIN / NODATA / SERVFAIL / REFUSED / timeout / refused
-# port, truncation to TCP, A+AAAA, oversize answers; HTTPS success and
-# every failure class (redirect, status, media type, certificates, TLS
-# version, oversize bodies with and without Content-Length, stalls,
-# resets, refused port), cancellation, and proxy variables being ignored.
+# port, truncation to TCP, A+AAAA, MX through dns_mx_sec() (null MX,
+# the CNAME followed, too many),
+# oversize answers; HTTPS success and every failure class (redirect,
+# status, media type, certificates, TLS version, oversize bodies with and
+# without Content-Length, stalls, resets, refused port), cancellation,
+# proxy variables being ignored; and https_inspect() (the owner's check):
+# TLS version, certificate names, issuer and expiry, Location, media type,
+# and the unverified second handshake that sends no request.
 #
 # Every probe run must exit 0 (ASan/LSan reports make it fail), and its
 # result line is asserted on status (and more where it is deterministic).
@@ -18,6 +22,8 @@ POLICY_ONE=$(printf 'version: STSv1\nmode: enforce\nmx: mx.one.test\nmax_age: 86
 
 # --- DNS world
 world_domain one.test --txt 'v=STSv1; id=1'
+world_mx one.test mx1.one.test 20
+world_mx one.test mx2.one.test 10
 world_domain split.test --txt-raw '"v=STSv1;"," id=3"'
 world_domain two.test --txt 'v=STSv1; id=1' --txt 'v=STSv1; id=2'
 world_domain alias.test --txt-cname _mta-sts.target.test
@@ -59,6 +65,10 @@ print(json.dumps({
     # 300 records, the one STS record in the middle: none may be dropped
     "_mta-sts.crowd.test": {"TXT": [["other-%03d" % i] for i in range(150)] + [["v=STSv1; id=c"]]
                             + [["other-%03d" % i] for i in range(150, 300)]},
+    "nullmx.test": {"MX": [[0, "."]]},
+    "manymx.test": {"MX": [[i, "mx%d.manymx.test" % i] for i in range(70)]},
+    "mxtarget.test": {"MX": [[5, "mx.mxtarget.test"]]},
+    "mxalias.test": {"CNAME": "mxtarget.test"},
 }))
 EOF2
 python3 "$LIB_DIR/slow_dns.py" --addr 127.0.0.1 --port 5353 --records "$X/records.json" \
@@ -186,6 +196,43 @@ check_line "no address: NXDOMAIN" 'status=NODATA n=0 detail="A: NXDOMAIN, AAAA: 
 check "address lookup, SERVFAIL" TEMPFAIL addr mta-sts.servfail.test
 check_line "address lookup cancelled" 'status=CANCELLED callbacks=0' -x addr mta-sts.one.test
 
+note "---- DNS: MX through dns_mx_sec() (the owner's check and suggest use it)"
+# mx_line: status, n, oversize, the CNAME target, the records as PREF/HOST
+# sorted (the answer's order and TTLs are the server's), and the detail
+mx_line() {
+    printf '%s' "$(printf '%s\n' "$OUT" | grep -o '^status=[A-Z]*\|\bn=[0-9]*\|oversize=[01]\|cname=[^ ]*' | tr '\n' ' ')"
+    printf '%s\n' "$OUT" | grep -o 'rr=MX/[0-9]*/[^ ]*' | sed 's#^rr=MX/[0-9]*/##' | sort -n | tr '\n' ' '
+    printf '%s\n' "$OUT" | grep -o 'detail=.*'
+}
+check "MX, two records" OK mx-sec one.test
+expect_eq "MX, two records: both, no AD from dnsmasq" "$(mx_line)" \
+    'status=OK oversize=0 n=2 cname=one.test 10/mx2.one.test 20/mx1.one.test detail="2 records"'
+check "MX, trailing dot accepted" OK mx-sec one.test.
+expect_eq "MX, trailing dot: same answer" "$(mx_line)" \
+    'status=OK oversize=0 n=2 cname=one.test 10/mx2.one.test 20/mx1.one.test detail="2 records"'
+check "MX, NXDOMAIN" NODATA mx-sec nothing.test
+expect_eq "MX, NXDOMAIN: flagged" "$(printf '%s' "$OUT" | grep -o 'nxdomain=[01]') $(mx_line)" \
+    'nxdomain=1 status=NODATA oversize=0 n=0 cname=nothing.test detail="NXDOMAIN"'
+check "MX, NODATA (name has only an A record)" NODATA mx-sec mta-sts.one.test
+expect_eq "MX, NODATA: the name exists" "$(printf '%s' "$OUT" | grep -o 'nxdomain=[01]')" 'nxdomain=0'
+check "MX, null MX (RFC 7505)" OK -s 127.0.0.1:5353 mx-sec nullmx.test
+expect_eq "MX, null MX: exchange \".\"" "$(mx_line)" \
+    'status=OK oversize=0 n=1 cname=nullmx.test 0/. detail="1 record"'
+check "MX behind a CNAME" OK -s 127.0.0.1:5353 mx-sec mxalias.test
+expect_eq "MX behind a CNAME: the target is named" "$(mx_line)" \
+    'status=OK oversize=0 n=1 cname=mxtarget.test 5/mx.mxtarget.test detail="1 record"'
+check "MX, 70 records (over TCP)" OK -s 127.0.0.1:5353 mx-sec manymx.test
+expect_eq "MX, 70 records: the first 32 kept, flagged oversize" \
+    "$(printf '%s' "$OUT" | grep -o ' n=[0-9]* \|oversize=[01]' | tr -d ' ' | tr '\n' ' ')$(printf '%s' "$OUT" | grep -o 'rr=MX/' | wc -l)" \
+    'oversize=1 n=32 32'
+world_set_dns_mode flaky.test servfail
+check "MX, SERVFAIL" TEMPFAIL -s "$FLAKY" mx-sec flaky.test
+expect_eq "MX, SERVFAIL: said" "$(mx_line)" 'status=TEMPFAIL oversize=0 n=0 cname=flaky.test detail="SERVFAIL"'
+world_set_dns_mode flaky.test ok
+check "MX, bad name" NODATA mx-sec 'one .test'
+expect_eq "MX, bad name: said" "$(printf '%s' "$OUT" | grep -o 'detail=.*')" 'detail="bad name"'
+check_line "MX, cancelled: no callback" 'status=CANCELLED callbacks=0' -x mx-sec one.test
+
 note "---- HTTPS: success"
 want_ok="status=OK code=200 len=${#POLICY_ONE}"
 check "fetch from nginx" OK fetch mta-sts.one.test
@@ -247,5 +294,36 @@ check "get: host name with a path in it" ERR_OTHER get 'mta-sts.one.test/x' 127.
 check "get: host name with a colon" ERR_OTHER get 'mta-sts.one.test:1' 127.0.0.1
 check "get: no numeric address" ERR_CONNECT get mta-sts.one.test 'localhost,127.0.0.1:443'
 check_line "fetch cancelled: no callback" 'status=CANCELLED callbacks=0' -x fetch mta-sts.h-stall.test
+
+note "---- HTTPS: inspection (mtastsd-ctl check)"
+# field NAME: the value of NAME=... in $OUT (quotes kept)
+field() { printf '%s\n' "$OUT" | grep -o " $1=\(\"[^\"]*\"\|[^ ]*\)" | head -n 1 | cut -d= -f2-; }
+check "inspect: a good policy host" OK inspect mta-sts.one.test 127.0.0.1
+expect_eq "inspect: what it saw" \
+    "$(field code) $(field ctype) $(field address) $(field tls) $(field names) $(field issuer) $(field chain)" \
+    '200 "text/plain" 127.0.0.1 "TLSv1.3" "mta-sts.one.test" "CN=mtastsd test CA main" 1'
+expect_true "inspect: the body, as https_get gives it" grep -q 'body="version: STSv1' <<<"$OUT"
+expect_true "inspect: times are measured" python3 -c "import sys; t=int(sys.argv[1]); sys.exit(not 0 <= t < 3000)" "$(field total_ms)"
+check "inspect: redirect" ERR_REDIRECT inspect mta-sts.redir.test 127.0.0.1
+expect_eq "inspect: the Location is reported, not followed" \
+    "$(field location) $(field code)" '"https://mta-sts.one.test/.well-known/mta-sts.txt" 301'
+check "inspect: wrong media type" ERR_MEDIA_TYPE inspect mta-sts.html.test 127.0.0.1
+expect_eq "inspect: the Content-Type as sent" "$(field ctype)" '"text/html"'
+check "inspect: oversize body with Content-Length" ERR_TOO_LARGE inspect mta-sts.h-oversize-cl.test "$(world_addr h-oversize-cl.test)"
+check "inspect: expired certificate, as https_get" ERR_CERT inspect mta-sts.expired.test 127.0.0.1
+expect_eq "inspect: no session facts when verification fails" "$(field tls)" "-"
+n0=$(world_fetch_count expired.test)
+check "handshake: expired certificate" OK handshake mta-sts.expired.test 127.0.0.1
+expect_eq "handshake: its names and expiry (2020-01-02)" "$(field names) $(field not_after)" \
+    '"mta-sts.expired.test" 1577923200'
+expect_eq "handshake: no request is sent" "$(world_fetch_count expired.test)" "$n0"
+check "handshake: certificate for another name" OK handshake mta-sts.wrongname.test 127.0.0.1
+expect_eq "handshake: the other name" "$(field names)" '"wrong.mta-sts.wrongname.test.invalid"'
+check "handshake: untrusted CA" OK handshake mta-sts.untrusted.test 127.0.0.1
+expect_eq "handshake: the untrusted issuer" "$(field issuer)" '"CN=mtastsd test CA other"'
+check "handshake: server never starts TLS" ERR_TIMEOUT -C 1000 -T 1500 handshake mta-sts.h-stall-handshake.test "$(world_addr h-stall-handshake.test)"
+check "inspect: stall after the request" ERR_TIMEOUT -T 1500 inspect mta-sts.h-stall.test "$(world_addr h-stall.test)"
+expect_eq "inspect: the session was read before the stall" "$(field tls)" '"TLSv1.3"'
+check_line "inspect cancelled: no callback" 'status=CANCELLED callbacks=0' -x inspect mta-sts.h-stall.test 127.0.0.1
 
 finish

@@ -15,35 +15,14 @@
 # Assertions use the sending instance's log (maillog_file), its queue
 # (postqueue -j) and the receiving instance's log.
 #
-# NAMESPACE.  Postfix's daemons switch to the "postfix" account, which an
-# "unshare -rn" namespace cannot map (only uid 0 is mapped there), so this
-# script must run as real root (CI does).  It enters "unshare -nm" itself:
-# a private network namespace (loopback only) and a private mount namespace
-# in which $WORK/resolv.conf ("nameserver 127.0.0.1") is bind-mounted on
-# /etc/resolv.conf, so that Postfix's system resolver asks the world's
-# dnsmasq.  lib.sh sees MTASTS_TEST_NETNS=1 and does not re-enter.  Run as
-# non-root, the script fails with exit 99 (never skipped).
+# NAMESPACE.  Real root, "unshare -nm", Postfix instances: see
+# lib_postfix.sh; /etc/resolv.conf there names the world's dnsmasq.
 #
 # MTASTS_E2E_STATIC=1 replaces the daemon by a texthash map holding the
 # verdicts the daemon should give (debug aid: separates Postfix plumbing
 # problems from daemon problems).  Both Postfix instances live under $WORK
 # (config, queue and data directories; chroot off) and are stopped by pid.
-if [ "${MTASTS_TEST_NETNS:-}" != 1 ]; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "ERROR: test_postfix_e2e: must run as root: Postfix cannot switch to its" \
-            "mail_owner inside an unprivileged user namespace" >&2
-        exit 99
-    fi
-    MTASTS_TEST_NETNS=1 exec unshare -nm -- "${BASH:-bash}" "$0" "$@"
-    echo "ERROR: test_postfix_e2e: cannot run unshare -nm" >&2
-    exit 99
-fi
-. "$(dirname "$0")/lib.sh"
-
-lib_need postfix postconf postqueue sendmail mount
-# Postfix's unprivileged processes (uid "postfix") must reach the socket,
-# the queue and data directories under $WORK.
-chmod 711 "$WORK"
+. "$(dirname "$0")/lib_postfix.sh"
 
 pol() { # MODE MX... -> policy text
     local mode=$1 m
@@ -54,20 +33,6 @@ pol() { # MODE MX... -> policy text
 }
 
 re() { lib_re_quote "$1"; }
-
-# e2e_wait SECONDS CMD...: poll CMD every 0.1 s until it succeeds or the
-# wall-clock deadline passes (wait_for counts polls, and these polls are slow)
-e2e_wait() {
-    local end now
-    end=$((${EPOCHREALTIME/./} + $1 * 1000000))
-    shift
-    while :; do
-        "$@" >/dev/null 2>&1 && return 0
-        now=${EPOCHREALTIME/./}
-        [ "$now" -lt "$end" ] || return 1
-        sleep 0.1
-    done
-}
 
 # ---------------------------------------------------------------- the world
 # CASES: domain -> "MXHOST ADDR CERTKIND"; the receiving instance listens on
@@ -96,62 +61,9 @@ mx_case nopolicy.test mx.nopolicy.test 127.0.3.6 untrusted
 world_start
 
 # Postfix uses the system resolver: point it at the world's dnsmasq.
-printf 'nameserver 127.0.0.1\noptions attempts:2 timeout:2\n' >"$WORK/resolv.conf"
-chmod 644 "$WORK/resolv.conf"
-mount --bind "$WORK/resolv.conf" /etc/resolv.conf || die "cannot bind-mount resolv.conf"
+pf_resolv_conf 127.0.0.1
 
 # ---------------------------------------------------------------- Postfix
-# pf_instance NAME: config dir $WORK/pf-NAME/conf with the Debian master.cf,
-# chroot off, no smtpd listener; queue and data directories beside it.
-pf_instance() {
-    local d=$WORK/pf-$1
-    mkdir -p "$d/conf" "$d/queue" "$d/data"
-    chown postfix "$d/data" || die "cannot chown to postfix (is the account there?)"
-    cp /etc/postfix/master.cf "$d/conf/master.cf" || die "no /etc/postfix/master.cf"
-    cat >"$d/conf/main.cf" <<EOF
-# written by $SCRIPT_NAME
-compatibility_level = 3.6
-queue_directory = $d/queue
-data_directory = $d/data
-myhostname = $1.e2e.invalid
-mydestination =
-alias_maps =
-alias_database =
-local_recipient_maps =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-maillog_file_prefixes = $WORK
-maillog_file = $WORK/postfix-$1.log
-biff = no
-delay_warning_time = 0
-EOF
-    postconf -c "$d/conf" -F '*/*/chroot = n' || die "postconf -F failed"
-    postconf -c "$d/conf" -MX smtp/inet || die "postconf -MX failed"
-}
-
-pf_conf() { echo "$WORK/pf-$1/conf"; }
-
-pf_start() { # NAME
-    local d=$WORK/pf-$1 pid
-    postfix -c "$d/conf" start >"$d/start.out" 2>&1 ||
-        die "postfix $1 did not start: $(tail -n 5 "$d/start.out" "$WORK/postfix-$1.log" 2>/dev/null)"
-    wait_for 10 test -s "$d/queue/pid/master.pid" || die "postfix $1: no master.pid"
-    read -r pid <"$d/queue/pid/master.pid"
-    PF_PID[$1]=$pid
-    lib_track "$pid" # stopped by pid on exit, whatever happens
-}
-
-pf_stop() { # NAME
-    local pid=${PF_PID[$1]:-}
-    [ -n "$pid" ] || return 0
-    postfix -c "$(pf_conf "$1")" stop >/dev/null 2>&1
-    e2e_wait 10 e2e_not_running "$pid" || lib_stop_pid "$pid"
-    lib_untrack "$pid"
-    PF_PID[$1]=
-}
-e2e_not_running() { ! lib_running "$1"; }
-declare -A PF_PID
-
 # The receiving instance: one smtpd per MX address, each with its cert;
 # everything it accepts goes to discard(8), which logs "status=sent".
 pf_instance recv
@@ -166,8 +78,8 @@ postconf -c "$rconf" \
     'smtpd_tls_received_header = yes' || die "postconf recv failed"
 for dom in "${CASES[@]}"; do
     pki_cert "${MX_CERT[$dom]}" "${MX_HOST[$dom]}"
-    postconf -c "$rconf" -M "${MX_ADDR[$dom]}:smtp/inet=${MX_ADDR[$dom]}:smtp inet n - n - - smtpd -o smtpd_tls_cert_file=$PKI_CERT -o smtpd_tls_key_file=$PKI_KEY" ||
-        die "postconf -M recv failed"
+    pf_listener recv "${MX_ADDR[$dom]}" -o "smtpd_tls_cert_file=$PKI_CERT" \
+        -o "smtpd_tls_key_file=$PKI_KEY"
 done
 
 # The sending instance: no listener; TLS policy from the daemon.
@@ -216,7 +128,7 @@ rlog_has() { grep -qE -- "$1" "$RLOG" 2>/dev/null; }
 slog_count() { grep -cE -- "$1" "$SLOG" 2>/dev/null; }
 
 expect_slog() { # DESC REGEX [SECONDS]
-    if e2e_wait "${3:-2}" slog_has "$2"; then
+    if pf_wait "${3:-2}" slog_has "$2"; then
         lib_result 0 "$1"
     else
         lib_result 1 "$1" "no /$2/ in the sending log"
@@ -230,7 +142,7 @@ expect_no_slog() { # DESC REGEX
     fi
 }
 expect_rlog() { # DESC REGEX [SECONDS]
-    if e2e_wait "${3:-2}" rlog_has "$2"; then
+    if pf_wait "${3:-2}" rlog_has "$2"; then
         lib_result 0 "$1"
     else
         lib_result 1 "$1" "no /$2/ in the receiving log"
@@ -265,7 +177,7 @@ for line in sys.stdin:
 # queue manager moves a file after the smtp(8) client has logged)
 e2e_queue_is() { [ "$(queue_state "$1")" = "$2" ]; }
 expect_queue() {
-    e2e_wait 5 e2e_queue_is "$2" "$3"
+    pf_wait 5 e2e_queue_is "$2" "$3"
     expect_eq "$1" "$(queue_state "$2")" "$3"
 }
 
@@ -281,7 +193,7 @@ all_attempted() {
     done
 }
 note "injected ${#CASES[@]} messages; waiting (30 s max) for the delivery attempts"
-e2e_wait 30 all_attempted
+pf_wait 30 all_attempted
 expect_true "every message had a delivery attempt" all_attempted
 
 # Postfix 3.7 log lines, per case DOMAIN (MX host and address from mx_case)
@@ -356,7 +268,7 @@ note "a flushed queue is retried and stays deferred"
 before=$(slog_count 'status=deferred')
 postqueue -c "$sconf" -f || lib_result 1 "postqueue -f"
 deferrals_at_least() { [ "$(slog_count 'status=deferred')" -ge "$1" ]; }
-expect_true "three more deferrals after the flush" e2e_wait 20 deferrals_at_least "$((before + 3))"
+expect_true "three more deferrals after the flush" pf_wait 20 deferrals_at_least "$((before + 3))"
 for d in wrongname.test untrusted.test notlisted.test; do
     expect_queue "$d: still deferred" $d "$DEFERRED_STATE"
     expect_no_rlog "$d: still not received" "$(received_re $d)"

@@ -1,19 +1,31 @@
 /*
- * mtastsd-probe - drive the dns and https adapters once, for tests.
+ * mtastsd-probe - drive the dns, https and mxprobe adapters once, for tests.
  *
  *   mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] [-p PORT]
  *                 [-C CONNECT_TIMEOUT_MS] [-T TOTAL_TIMEOUT_MS] [-m MAX_BODY]
  *                 [-r SERVERS] [-R SERVERS] [-x]
  *                 txt NAME | addr HOST | fetch HOST | get HOST ADDRS
+ *                 | inspect HOST ADDRS | handshake HOST ADDRS
  *                 | mx-sec DOMAIN | tlsa HOST PORT | addr-sec HOST | sec TYPE NAME
+ *                 | smtp HOST ADDRS
  *
  * txt   dns_txt(NAME)            status=OK n=2 oversize=0 rr="..." rr="..."
  * addr  dns_addr(HOST)           status=OK n=2 addr=127.0.0.1 addr=::1
+ * inspect / handshake  https_inspect(HOST, ADDRS, FETCH / HANDSHAKE)
+ *                                status=OK code=200 len=N ctype="..." location="..."
+ *                                address=... tls="TLSv1.3" names="a,b" not_after=T
+ *                                chain=N total_ms=N (body="..." for inspect)
  * get   https_get(HOST, ADDRS) with ADDRS comma-separated, no DNS at all
  * fetch dns_addr(HOST), then https_get(HOST, addresses)
  *                                status=OK code=200 len=N body="..."
  *                                status=ERR_CERT code=0 detail="..."
  *                                status=DNS_NODATA detail="..." (lookup failed)
+ * smtp  mxprobe_start(HOST, ADDRS) on port 25 (-p), -C connect and -T
+ *       dialogue timeouts, -c CA file for the chain's verdict
+ *                                status=TLS address=A greeting=220 ehlo=250
+ *                                starttls=220 offered=1 tls="TLSv1.3"
+ *                                verified=1 verify="ok" names="a,b" chain=N
+ *                                elapsed_ms=N detail="..."
  * mx-sec    dns_mx_sec(DOMAIN)
  * tlsa      dns_tlsa(HOST, PORT)
  * addr-sec  dns_addr_sec(HOST)
@@ -41,6 +53,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +66,8 @@
 #include "dns.h"
 #include "https.h"
 #include "log.h"
+#include "mxprobe.h"
+#include "tlsinfo.h"
 
 struct probe {
     struct event_base *base;
@@ -69,8 +84,9 @@ static void usage(void)
     fprintf(stderr, "usage: mtastsd-probe [-s DNS_SERVERS] [-t DNS_TIMEOUT_MS] [-c CA_FILE] "
                     "[-p PORT] [-C CONNECT_MS] [-T TOTAL_MS] [-m MAX_BODY] [-r SERVERS] "
                     "[-R SERVERS] [-x] "
-                    "txt NAME | addr HOST | fetch HOST | get HOST ADDRS | mx-sec DOMAIN | "
-                    "tlsa HOST PORT | addr-sec HOST | sec TYPE NAME\n");
+                    "txt NAME | addr HOST | fetch HOST | get HOST ADDRS | "
+                    "inspect HOST ADDRS | handshake HOST ADDRS | mx-sec DOMAIN | "
+                    "tlsa HOST PORT | addr-sec HOST | sec TYPE NAME | smtp HOST ADDRS\n");
     exit(2);
 }
 
@@ -211,6 +227,67 @@ static void on_body(void *arg, enum https_status st, long code, const char *body
     finish(p);
 }
 
+static void on_inspect(void *arg, const struct https_result *res)
+{
+    struct probe *p = arg;
+    const struct tlsinfo *t = res->tls;
+    char names[TLSINFO_MAX_NAMES * TLSINFO_NAME_SZ] = "";
+    size_t i, off = 0;
+
+    p->callbacks++;
+    printf("status=%s code=%ld len=%zu", https_status_name(res->st), res->http_code, res->len);
+    print_quoted("ctype", res->content_type, strlen(res->content_type));
+    print_quoted("location", res->location, strlen(res->location));
+    printf(" address=%s clen=%lld", res->address[0] != '\0' ? res->address : "-",
+           res->content_length);
+    if (t->valid) {
+        for (i = 0; i < t->n_names; i++)
+            off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i > 0 ? "," : "",
+                                    t->names[i]);
+        print_quoted("tls", t->version, strlen(t->version));
+        print_quoted("names", names, strlen(names));
+        print_quoted("issuer", t->issuer, strlen(t->issuer));
+        printf(" not_after=%lld chain=%zu", (long long)t->not_after, t->chain_len);
+    } else {
+        printf(" tls=-");
+    }
+    printf(" connect_ms=%ld tls_ms=%ld total_ms=%ld", res->connect_ms, res->tls_ms, res->total_ms);
+    if (res->body != NULL)
+        print_quoted("body", res->body, res->len);
+    print_quoted("detail", res->detail, strlen(res->detail));
+    putchar('\n');
+    finish(p);
+}
+
+static void on_smtp(void *arg, const struct mxprobe_result *res)
+{
+    struct probe *p = arg;
+    const struct tlsinfo *t = res->tls;
+    char names[TLSINFO_MAX_NAMES * TLSINFO_NAME_SZ] = "";
+    size_t off = 0;
+
+    p->callbacks++;
+    printf("status=%s address=%s greeting=%d ehlo=%d starttls=%d offered=%d",
+           mxprobe_status_name(res->st), res->address[0] != '\0' ? res->address : "-",
+           res->greeting_code, res->ehlo_code, res->starttls_code, res->starttls_offered ? 1 : 0);
+    if (t->valid) {
+        for (size_t i = 0; i < t->n_names; i++)
+            off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", i > 0 ? "," : "",
+                                    t->names[i]);
+        print_quoted("tls", t->version, strlen(t->version));
+        printf(" verified=%d", t->verify_ok ? 1 : 0);
+        print_quoted("verify", t->verify_error, strlen(t->verify_error));
+        print_quoted("names", names, strlen(names));
+        printf(" chain=%zu", res->nchain);
+    } else {
+        printf(" tls=-");
+    }
+    printf(" elapsed_ms=%ld", res->elapsed_ms);
+    print_quoted("detail", res->detail, strlen(res->detail));
+    putchar('\n');
+    finish(p);
+}
+
 static void on_fetch_addr(void *arg, enum dns_status st, const char *const *addrs, size_t n,
                           const char *detail)
 {
@@ -245,6 +322,7 @@ int main(int argc, char **argv)
 {
     const char *servers = NULL, *ca_file = NULL, *op, *arg, *re_before = NULL, *re_after = NULL;
     long dns_timeout = 2000, port = 443, connect_ms = 2000, total_ms = 4000, max_body = 65536;
+    bool port_given = false;
     struct https_config cfg;
     struct probe p;
     struct event *deadline;
@@ -266,6 +344,7 @@ int main(int argc, char **argv)
             break;
         case 'p':
             port = num_arg(optarg, 1, 65535);
+            port_given = true;
             break;
         case 'C':
             connect_ms = num_arg(optarg, 1, 600000);
@@ -293,7 +372,9 @@ int main(int argc, char **argv)
         usage();
     op = argv[optind];
     arg = argv[optind + 1];
-    if (strcmp(op, "get") == 0 || strcmp(op, "tlsa") == 0 || strcmp(op, "sec") == 0) {
+    bool two = strcmp(op, "get") == 0 || strcmp(op, "inspect") == 0 ||
+               strcmp(op, "handshake") == 0 || strcmp(op, "smtp") == 0;
+    if (two || strcmp(op, "tlsa") == 0 || strcmp(op, "sec") == 0) {
         if (argc - optind != 3)
             usage();
     } else if (argc - optind != 2 ||
@@ -368,20 +449,46 @@ int main(int argc, char **argv)
             dns_cancel(q);
     } else if (p.cancel_mode) {
         const char *const local[] = {"127.0.0.1"};
-        struct https_req *r = https_get(p.https, arg, local, 1, on_body, &p);
+        struct https_req *r =
+            strcmp(op, "inspect") == 0
+                ? https_inspect(p.https, arg, local, 1, HTTPS_INSPECT_FETCH, on_inspect, &p)
+                : https_get(p.https, arg, local, 1, on_body, &p);
         https_cancel(r);
         if (https_active(p.https) != 0) {
             fprintf(stderr, "mtastsd-probe: cancelled transfer still counted\n");
             rc = 1;
         }
-    } else if (strcmp(op, "get") == 0) {
+    } else if (strcmp(op, "smtp") == 0) {
+        char *list = strdup(argv[optind + 2]), *save = NULL, *tok;
+        const char *addrs[16];
+        size_t n = 0;
+        struct mxprobe_params mp = {.base = p.base,
+                                    .ca_file = ca_file,
+                                    .port = port_given ? (int)port : MXPROBE_PORT,
+                                    .connect_ms = connect_ms,
+                                    .timeout_ms = total_ms};
+        for (tok = strtok_r(list, ",", &save); tok != NULL && n < 16;
+             tok = strtok_r(NULL, ",", &save))
+            addrs[n++] = tok;
+        signal(SIGPIPE, SIG_IGN);
+        struct mxprobe *m = mxprobe_start(&mp, arg, addrs, n, on_smtp, &p);
+        if (p.cancel_mode)
+            mxprobe_cancel(m);
+        free(list); /* mxprobe copies what it needs */
+    } else if (two) {
         char *list = strdup(argv[optind + 2]), *save = NULL, *tok;
         const char *addrs[16];
         size_t n = 0;
         for (tok = strtok_r(list, ",", &save); tok != NULL && n < 16;
              tok = strtok_r(NULL, ",", &save))
             addrs[n++] = tok;
-        https_get(p.https, arg, addrs, n, on_body, &p);
+        if (strcmp(op, "get") == 0)
+            https_get(p.https, arg, addrs, n, on_body, &p);
+        else
+            https_inspect(p.https, arg, addrs, n,
+                          strcmp(op, "inspect") == 0 ? HTTPS_INSPECT_FETCH
+                                                     : HTTPS_INSPECT_HANDSHAKE,
+                          on_inspect, &p);
         free(list); /* https_get copies what it needs */
     } else {
         dns_addr(p.dns, arg, on_fetch_addr, &p);

@@ -823,6 +823,31 @@ START_TEST(test_null_mx)
 }
 END_TEST
 
+/* Senders try the lowest preference first; ties in name order. */
+START_TEST(test_mx_sort)
+{
+    static const struct {
+        unsigned pref;
+        const char *host;
+    } in[] = {{20, "b.example"}, {10, "z.example"}, {20, "a.example"}, {0, "."}, {10, "c.example"}};
+    static const char *const want[] = {".", "c.example", "z.example", "a.example", "b.example"};
+    struct dnsmsg_rr rr[5];
+
+    memset(rr, 0, sizeof(rr));
+    for (size_t i = 0; i < 5; i++) {
+        rr[i].type = DNSMSG_T_MX;
+        rr[i].u.mx.pref = (uint16_t)in[i].pref;
+        snprintf(rr[i].u.mx.exchange, sizeof(rr[i].u.mx.exchange), "%s", in[i].host);
+    }
+    dnsmsg_mx_sort(rr, 5);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_str_eq(rr[i].u.mx.exchange, want[i]);
+    ck_assert_uint_eq(rr[4].u.mx.pref, 20);
+    dnsmsg_mx_sort(rr, 0); /* nothing to do, nothing touched */
+    dnsmsg_mx_sort(NULL, 0);
+}
+END_TEST
+
 static const uint8_t digest[32] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x00, 0x11, 0x22,
                                    0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
                                    0xee, 0xff, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
@@ -1340,6 +1365,7 @@ static Suite *dnsmsg_suite(void)
     tc = tcase_create("answers");
     tcase_add_test(tc, test_mx);
     tcase_add_test(tc, test_null_mx);
+    tcase_add_test(tc, test_mx_sort);
     tcase_add_test(tc, test_tlsa);
     tcase_add_test(tc, test_tlsa_full_certificate);
     tcase_add_loop_test(tc, test_tlsa_usable, 0,

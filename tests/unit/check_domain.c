@@ -517,6 +517,108 @@ START_TEST(test_mx_lengths)
 }
 END_TEST
 
+/* ---- domain_mx_match (RFC 8461 section 4.1) ----------------------------- */
+
+struct match_row {
+    const char *pattern;
+    const char *host;
+    bool want;
+};
+
+static const struct match_row match_rows[] = {
+    /* exact */
+    {"mx.example.com", "mx.example.com", true},
+    {"mx.example.com", "MX.Example.COM", true},
+    {"mx.example.com", "mx2.example.com", false},
+    {"mx.example.com", "a.mx.example.com", false},
+    {"mx.example.com", "example.com", false},
+    {"mx.example.com", "mx.example.co", false},
+    {"mx.example.com", "mx.example.com.evil", false},
+    /* "*" covers exactly one leftmost label */
+    {"*.example.com", "mx.example.com", true},
+    {"*.example.com", "MX1.EXAMPLE.com", true},
+    {"*.example.com", "example.com", false},
+    {"*.example.com", "a.b.example.com", false},
+    {"*.example.com", ".example.com", false},
+    {"*.example.com", "mxexample.com", false},
+    {"*.example.com", "mx.notexample.com", false},
+    {"*.example.com", "mx.example.com.evil.net", false},
+    {"*.mail.example.com", "mx.mail.example.com", true},
+    {"*.mail.example.com", "mx.example.com", false},
+    {"*.xn--bcher-kva.example", "mx.xn--bcher-kva.example", true},
+    /* degenerate inputs never match */
+    {"", "", false},
+    {"*.", "a.", false},
+    {"*", "a", false},
+    {"mx.example.com", "", false},
+    {"*.example.com", "", false},
+};
+
+START_TEST(test_mx_match_table)
+{
+    const struct match_row *r = &match_rows[_i];
+
+    ck_assert_msg(domain_mx_match(r->pattern, r->host) == r->want, "'%s' vs '%s': want %s",
+                  r->pattern, r->host, r->want ? "match" : "no match");
+}
+END_TEST
+
+START_TEST(test_mx_match_null)
+{
+    ck_assert(!domain_mx_match(NULL, "mx.example.com"));
+    ck_assert(!domain_mx_match("mx.example.com", NULL));
+    ck_assert(!domain_cert_name_match(NULL, 0, "mx.example.com"));
+    ck_assert(!domain_cert_name_match("mx.example.com", 14, NULL));
+}
+END_TEST
+
+/* ---- domain_cert_name_match (RFC 6125 section 6.4, RFC 8461 4.2) -------- */
+
+struct cert_row {
+    const char *dns_id; /* as a certificate carries it: hostile */
+    size_t len;         /* 0: strlen */
+    const char *host;   /* the MX host, normalised */
+    bool want;
+};
+
+static const struct cert_row cert_rows[] = {
+    {"mx.example.com", 0, "mx.example.com", true},
+    {"MX.Example.COM", 0, "mx.example.com", true},
+    {"mx2.example.com", 0, "mx.example.com", false},
+    {"example.com", 0, "mx.example.com", false},
+    {"*.example.com", 0, "mx.example.com", true},
+    {"*.EXAMPLE.com", 0, "mx.example.com", true},
+    {"*.example.com", 0, "example.com", false},      /* one label, not none */
+    {"*.example.com", 0, "a.mx.example.com", false}, /* nor two */
+    {"*.mail.example.com", 0, "mx.mail.example.com", true},
+    /* "*" only as the whole leftmost label */
+    {"m*.example.com", 0, "mx.example.com", false},
+    {"*x.example.com", 0, "mx.example.com", false},
+    {"mx.*.com", 0, "mx.example.com", false},
+    {"*.*.com", 0, "mx.example.com", false},
+    {"**.example.com", 0, "mx.example.com", false},
+    {"*", 0, "mx", false},
+    {"*.com", 0, "example.com", false}, /* a wildcard needs two labels after it */
+    {"*.", 0, "a.", false},
+    /* not host names: never a match */
+    {"mx.example.com.", 0, "mx.example.com", false},
+    {"mx.example.com\0.evil.net", 25, "mx.example.com", false},
+    {"mx .example.com", 0, "mx .example.com", false},
+    {"192.0.2.1", 0, "192.0.2.1", false},
+    {"", 0, "", false},
+    {"mx.example.com", 0, "", false},
+};
+
+START_TEST(test_cert_name_table)
+{
+    const struct cert_row *r = &cert_rows[_i];
+    size_t len = r->len != 0 ? r->len : strlen(r->dns_id);
+
+    ck_assert_msg(domain_cert_name_match(r->dns_id, len, r->host) == r->want,
+                  "'%s' vs '%s': want %s", r->dns_id, r->host, r->want ? "match" : "no match");
+}
+END_TEST
+
 /* ---- domain_key_kind_name ----------------------------------------------- */
 
 START_TEST(test_kind_names)
@@ -599,6 +701,9 @@ static Suite *domain_suite(void)
     tcase_add_loop_test(tc, test_mx_table, 0, NROWS(mx_rows));
     tcase_add_test(tc, test_mx_lengths);
     tcase_add_test(tc, test_kind_names);
+    tcase_add_loop_test(tc, test_mx_match_table, 0, NROWS(match_rows));
+    tcase_add_loop_test(tc, test_cert_name_table, 0, NROWS(cert_rows));
+    tcase_add_test(tc, test_mx_match_null);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("zone");

@@ -464,6 +464,122 @@ START_TEST(test_mx_limit)
 }
 END_TEST
 
+/* sts_policy_parse_lint() is the same parser: same status and policy on
+ * every row of the table. */
+START_TEST(test_lint_agrees)
+{
+    const struct parse_case *c = &parse_cases[_i];
+    struct sts_policy *a = NULL, *b = NULL;
+    struct sts_policy_lint lint;
+    char ea[256], eb[256];
+
+    enum sts_policy_status sa = sts_policy_parse_lint(c->body, c->len, &a, ea, sizeof(ea), &lint);
+    enum sts_policy_status sb = sts_policy_parse(c->body, c->len, &b, eb, sizeof(eb));
+    ck_assert_msg(sa == sb, "%s: statuses differ", c->name);
+    ck_assert_str_eq(ea, eb);
+    ck_assert((a == NULL) == (b == NULL));
+    if (a != NULL) {
+        ck_assert_int_eq(a->mode, b->mode);
+        ck_assert_uint_eq(a->max_age, b->max_age);
+        ck_assert_uint_eq(a->n_mx, b->n_mx);
+        ck_assert_uint_eq(a->n_lines, b->n_lines);
+        ck_assert_uint_ge(lint.lines, 3);
+        ck_assert_uint_eq(lint.version_lines + lint.mode_lines + lint.max_age_lines +
+                              lint.mx_lines + lint.ext_lines,
+                          lint.lines);
+    }
+    sts_policy_free(a);
+    sts_policy_free(b);
+}
+END_TEST
+
+struct lint_case {
+    const char *name;
+    const char *body;
+    enum sts_policy_status want;
+    unsigned lines, crlf, version, mode, max_age, mx, ext;
+    const char *ext_names; /* joined by ',' */
+    unsigned trailing_blank;
+};
+
+static const struct lint_case lint_cases[] = {
+    {"plain LF", "version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 86400\n", STS_POLICY_OK, 4,
+     0, 1, 1, 1, 1, 0, "", 0},
+    {"CRLF and one LF line", "version: STSv1\r\nmode: testing\r\nmx: a.example\nmax_age: 1\r\n",
+     STS_POLICY_OK, 4, 3, 1, 1, 1, 1, 0, "", 0},
+    {"repeated keys, first wins",
+     "version: STSv1\nmode: testing\nmode: enforce\nmx: a.example\nmx: a.example\n"
+     "max_age: 86400\nmax_age: 5\n",
+     STS_POLICY_OK, 7, 0, 1, 2, 2, 2, 0, "", 0},
+    {"extensions, repeated and miscased",
+     "version: STSv1\nmode: none\nMode: enforce\nx-a: 1\nx-a: 2\nfoo.bar: {x}\nmax_age: 86400\n",
+     STS_POLICY_OK, 7, 0, 1, 1, 1, 0, 4, "Mode,x-a,foo.bar", 0},
+    {"trailing blank lines", "version: STSv1\nmode: none\nmax_age: 86400\n\n \n", STS_POLICY_OK, 3,
+     0, 1, 1, 1, 0, 0, "", 2},
+    {"counts stop at the first error",
+     "version: STSv1\nmode: enforce\nbad line\nmx: a.example\nmax_age: 86400\n", STS_POLICY_SYNTAX,
+     3, 0, 1, 1, 0, 0, 0, "", 0},
+    {"mode missing still counted", "version: STSv1\nMode: enforce\nmx: a.example\nmax_age: 1\n",
+     STS_POLICY_BAD_MODE, 4, 0, 1, 0, 1, 1, 1, "Mode", 0},
+};
+
+START_TEST(test_lint)
+{
+    const struct lint_case *c = &lint_cases[_i];
+    struct sts_policy *p = NULL;
+    struct sts_policy_lint l;
+    char names[256] = "";
+
+    memset(&l, 0x5a, sizeof(l)); /* must be cleared by the parser */
+    enum sts_policy_status st = sts_policy_parse_lint(c->body, strlen(c->body), &p, NULL, 0, &l);
+    ck_assert_msg(st == c->want, "%s: %s", c->name, sts_policy_strerror(st));
+    ck_assert_msg(l.lines == c->lines, "%s: lines %u", c->name, l.lines);
+    ck_assert_msg(l.crlf_lines == c->crlf, "%s: crlf %u", c->name, l.crlf_lines);
+    ck_assert_msg(l.version_lines == c->version, "%s: version %u", c->name, l.version_lines);
+    ck_assert_msg(l.mode_lines == c->mode, "%s: mode %u", c->name, l.mode_lines);
+    ck_assert_msg(l.max_age_lines == c->max_age, "%s: max_age %u", c->name, l.max_age_lines);
+    ck_assert_msg(l.mx_lines == c->mx, "%s: mx %u", c->name, l.mx_lines);
+    ck_assert_msg(l.ext_lines == c->ext, "%s: ext %u", c->name, l.ext_lines);
+    ck_assert_msg(l.trailing_blank_lines == c->trailing_blank, "%s: blank %u", c->name,
+                  l.trailing_blank_lines);
+    for (size_t i = 0; i < l.n_ext && i < STS_POLICY_LINT_EXT; i++) {
+        if (i > 0)
+            strcat(names, ",");
+        strcat(names, l.ext[i]);
+    }
+    ck_assert_msg(strcmp(names, c->ext_names) == 0, "%s: ext names '%s'", c->name, names);
+    sts_policy_free(p);
+}
+END_TEST
+
+START_TEST(test_lint_many_extensions)
+{
+    /* More distinct extension keys than kept: all counted, the first kept. */
+    char body[4096] = "version: STSv1\nmode: none\nmax_age: 86400\n";
+    struct sts_policy *p = NULL;
+    struct sts_policy_lint l;
+
+    for (int i = 0; i < STS_POLICY_LINT_EXT + 5; i++)
+        sprintf(body + strlen(body), "ext%d: v\n", i);
+    ck_assert_int_eq(sts_policy_parse_lint(body, strlen(body), &p, NULL, 0, &l), STS_POLICY_OK);
+    ck_assert_uint_eq(l.n_ext, STS_POLICY_LINT_EXT + 5);
+    ck_assert_uint_eq(l.ext_lines, STS_POLICY_LINT_EXT + 5);
+    ck_assert_str_eq(l.ext[0], "ext0");
+    ck_assert_str_eq(l.ext[STS_POLICY_LINT_EXT - 1], "ext7");
+    sts_policy_free(p);
+    /* A body over the size limit clears the lint too. */
+    char *big = malloc(STS_POLICY_MAX + 1);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'x', STS_POLICY_MAX + 1);
+    memset(&l, 0x5a, sizeof(l));
+    ck_assert_int_eq(sts_policy_parse_lint(big, STS_POLICY_MAX + 1, &p, NULL, 0, &l),
+                     STS_POLICY_TOO_LARGE);
+    ck_assert_uint_eq(l.lines, 0);
+    ck_assert_uint_eq(l.n_ext, 0);
+    free(big);
+}
+END_TEST
+
 START_TEST(test_names)
 {
     ck_assert_str_eq(sts_mode_name(STS_MODE_NONE), "none");
@@ -921,6 +1037,10 @@ static Suite *sts_policy_suite(void)
     tcase_add_test(tc, test_long_line);
     tcase_add_test(tc, test_mx_limit);
     tcase_add_test(tc, test_names);
+    tcase_add_loop_test(tc, test_lint_agrees, 0,
+                        (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
+    tcase_add_loop_test(tc, test_lint, 0, (int)(sizeof(lint_cases) / sizeof(lint_cases[0])));
+    tcase_add_test(tc, test_lint_many_extensions);
     suite_add_tcase(s, tc);
     tc = tcase_create("serialise");
     tcase_set_timeout(tc, 60);

@@ -134,6 +134,57 @@ START_TEST(test_parse_too_long)
 }
 END_TEST
 
+/* sts_txt_parse_why() is the same parser: same status on every row, and a
+ * reason exactly when the record is not valid. */
+START_TEST(test_why_agrees)
+{
+    const struct parse_case *c = &parse_cases[_i];
+    struct sts_txt a, b;
+    const char *why = "unset";
+
+    enum sts_txt_status st = sts_txt_parse_why(c->rec, c->len, &a, &why);
+    ck_assert_msg(st == sts_txt_parse(c->rec, c->len, &b), "%s: statuses differ", c->name);
+    ck_assert_str_eq(a.id, b.id);
+    if (st == STS_TXT_OK)
+        ck_assert_msg(why == NULL, "%s: reason '%s' for a valid record", c->name, why);
+    else
+        ck_assert_msg(why != NULL && why[0] != '\0', "%s: no reason", c->name);
+}
+END_TEST
+
+/* The reason names the rule the record breaks (what mtastsd-ctl check shows). */
+static const struct {
+    const char *rec;
+    const char *why;
+} why_cases[] = {
+    {"v=STSv1", "no id= field"},
+    {"v=STSv1; foo=bar", "no id= field"},
+    {"v=STSv1; id=abc-def", "id must be 1-32 letters and digits"},
+    {"v=STSv1; id=0123456789abcdefABCDEF01234567890", "id must be 1-32 letters and digits"},
+    {"v=STSv1; id=", "id must be 1-32 letters and digits"},
+    {"v=STSv1; id=abc ", "whitespace after the last field"},
+    {"v=STSv1 id=abc", "fields must be separated by ';'"},
+    {"v=STSv1;; id=abc", "a field name must start with a letter or digit"},
+    {"v=STSv1; id=1; x", "expected name=value"},
+    {"v=STSv1; id=1; x=", "a field has an empty or invalid value"},
+    {"v=STSv1; id=1; abcdefghijklmnopqrstuvwxyz0123456=x", "longer than 32 characters"},
+    {"v=spf1 -all", "does not begin with v=STSv1"},
+};
+
+START_TEST(test_why_reason)
+{
+    struct sts_txt out;
+    const char *why = NULL;
+
+    sts_txt_parse_why(why_cases[_i].rec, strlen(why_cases[_i].rec), &out, &why);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(strstr(why, why_cases[_i].why) != NULL, "'%s': reason '%s', want '%s'",
+                  why_cases[_i].rec, why, why_cases[_i].why);
+    /* A NULL why is allowed. */
+    sts_txt_parse_why(why_cases[_i].rec, strlen(why_cases[_i].rec), &out, NULL);
+}
+END_TEST
+
 struct select_case {
     const char *name;
     const char *recs[4];
@@ -251,6 +302,9 @@ static Suite *sts_txt_suite(void)
     TCase *tc = tcase_create("parse");
     tcase_add_loop_test(tc, test_parse, 0, (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
     tcase_add_test(tc, test_parse_too_long);
+    tcase_add_loop_test(tc, test_why_agrees, 0,
+                        (int)(sizeof(parse_cases) / sizeof(parse_cases[0])));
+    tcase_add_loop_test(tc, test_why_reason, 0, (int)(sizeof(why_cases) / sizeof(why_cases[0])));
     suite_add_tcase(s, tc);
     tc = tcase_create("select");
     tcase_add_loop_test(tc, test_select, 0, (int)(sizeof(select_cases) / sizeof(select_cases[0])));

@@ -14,3 +14,4 @@ include tests/unit/cache.mk
 include tests/unit/dns_https.mk
 include tests/unit/control.mk
 include tests/unit/dnsmsg.mk
+include tests/unit/owner.mk
