@@ -7,15 +7,40 @@
  * Event plumbing: c-ares tells us through its socket-state callback which
  * sockets to watch; each watched socket gets its own heap-allocated
  * struct dns_sock with one persistent libevent event (no fixed table).
- * One timer per channel drives ares_process_fd(ARES_SOCKET_BAD,
- * ARES_SOCKET_BAD) for c-ares's retransmissions and timeouts; dns_rearm()
- * re-arms it from ares_timeout() after every call into c-ares.
+ * One timer per struct dns_chan drives ares_process_fd(ARES_SOCKET_BAD,
+ * ARES_SOCKET_BAD) on both its c-ares channels for their retransmissions
+ * and timeouts; dns_rearm() re-arms it from the sooner of their
+ * ares_timeout() after every call into c-ares.
  *
  * Channels: c-ares 1.18 has no ares_reinit() and cannot change a
- * channel's timeout, so dns_reconfigure() builds a new channel for new
- * queries; the old one keeps its own sockets and timer until its last
- * query ends, then a zero-delay "reaper" event destroys it (never from
- * inside c-ares).
+ * channel's timeout, so dns_reconfigure() builds a new struct dns_chan
+ * for new queries; the old one keeps its own sockets and timer until its
+ * last query ends, then a zero-delay "reaper" event destroys it (never
+ * from inside c-ares).
+ *
+ * TCP fallback: a struct dns_chan holds two c-ares channels with the same
+ * servers, one for UDP (ARES_FLAG_IGNTC) and one that only speaks TCP
+ * (ARES_FLAG_USEVC).  A truncated UDP answer (TC set, or cut by c-ares to
+ * DNS_EDNS_SIZE or DNS_UDP_SIZE bytes) comes back to dns_ares_cb(), which
+ * asks that part again on the TCP channel; it then has DNS_TRIES tries of
+ * its own (3 * timeout_ms more at worst).  c-ares 1.18 would fall back on
+ * the UDP channel's own TCP connection, and there (a) the connection stays
+ * open while any query of the channel is outstanding, not only the ones
+ * it carries, against RFC 7766 section 6.2.3 (clients close idle
+ * sessions): a busy daemon holds it for as long as its lookups overlap,
+ * and a resolver that serves one TCP connection at a time (dnsmasq
+ * --no-daemon) answers no UDP query meanwhile; (b) when the server closes
+ * that connection (resolvers close idle ones, unbound after 30 s, or much
+ * sooner when short of TCP buffers) or refuses it, handle_error() closes
+ * the UDP socket too and moves every query in flight to the server to its
+ * next try: their answers are lost, and a query in its last try ends at
+ * once in ARES_ETIMEOUT or ARES_ECONNREFUSED.  Upstream fixed both in
+ * c-ares 1.20.0 (pull request 549: connections tracked one by one, an
+ * error ends only the queries of its connection, a connection without
+ * queries is closed).  The TCP channel has the same behaviour on newer
+ * c-ares; with 1.18 it is idle, and closes its connection, as soon as the
+ * last truncated answer is in, and its errors never touch UDP queries
+ * (tests/integration/test_dns_tcp.sh).
  *
  * Queries: a struct dns_query is owned by the resolver from dns_txt() /
  * dns_addr() until it is finished.  It counts the c-ares queries still
@@ -91,6 +116,9 @@
 #define DNS_NAME_MAX  254 /* 253 characters plus the absolute dot */
 #define DNS_PART_SZ   64
 #define DNS_DETAIL_SZ (2 * DNS_PART_SZ + 16)
+#define DNS_EDNS_SIZE 1280 /* the UDP payload size we advertise (c-ares's default) */
+#define DNS_UDP_SIZE  512  /* without EDNS */
+#define DNS_HDR_SIZE  12
 
 #ifndef T_TXT
 #define T_TXT 16
@@ -111,22 +139,27 @@ enum dns_kind {
     DNS_KIND_SEC, /* dns_query_sec() and its wrappers */
 };
 
-/* One c-ares channel.  dns_reconfigure() starts a new one; the old one
- * stays until its outstanding queries end (c-ares 1.18 cannot change the
- * timeout of a channel, nor its servers while queries are pending). */
+/* One resolver configuration: a c-ares channel for UDP and one for the
+ * TCP retries of truncated answers (see "TCP fallback" above).
+ * dns_reconfigure() starts a new one; the old one stays until its
+ * outstanding queries end (c-ares 1.18 cannot change the timeout of a
+ * channel, nor its servers while queries are pending). */
 struct dns_chan {
     struct dns *d;
-    ares_channel channel;
+    ares_channel channel; /* UDP; truncated answers come back to us (IGNTC) */
+    ares_channel tcp;     /* TCP only (USEVC) */
     bool channel_ok;
+    bool tcp_ok;
     int nservers;
     struct clock_timer *timer;
-    int outstanding; /* c-ares queries sent on this channel, not ended */
+    int outstanding; /* c-ares queries sent on these channels, not ended */
     LIST_HEAD(, dns_sock) socks;
     LIST_ENTRY(dns_chan) link; /* on d->old */
 };
 
 struct dns_sock {
     struct dns_chan *c;
+    ares_channel ch; /* c->channel or c->tcp */
     ares_socket_t fd;
     struct event *ev;
     LIST_ENTRY(dns_sock) link; /* on c->socks */
@@ -137,6 +170,7 @@ struct dns_part {
     struct dns_query *q;
     struct dns_chan *c;
     int type;
+    bool tcp; /* asked again on c->tcp after a truncated UDP answer */
     enum dns_status st;
     char detail[DNS_PART_SZ];
 };
@@ -199,6 +233,8 @@ static void dns_sec_collect(struct dns_query *q, struct dns_part *p, const unsig
                             int alen);
 static void dns_sec_finish(struct dns_query *q);
 static void dns_sec_free(struct dns_sec *sec);
+static uint16_t dns_random_id(void);
+static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
 
 const char *dns_status_name(enum dns_status st)
 {
@@ -219,11 +255,12 @@ static void dns_sock_event(evutil_socket_t fd, short what, void *arg)
 {
     struct dns_sock *s = arg;
     struct dns_chan *c = s->c;
+    ares_channel ch = s->ch;
     ares_socket_t rfd = (what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD;
     ares_socket_t wfd = (what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD;
 
     /* s may be freed inside ares_process_fd (socket closed): not used after. */
-    ares_process_fd(c->channel, rfd, wfd);
+    ares_process_fd(ch, rfd, wfd);
     dns_rearm(c);
 }
 
@@ -232,6 +269,7 @@ static void dns_timer_event(void *arg)
     struct dns_chan *c = arg;
 
     ares_process_fd(c->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    ares_process_fd(c->tcp, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
     dns_rearm(c);
 }
 
@@ -240,7 +278,7 @@ static void dns_timer_event(void *arg)
 static void dns_rearm(struct dns_chan *c)
 {
     struct dns *d = c->d;
-    struct timeval tv;
+    struct timeval udp_tv, tcp_tv, *tv;
 
     if (d->destroying)
         return;
@@ -248,11 +286,14 @@ static void dns_rearm(struct dns_chan *c)
         event_active(d->reaper, EV_TIMEOUT, 0);
         return;
     }
-    if (ares_timeout(c->channel, NULL, &tv) == NULL) {
+    /* The sooner of the two channels' next timeouts. */
+    tv = ares_timeout(c->channel, NULL, &udp_tv);
+    tv = ares_timeout(c->tcp, tv, &tcp_tv);
+    if (tv == NULL) {
         clock_timer_del(c->timer);
         return;
     }
-    clock_timer_add(c->timer, (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+    clock_timer_add(c->timer, (int64_t)tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000);
 }
 
 static void dns_reaper_event(evutil_socket_t fd, short what, void *arg)
@@ -276,14 +317,15 @@ static void dns_sock_unlink(struct dns_sock *s)
     free(s);
 }
 
-static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+/* Watch (or stop watching) a socket of channel ch (c->channel or c->tcp). */
+static void dns_sock_watch(struct dns_chan *c, ares_channel ch, ares_socket_t fd, int readable,
+                           int writable)
 {
-    struct dns_chan *c = data;
     struct dns_sock *s;
     short what;
 
     LIST_FOREACH(s, &c->socks, link)
-        if (s->fd == fd)
+        if (s->fd == fd && s->ch == ch)
             break;
 
     if (!readable && !writable) {
@@ -296,6 +338,7 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
     if (s == NULL) {
         s = xcalloc(1, sizeof(*s));
         s->c = c;
+        s->ch = ch;
         s->fd = fd;
         LIST_INSERT_HEAD(&c->socks, s, link);
     } else {
@@ -307,6 +350,20 @@ static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writa
         log_error("dns: cannot watch resolver socket %d", (int)fd);
         dns_sock_unlink(s);
     }
+}
+
+static void dns_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct dns_chan *c = data;
+
+    dns_sock_watch(c, c->channel, fd, readable, writable);
+}
+
+static void dns_sock_state_tcp(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct dns_chan *c = data;
+
+    dns_sock_watch(c, c->tcp, fd, readable, writable);
 }
 
 /* ---- status mapping ---------------------------------------------------- */
@@ -535,6 +592,37 @@ static void dns_deliver_event(evutil_socket_t fd, short what, void *arg)
     dns_query_free(q);
 }
 
+/* A UDP answer the server truncated (TC), or that c-ares cut to the UDP
+ * payload size: with ARES_FLAG_IGNTC, c-ares 1.18 passes an answer longer
+ * than that size cut to exactly that size. */
+static bool dns_truncated(const unsigned char *abuf, int alen)
+{
+    return abuf != NULL && alen >= DNS_HDR_SIZE &&
+           ((abuf[2] & 0x02) != 0 || alen == DNS_EDNS_SIZE || alen == DNS_UDP_SIZE);
+}
+
+/* Ask p again on the TCP-only channel (see "TCP fallback" above); false if
+ * it cannot be (the truncated answer then stands). */
+static bool dns_part_tcp(struct dns_part *p)
+{
+    struct dns_query *q = p->q;
+    ares_channel tcp = p->c->tcp;
+
+    p->tcp = true;
+    if (q->kind == DNS_KIND_SEC) {
+        uint8_t qbuf[DNSMSG_QUERY_MAX];
+        enum dnsmsg_err err;
+        size_t len = dnsmsg_build(qbuf, sizeof(qbuf), dns_random_id(), q->name, (uint16_t)p->type,
+                                  DNSMSG_Q_DEFAULT, &err);
+        if (len == 0) /* it was built once: cannot happen */
+            return false;
+        ares_send(tcp, qbuf, (int)len, dns_ares_cb, p);
+    } else {
+        ares_query(tcp, q->name, C_IN, p->type, dns_ares_cb, p);
+    }
+    return true;
+}
+
 /* A c-ares query ended (possibly synchronously, or inside ares_destroy). */
 static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
@@ -542,6 +630,11 @@ static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf
     struct dns_query *q = p->q;
     struct dns *d = q->d;
 
+    /* A truncated UDP answer: the part stays outstanding, asked over TCP
+     * (the caller's dns_rearm() covers the TCP channel's timer). */
+    if (!p->tcp && status != ARES_EDESTRUCTION && d != NULL && !d->destroying && !q->cancelled &&
+        dns_truncated(abuf, alen) && dns_part_tcp(p))
+        return;
     q->outstanding--;
     p->c->outstanding--;
     if (status == ARES_EDESTRUCTION || d == NULL || d->destroying) {
@@ -572,12 +665,22 @@ static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf
 
 /* ---- channels ---------------------------------------------------------- */
 
+/* Destroy both c-ares channels (they call back with ARES_EDESTRUCTION). */
+static void dns_chan_close(struct dns_chan *c)
+{
+    if (c->channel_ok)
+        ares_destroy(c->channel);
+    if (c->tcp_ok)
+        ares_destroy(c->tcp);
+    c->channel_ok = false;
+    c->tcp_ok = false;
+}
+
 static void dns_chan_free(struct dns_chan *c)
 {
     struct dns_sock *s;
 
-    if (c->channel_ok)
-        ares_destroy(c->channel); /* calls back with ARES_EDESTRUCTION */
+    dns_chan_close(c);
     while ((s = LIST_FIRST(&c->socks)) != NULL)
         dns_sock_unlink(s);
     clock_timer_free(c->timer);
@@ -598,8 +701,10 @@ static int dns_chan_nservers(ares_channel ch)
     return count;
 }
 
-/* Open c->channel with flags and the server list (NULL: resolv.conf). */
-static bool dns_chan_open(struct dns_chan *c, int flags, const char *csv, int timeout_ms, char *err,
+/* Open *ch for c with flags, the server list (NULL: resolv.conf) and the
+ * socket-state callback cb; *ok once there is a channel to destroy. */
+static bool dns_ares_open(struct dns_chan *c, ares_channel *ch, bool *ok, int flags,
+                          ares_sock_state_cb cb, const char *csv, int timeout_ms, char *err,
                           size_t errsz)
 {
     struct ares_options opts;
@@ -610,23 +715,36 @@ static bool dns_chan_open(struct dns_chan *c, int flags, const char *csv, int ti
     opts.timeout = timeout_ms > 0 ? timeout_ms : 5000;
     opts.tries = DNS_TRIES;
     opts.ndots = 1;
-    opts.sock_state_cb = dns_sock_state;
+    opts.ednspsz = DNS_EDNS_SIZE;
+    opts.sock_state_cb = cb;
     opts.sock_state_cb_data = c;
     optmask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_NDOTS |
-              ARES_OPT_SOCK_STATE_CB;
-    rc = ares_init_options(&c->channel, &opts, optmask);
+              ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_STATE_CB;
+    rc = ares_init_options(ch, &opts, optmask);
     if (rc != ARES_SUCCESS) {
         snprintf(err, errsz, "c-ares channel: %s", ares_strerror(rc));
         return false;
     }
-    c->channel_ok = true;
+    *ok = true;
     if (csv != NULL) {
-        rc = *csv == '\0' ? ARES_EBADSTR : ares_set_servers_ports_csv(c->channel, csv);
+        rc = *csv == '\0' ? ARES_EBADSTR : ares_set_servers_ports_csv(*ch, csv);
         if (rc != ARES_SUCCESS) {
             snprintf(err, errsz, "bad DNS server list \"%.100s\": %s", csv, ares_strerror(rc));
             return false;
         }
     }
+    return true;
+}
+
+/* Open c's UDP and TCP channels (see "TCP fallback" above). */
+static bool dns_chan_open(struct dns_chan *c, int flags, const char *csv, int timeout_ms, char *err,
+                          size_t errsz)
+{
+    if (!dns_ares_open(c, &c->channel, &c->channel_ok, flags | ARES_FLAG_IGNTC, dns_sock_state, csv,
+                       timeout_ms, err, errsz) ||
+        !dns_ares_open(c, &c->tcp, &c->tcp_ok, flags | ARES_FLAG_USEVC, dns_sock_state_tcp, csv,
+                       timeout_ms, err, errsz))
+        return false;
     c->nservers = dns_chan_nservers(c->channel);
     if (c->nservers < 1) {
         snprintf(err, errsz, "no DNS servers");
@@ -661,8 +779,7 @@ static struct dns_chan *dns_chan_new(struct dns *d, const char *servers, int tim
          * try with ARES_ECONNREFUSED.  With a single server there is no
          * other server to fail over to, so take the answer as it comes
          * (ARES_FLAG_NOCHECKRESP) and report what really happened. */
-        ares_destroy(c->channel);
-        c->channel_ok = false;
+        dns_chan_close(c);
         if (!dns_chan_open(c, flags | ARES_FLAG_NOCHECKRESP, csv, timeout_ms, err, errsz))
             goto fail;
     }

@@ -13,6 +13,11 @@
  * query attempt; c-ares retries a few times; callers add their own overall
  * deadline and may cancel.
  *
+ * An answer truncated over UDP is asked again over TCP, on a connection
+ * that closes as soon as the answers it carries are in and whose failure
+ * touches no UDP lookup (dns.c, "TCP fallback"); the TCP retry has tries
+ * of its own: it ends at most 3 * timeout_ms after the truncated answer.
+ *
  * dns_txt() asks for the TXT records of an absolute name (the trailing dot
  * is added here, so search domains never apply), follows CNAMEs (c-ares
  * does), and joins the character-strings of each record without

@@ -76,7 +76,15 @@
 #   world_host NAME ADDR            an A record (IPv4) at an arbitrary name
 #   world_start                     write configs, start dnsmasq (127.0.0.1:53),
 #                                   nginx, hostile and slow DNS servers; wait
-#                                   until they answer
+#                                   until they answer.  dnsmasq runs with
+#                                   --no-daemon (in the user namespace it
+#                                   cannot change its user or groups, as its
+#                                   production mode wants): it then serves a
+#                                   TCP connection in its main process and
+#                                   answers nothing else until the client
+#                                   closes it.  A client that keeps an idle
+#                                   TCP connection open stalls the world's
+#                                   DNS; test_dns_tcp.sh counts on that.
 #   world_set_txt NAME [TEXT...]    replace the TXT records of NAME (none if no
 #                                   TEXT) and restart dnsmasq
 #   world_set_policy NAME TEXT|@FILE  replace the served policy (immediate)

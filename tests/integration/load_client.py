@@ -13,6 +13,7 @@ test_slowloris.sh, test_fetch_flood.sh, test_nonreaders.sh, tests/soak/).
                    [--map MAP] [--timeout S]
     load_client.py --socket PATH pipeline --clients N --requests R --key K
                    [--release-file F] [--seconds T] [--read --want REPLY]
+    load_client.py --socket PATH burst KEY... [--map MAP] [--timeout S]
 
 hold      opens N connections (with --partial each sends half a request
           frame and nothing more), prints "HELD n failed=f" and holds them
@@ -56,6 +57,13 @@ pipeline  N connections each send R requests "MAP K" in one go and read
           then reads its R replies, which must all equal REPLY, and prints
           "READ ok=.. wrong=.. missing=.."; exit 0 iff every reply came and
           was right.  Then all are closed.
+burst     opens one connection per KEY, then sends "MAP KEY" on each, one
+          right after the other in the order given (the requests reach
+          the server at the same moment), and waits up to --timeout s
+          (default 30) for every reply.  Prints one line per KEY, in the
+          order given: "KEY<TAB>MS<TAB>REPLY", MS the milliseconds from
+          the request to its reply, REPLY the reply payload ("-" if none
+          came).  Exit 0.
 
 Replies longer than 100000 bytes or malformed count as wrong.  Standard
 library only.
@@ -518,6 +526,45 @@ def cmd_pipeline(a):
     return rc
 
 
+def cmd_burst(a):
+    conns = [(k, connect(a.socket, a.timeout)) for k in a.keys]
+    sel = selectors.DefaultSelector()
+    t0 = {}
+    for k, s in conns:
+        s.sendall(netstring(("%s %s" % (a.map, k)).encode()))
+        t0[k] = time.monotonic()
+    done = {}
+    for k, s in conns:
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ, (k, s, [b""]))
+    deadline = time.monotonic() + a.timeout
+    while len(done) < len(conns) and time.monotonic() < deadline:
+        for key, _ in sel.select(max(0.0, deadline - time.monotonic())):
+            k, s, buf = key.data
+            try:
+                chunk = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            buf[0] += chunk
+            colon = buf[0].find(b":")
+            got = None
+            if colon > 0 and buf[0][:colon].isdigit():
+                n = int(buf[0][:colon])
+                if len(buf[0]) >= colon + 2 + n:
+                    got = buf[0][colon + 1:colon + 1 + n]
+            if got is not None or not chunk:
+                done[k] = ((time.monotonic() - t0[k]) * 1000.0,
+                           got.decode("utf-8", "replace") if got is not None else "-")
+                sel.unregister(s)
+    for k, s in conns:
+        ms, reply = done.get(k, ((time.monotonic() - t0[k]) * 1000.0, "-"))
+        print("%s\t%.0f\t%s" % (k, ms, reply), flush=True)
+        s.close()
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--socket", required=True)
@@ -568,10 +615,14 @@ def main():
     q.add_argument("--read", action="store_true")
     q.add_argument("--want", default="")
     q.add_argument("--timeout", type=float, default=30)
+    b = sub.add_parser("burst")
+    b.add_argument("keys", nargs="+")
+    b.add_argument("--map", default="mtasts")
+    b.add_argument("--timeout", type=float, default=30)
     a = p.parse_args()
     return {"hold": cmd_hold, "latency": cmd_latency, "flood": cmd_flood,
             "mixed": cmd_mixed, "query": cmd_query, "drip": cmd_drip, "names": cmd_names,
-            "pipeline": cmd_pipeline}[a.cmd](a)
+            "pipeline": cmd_pipeline, "burst": cmd_burst}[a.cmd](a)
 
 
 if __name__ == "__main__":

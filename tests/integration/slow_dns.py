@@ -18,10 +18,11 @@ Server (UDP and TCP on one address and port):
     delay:N    answer as "ok" after N seconds (N may be fractional)
     truncate   over UDP: an empty reply with the TC bit set; over TCP: "ok"
     truncate-txt  as truncate for TXT queries, as ok for every other type
-               (through dnsmasq, a TCP retry of an address query pipelined
-               with another on one connection is sometimes lost, which is
-               dnsmasq's doing, not the client's; tests of the daemon's TXT
-               fallback use this mode so that they do not depend on it)
+               (it once kept tests of the daemon's TXT fallback from
+               depending on address lookups over TCP, which through dnsmasq
+               --no-daemon sometimes took 3 s: c-ares 1.18 held its TCP
+               connection open, and dnsmasq answered nothing else meanwhile;
+               see src/dns.c, "TCP fallback")
   Each query is logged as "PROTO NAME TYPE MODE" to --log.
 
 Client (prints the RCODE, plus " TC" if truncated, then one line per

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 T='v=STSv1; id=1'
-world_domain trunc.test --txt "$T" --dns truncate-txt
+world_domain trunc.test --txt "$T" --dns truncate
 world_domain servfail.test --txt "$T" --dns servfail
 world_domain refused.test --txt "$T" --dns refused
 world_domain drop.test --txt "$T" --dns drop
@@ -20,6 +20,7 @@ mtastsd_start "${MTASTSD_FAST[@]}"
 note "truncated UDP answer: retried over TCP"
 expect_reply trunc.test 'secure match=mx.trunc.test servername=hostname'
 expect_true "the TXT query went over TCP" grep -q '^tcp _mta-sts.trunc.test' "$WORK/slowdns/trunc.test.log"
+expect_true "the address queries went over TCP" grep -q '^tcp mta-sts.trunc.test A ' "$WORK/slowdns/trunc.test.log"
 
 note "slow but within dns_timeout"
 expect_reply slow.test 'secure match=mx.slow.test servername=hostname'

@@ -154,11 +154,11 @@ note "DNS faults, nothing cached"
 uncached u-servfail.test 'dns-tempfail'
 uncached u-slow.test 'dns-tempfail|timeout'
 # The TXT record, fetched over TCP after a truncated UDP answer (mode
-# truncate-txt: through dnsmasq, a pipelined TCP retry of an address query
-# is sometimes lost by dnsmasq itself; test_dns_https covers address
-# fallback straight against slow_dns.py).  The first query may still see
-# NOTFOUND if the fetch outlasts query_timeout on a loaded machine (DESIGN:
-# "fetch still running"); the next one has the policy.
+# truncate-txt; test_dnsfail and test_dns_https cover the address lookups'
+# TCP fallback, test_dns_tcp what it does to other lookups).  The first
+# query may still see NOTFOUND if the fetch outlasts query_timeout on a
+# loaded machine (DESIGN: "fetch still running"); the next one has the
+# policy.
 log_mark
 t0=$(now_ms)
 q u-trunc.test >/dev/null 2>&1
