@@ -294,8 +294,10 @@ static void danejob_start_hosts(struct danejob_job *j)
 /* A host whose lookups have not answered counts as failed. */
 static void danejob_host_init(struct dane_host *h, const char *name)
 {
+    size_t n = strnlen(name, sizeof(h->name) - 1);
     memset(h, 0, sizeof(*h));
-    snprintf(h->name, sizeof(h->name), "%s", name);
+    memcpy(h->name, name, n); /* names are at most DNSMSG_NAME_TEXT - 1 */
+    h->name[n] = '\0';
     h->addr_st = DNS_TEMPFAIL;
     h->tlsa_st = DNS_TEMPFAIL;
     h->tlsa = DANE_BOGUS;
