@@ -49,7 +49,7 @@ struct stats {
      * DNS lookups they made, and their failures. */
     uint64_t dane_checks;
     uint64_t dane_check_failures; /* no usable host and a lookup failed */
-    uint64_t dane_lookups;        /* DNS queries: MX, A/AAAA (as one), TLSA */
+    uint64_t dane_lookups;        /* MX; a host's A and AAAA (one lookup); TLSA */
     uint64_t dane_lookup_failures;
     uint64_t dane_probe_failures; /* the resolver gave no AD for dane_probe_name */
 };
