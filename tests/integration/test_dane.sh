@@ -156,7 +156,7 @@ expect_reply notlsa.test \
 note "---- show and stats"
 ctl show all.test
 expect_match "show all.test: the DANE state and its next check" "$OUT" \
-    '^dane +mx:25 dane-only \(2 of 2 hosts with usable TLSA records\); checked .* \((in 0s|[0-9]+s ago)\); holds until .* \(in [0-9]+m[0-9]+s\); next check .* \(in [0-9]+m[0-9]+s\)$'
+    '^dane +mx:25 dane-only \(2 of 2 hosts with usable TLSA records\); checked .* \((in 0s|[0-9]+s ago)\); holds until .* \(in [0-9][0-9dhms]*\); next check .* \(in [0-9][0-9dhms]*\)$'
 # The smallest TTL decides: the hosts' AAAA NODATA, whose SOA MINIMUM
 # is 300 (the records have 3600; unbound counts cached TTLs down, so a
 # few seconds less); re-checked from its last quarter on.
