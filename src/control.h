@@ -49,6 +49,7 @@ struct control_deps {
     struct fetch *fetch;
     struct smap *smap;
     struct lookup *lookup;
+    struct danejob *dane; /* may be NULL */
     /* Same as SIGHUP; false with the reason in err if the running
      * configuration was kept. */
     bool (*reload)(void *arg, char *err, size_t errsz);

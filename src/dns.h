@@ -127,6 +127,9 @@ typedef void (*dns_sec_cb)(void *arg, const struct dns_sec_result *r);
 struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
                     size_t errsz);
 void dns_free(struct dns *d);
+/* True if every server queries go to is on loopback (127.0.0.0/8, ::1);
+ * otherwise false with the first one that is not in remote (text). */
+bool dns_servers_local(struct dns *d, char *remote, size_t remotesz);
 /* New servers/timeout for later queries (SIGHUP); false + err if invalid. */
 bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *err, size_t errsz);
 

@@ -52,3 +52,12 @@ void params_smap(const struct config *c, struct smap_params *sp)
     sp->idle_timeout = c->idle_timeout;
     sp->request_timeout = c->request_timeout;
 }
+
+void params_dane(const struct config *c, struct danejob_params *dp)
+{
+    memset(dp, 0, sizeof(*dp));
+    dp->enabled = c->dane == CONFIG_DANE_ON;
+    dp->probe_name = c->dane_probe_name;
+    dp->dns_timeout = c->dns_timeout;
+    dp->max_jobs = c->max_fetches;
+}

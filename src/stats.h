@@ -19,6 +19,7 @@ enum stats_verdict {
     STATS_VERDICT_NOTFOUND,
     STATS_VERDICT_TEMP,
     STATS_VERDICT_PERM,
+    STATS_VERDICT_DANE_ONLY, /* OK dane-only (dane = on, RFC 8461 section 2) */
     STATS_VERDICT__COUNT,
 };
 
@@ -44,6 +45,13 @@ struct stats {
     uint64_t refresh_ok;
     uint64_t refresh_failed;
     uint64_t swept;
+    /* DANE (dane = on): checks of a next hop (MX, addresses, TLSA), the
+     * DNS lookups they made, and their failures. */
+    uint64_t dane_checks;
+    uint64_t dane_check_failures; /* no usable host and a lookup failed */
+    uint64_t dane_lookups;        /* MX; a host's A and AAAA (one lookup); TLSA */
+    uint64_t dane_lookup_failures;
+    uint64_t dane_probe_failures; /* the resolver gave no AD for dane_probe_name */
 };
 
 extern struct stats stats;
