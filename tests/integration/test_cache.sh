@@ -29,7 +29,7 @@ expect_reply idc.test 'secure match=mx1.idc.test servername=hostname'
 world_set_txt idc.test 'v=STSv1; id=2'
 log_mark
 expect_reply idc.test 'secure match=mx1.idc.test servername=hostname'
-expect_log 'idc\.test.*ok.*id=2' 5
+expect_log '(fetch|refresh) idc\.test: ok id=2 mode=enforce' 5
 expect_reply idc.test 'secure match=mx2.idc.test servername=hostname'
 expect_eq "id change: one more fetch" "$(world_fetch_count idc.test)" 2
 
@@ -50,7 +50,7 @@ world_set_policy idc.test "$(pol testing mx3.idc.test)"
 world_set_txt idc.test 'v=STSv1; id=4'
 log_mark
 expect_reply idc.test 'secure match=mx2.idc.test servername=hostname'
-expect_log 'idc\.test.*ok.*id=4' 5
+expect_log '(fetch|refresh) idc\.test: ok id=4 mode=testing' 5
 expect_notfound idc.test
 expect_eq "id 4 fetched at once" "$(world_fetch_count idc.test)" "$((n + 1))"
 
