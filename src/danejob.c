@@ -212,17 +212,27 @@ static void danejob_finish(struct danejob_job *j)
     danejob_enter_state(j, DANEJOB_DONE);
     dane_decide(&j->facts, &d);
     memset(&prev, 0, sizeof(prev));
-    bool stored = danejob_store(j, &d, now, &prev, &now_slot);
     stats.dane_checks++;
     if (d.out == DANE_OUT_FAILED)
         stats.dane_check_failures++;
-    danejob_log(j, &d, &prev, stored, (double)(clock_mono_ms() - j->started_ms) / 1000.0);
 
     struct danejob_result r = {.out = d.out};
-    if (stored) {
+    if (!danejob_active(dj)) {
+        /* DANE went off while the check ran (a reload with dane = off, or
+         * the probe found the resolver no longer validates): its result
+         * is neither answered nor kept -- Postfix may have no DNSSEC, and
+         * an AD bit from a resolver that does not validate proves
+         * nothing.  The waiters get the MTA-STS verdict. */
+        char hop[DOMAIN_BUFSZ + 16];
+        log_debug("dane %s: DANE went off during the check; its result (%s) is dropped",
+                  danejob_hop(j, hop, sizeof(hop)), dane_outcome_name(d.out));
+        r.use = DANE_USE_STS;
+    } else if (danejob_store(j, &d, now, &prev, &now_slot)) {
         enum dane_next next;
+        danejob_log(j, &d, &prev, true, (double)(clock_mono_ms() - j->started_ms) / 1000.0);
         r.use = dane_slot_use(&now_slot, now, &next);
     } else {
+        danejob_log(j, &d, &prev, false, (double)(clock_mono_ms() - j->started_ms) / 1000.0);
         r.use = d.out == DANE_OUT_ONLY ? DANE_USE_ONLY : DANE_USE_STS;
     }
 

@@ -17,7 +17,10 @@
  *   DONE   dane_decide(); dane_slot_record() into the entry's slot (read,
  *          changed and written back in one go, only if the entry is still
  *          there); one log line; every waiter answered, first come first
- *          served.
+ *          served.  If DANE is no longer active by then (a reload turned
+ *          it off, or the probe found the resolver stopped validating),
+ *          the result is dropped, not stored, and every waiter gets the
+ *          MTA-STS verdict.
  *
  * Each job has a deadline (two rounds of 3 c-ares tries of dns_timeout
  * plus 2 s): whatever has not answered by then counts as a failed lookup.

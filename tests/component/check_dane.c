@@ -850,6 +850,60 @@ START_TEST(test_flushed_during_check)
 }
 END_TEST
 
+/* DANE goes off while a query waits for its check: a reload with dane =
+ * off, or a reload whose probe finds the resolver no longer validates.
+ * The check's dane-only must not reach the query (Postfix may have no
+ * DNSSEC: dane-only would defer the mail; an unvalidated AD proves
+ * nothing), nor be kept for when DANE comes back. */
+START_TEST(test_off_during_check)
+{
+    struct query q;
+    dane_open();
+    dane_domain("a.test", TLSA_USABLE, TLSA_USABLE, 3600);
+    dns_mx("a.test", "mx1.a.test mx2.a.test", true, 3600, FAKE_AFTER(100));
+    query_start(&q, "a.test");
+    harness_settle(); /* fetched; now waiting for DANE */
+    ck_assert(!q.done);
+    harness_set("dane", "off");
+    harness_reconfigure();
+    ck_assert(!danejob_active(H.dane));
+    harness_advance(100);
+    ck_assert(q.done);
+    ck_assert_str_eq(q.reply, SECURE_A);
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_DANE_ONLY], 0);
+
+    /* on again, but the resolver no longer validates: the same */
+    world_dane_resolver(true);
+    harness_set("dane", "on");
+    harness_reconfigure();
+    harness_settle();
+    ck_assert(danejob_active(H.dane));
+    struct entry_dane s;
+    ck_assert(!slot("a.test", true, 25, &s) || s.result != ENTRY_DANE_ONLY);
+    query_start(&q, "a.test");
+    ck_assert(q.waited && !q.done);
+    world_dane_resolver(false);
+    harness_reconfigure(); /* probed again: no AD */
+    harness_settle();
+    ck_assert(!danejob_active(H.dane));
+    harness_advance(100);
+    ck_assert(q.done);
+    ck_assert_str_eq(q.reply, SECURE_A);
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_DANE_ONLY], 0);
+    ck_assert(!slot("a.test", true, 25, &s) || s.result != ENTRY_DANE_ONLY);
+    /* validating again: a fresh check decides */
+    world_dane_resolver(true);
+    harness_reconfigure();
+    harness_settle();
+    ck_assert(danejob_active(H.dane));
+    query_start(&q, "a.test");
+    ck_assert(q.waited);
+    harness_advance(100);
+    ck_assert_str_eq(q.reply, DANE_ONLY);
+    harness_close();
+}
+END_TEST
+
 Suite *dane_suite(void);
 
 Suite *dane_suite(void)
@@ -877,6 +931,7 @@ Suite *dane_suite(void)
     tcase_add_test(tc, test_mx_limit);
     tcase_add_test(tc, test_fetch_keeps_dane);
     tcase_add_test(tc, test_flushed_during_check);
+    tcase_add_test(tc, test_off_during_check);
     suite_add_tcase(s, tc);
     return s;
 }
