@@ -259,13 +259,16 @@ static void danejob_on_addr(void *arg, const struct dns_sec_result *r)
 {
     struct danejob_host *hq = arg;
     hq->addr_q = NULL;
-    hq->h->addr_st = r->st;
-    hq->h->addr_ad = r->ad;
+    /* One of A and AAAA failed: a failed lookup (retried soon), never an
+     * insecure host (which would leave DANE off for the TTL). */
+    hq->h->addr_st = r->partial ? DNS_TEMPFAIL : r->st;
+    hq->h->addr_ad = r->ad && !r->partial;
     hq->h->addr_ttl = r->ttl;
-    if (r->st == DNS_TEMPFAIL)
+    if (hq->h->addr_st == DNS_TEMPFAIL)
         stats.dane_lookup_failures++;
-    log_debug("dane %s: %s A/AAAA: %s%s, %zu addresses, ttl %" PRIu32, hq->job->domain, hq->h->name,
-              dns_status_name(r->st), r->ad ? " ad" : "", r->n, r->ttl);
+    log_debug("dane %s: %s A/AAAA: %s%s%s, %zu addresses, ttl %" PRIu32, hq->job->domain,
+              hq->h->name, dns_status_name(r->st), r->ad ? " ad" : "",
+              r->partial ? " (one of A and AAAA failed)" : "", r->n, r->ttl);
     danejob_host_done(hq->job);
 }
 

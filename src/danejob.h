@@ -22,6 +22,9 @@
  *          the result is dropped, not stored, and every waiter gets the
  *          MTA-STS verdict.
  *
+ * A host's addresses count as a failed lookup (not as insecure ones) when
+ * either of its A and AAAA lookups failed (dns_sec_result.partial).
+ *
  * Each job has a deadline (two rounds of 3 c-ares tries of dns_timeout
  * plus 2 s): whatever has not answered by then counts as a failed lookup.
  * At most max_jobs jobs run at once; danejob_request() beyond that starts

@@ -904,6 +904,54 @@ START_TEST(test_off_during_check)
 }
 END_TEST
 
+/* An MX host whose A answer is validated but whose AAAA lookup failed
+ * (SERVFAIL: a bogus signature looks so): dns_addr_sec() says "partial".
+ * That is a failed lookup, not an insecure host: the MTA-STS verdict,
+ * logged as a failure and retried after DANE_RETRY -- not "none" cached
+ * for the TTL, and not the end of a dane-only result that still holds. */
+START_TEST(test_addr_half_failed)
+{
+    dane_open();
+    dane_domain("a.test", TLSA_NONE, TLSA_USABLE, 3600);
+    struct dns_sec_result r;
+    memset(&r, 0, sizeof(r));
+    r.st = DNS_OK;
+    r.ad = false; /* only one of the two answers had AD */
+    r.partial = true;
+    r.ttl = 3600;
+    r.rrs = rr_new(DNSMSG_T_A, 3600);
+    r.n = 1;
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    ck_assert_uint_eq(stats.dane_check_failures, 1);
+    ck_assert_uint_eq(harness_log_count("dane a.test: a lookup failed and no host has usable TLSA "
+                                        "records (mx2.a.test); answering the MTA-STS verdict"),
+                      1);
+    struct entry_dane s;
+    ck_assert(slot("a.test", true, 25, &s));
+    ck_assert_uint_eq(s.result, ENTRY_DANE_UNKNOWN);
+    ck_assert_uint_eq(s.fail_count, 1);
+    ck_assert_int_eq(dane_slot_next_check(&s), s.fail_at + DANE_RETRY);
+    /* the address lookup recovers: dane-only at the retry */
+    dns_host("mx2.a.test", DNS_OK, true, 3600, FAKE_AT_ONCE);
+    harness_advance(DANE_RETRY * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A); /* started the check */
+    harness_settle();
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+    /* near the end of that result, the AAAA fails again: dane-only holds */
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    harness_advance(3000 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY); /* re-check in the background */
+    harness_settle();
+    ck_assert(slot("a.test", true, 25, &s));
+    ck_assert_uint_eq(s.result, ENTRY_DANE_ONLY);
+    ck_assert_uint_eq(s.fail_count, 1);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_NOTFOUND], 0);
+    harness_close();
+}
+END_TEST
+
 Suite *dane_suite(void);
 
 Suite *dane_suite(void)
@@ -932,6 +980,7 @@ Suite *dane_suite(void)
     tcase_add_test(tc, test_fetch_keeps_dane);
     tcase_add_test(tc, test_flushed_during_check);
     tcase_add_test(tc, test_off_during_check);
+    tcase_add_test(tc, test_addr_half_failed);
     suite_add_tcase(s, tc);
     return s;
 }
