@@ -13,7 +13,10 @@
  *   HOSTS  for every host at once, dns_addr_sec(host) and
  *          dns_tlsa(host, port) (in parallel: one round trip after the MX
  *          answer).  Each TLSA answer is judged by dane_tlsa_state() while
- *          its records exist.
+ *          its records exist.  A host whose validated addresses came
+ *          through a CNAME chain also gets dns_tlsa(target, port) at the
+ *          chain's end, which decides unless it holds no validated
+ *          records (RFC 7672 section 2.2.2, as Postfix does it).
  *   DONE   dane_decide(); dane_slot_record() into the entry's slot (read,
  *          changed and written back in one go, only if the entry is still
  *          there); one log line; every waiter answered, first come first

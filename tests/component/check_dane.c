@@ -952,6 +952,64 @@ START_TEST(test_addr_half_failed)
 }
 END_TEST
 
+/* An MX host that is a CNAME (RFC 7672 section 2.2.2, as Postfix does
+ * it): when the address answer came through a validated CNAME chain, the
+ * TLSA RRset at the end of the chain is looked at first, the one at the
+ * MX name only when there is none there.  TLSA only at the alias target:
+ * dane-only (before, "secure": MTA-STS overrode the DANE Postfix would
+ * have used); a failed lookup there: a failure, not the MX name's TLSA;
+ * unusable records there decide even with usable ones at the MX name. */
+START_TEST(test_cname_mx_host)
+{
+    dane_open();
+    dane_domain("a.test", TLSA_NONE, TLSA_NONE, 3600);
+    struct dns_sec_result r;
+    memset(&r, 0, sizeof(r));
+    r.st = DNS_OK;
+    r.ad = true;
+    r.ttl = 3600;
+    r.cname = "real.hoster.test";
+    r.rrs = rr_new(DNSMSG_T_A, 3600);
+    r.n = 1;
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    tlsa_set("real.hoster.test", TLSA_USABLE, 3600);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+    ck_assert_uint_eq(tlsa_calls("real.hoster.test", 25), 1);
+    ck_assert_uint_eq(stats.dane_lookups, 6);
+
+    /* nothing at the target: the MX name's TLSA decides */
+    tlsa_set("real.hoster.test", TLSA_NONE, 3600);
+    tlsa_set("mx2.a.test", TLSA_USABLE, 3600);
+    harness_advance(3600 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+
+    /* unusable records at the target decide: no dane-only */
+    tlsa_set("real.hoster.test", TLSA_UNUSABLE, 3600);
+    harness_advance(3600 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    ck_assert_uint_eq(stats.dane_check_failures, 0);
+
+    /* a failed lookup at the target: a failure, retried */
+    tlsa_set("real.hoster.test", TLSA_BOGUS, 3600);
+    harness_advance(3600 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    ck_assert_uint_eq(stats.dane_check_failures, 1);
+    ck_assert_uint_eq(harness_log_count("a lookup failed and no host has usable TLSA records "
+                                        "(mx2.a.test)"),
+                      1);
+
+    /* the alias not validated: no TLSA lookup at its target */
+    r.ad = false;
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    unsigned before = tlsa_calls("real.hoster.test", 25);
+    harness_advance(DANE_RETRY * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    harness_settle();
+    ck_assert_uint_eq(tlsa_calls("real.hoster.test", 25), before);
+    harness_close();
+}
+END_TEST
+
 Suite *dane_suite(void);
 
 Suite *dane_suite(void)
@@ -981,6 +1039,7 @@ Suite *dane_suite(void)
     tcase_add_test(tc, test_flushed_during_check);
     tcase_add_test(tc, test_off_during_check);
     tcase_add_test(tc, test_addr_half_failed);
+    tcase_add_test(tc, test_cname_mx_host);
     suite_add_tcase(s, tc);
     return s;
 }
