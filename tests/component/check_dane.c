@@ -1010,6 +1010,39 @@ START_TEST(test_cname_mx_host)
 }
 END_TEST
 
+/* DANE becomes active (the probe succeeds) while a smart-host query waits
+ * for its policy fetch: the check is the key's own next hop -- the host
+ * at its port -- not the MX hosts of the domain at port 25. */
+START_TEST(test_active_during_fetch)
+{
+    harness_set("dane", "on");
+    world_dane_resolver(false);
+    harness_open(0);
+    harness_settle();
+    ck_assert(!danejob_active(H.dane));
+    world_policy("relay.test", "1", "enforce", "relay.test", 86400);
+    dns_host("relay.test", DNS_OK, true, 3600, FAKE_AT_ONCE);
+    tlsa_set_at("relay.test", 587, TLSA_USABLE, 3600, FAKE_AT_ONCE);
+    dns_mx("relay.test", "mx.relay.test", true, 3600, FAKE_AT_ONCE);
+    dns_host("mx.relay.test", DNS_OK, true, 3600, FAKE_AT_ONCE);
+    tlsa_set_at("mx.relay.test", 25, TLSA_NONE, 3600, FAKE_AT_ONCE);
+    struct query q;
+    query_start(&q, "[relay.test]:587");
+    ck_assert(q.waited && !q.done);
+    world_dane_resolver(true);
+    harness_reconfigure(); /* probed again: validates */
+    harness_advance(1000);
+    ck_assert(danejob_active(H.dane));
+    ck_assert(q.done);
+    ck_assert_str_eq(q.reply, DANE_ONLY);
+    ck_assert_uint_eq(mx_calls("relay.test"), 0);
+    ck_assert_uint_eq(tlsa_calls("relay.test", 587), 1);
+    struct entry_dane s;
+    ck_assert(!slot("relay.test", true, 25, &s));
+    harness_close();
+}
+END_TEST
+
 Suite *dane_suite(void);
 
 Suite *dane_suite(void)
@@ -1040,6 +1073,7 @@ Suite *dane_suite(void)
     tcase_add_test(tc, test_off_during_check);
     tcase_add_test(tc, test_addr_half_failed);
     tcase_add_test(tc, test_cname_mx_host);
+    tcase_add_test(tc, test_active_during_fetch);
     suite_add_tcase(s, tc);
     return s;
 }
