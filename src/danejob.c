@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cache.h"
 #include "clock.h"
@@ -58,11 +59,20 @@ struct danejob_waiter {
 
 struct danejob_job;
 
-/* The lookups of one host (its facts live in job->facts.host[i]). */
+/* The lookups of one host (its facts live in job->facts.host[i]).  When
+ * its addresses came through a validated CNAME chain, the TLSA RRset at
+ * the end of the chain (alias_*) is asked for too, and decides unless it
+ * is empty or not validated (RFC 7672 section 2.2.2, as Postfix does it):
+ * danejob_host_merge(). */
 struct danejob_host {
     struct danejob_job *job;
     struct dane_host *h;
-    struct dns_query *addr_q, *tlsa_q;
+    struct dns_query *addr_q, *tlsa_q, *alias_q;
+    bool alias; /* a TLSA lookup at the CNAME target was started */
+    char alias_name[DNSMSG_NAME_TEXT];
+    enum dns_status alias_st;
+    uint32_t alias_ttl;
+    enum dane_state alias_tlsa;
 };
 
 struct danejob_job {
@@ -121,6 +131,8 @@ static void danejob_job_free(struct danejob_job *j)
             dns_cancel(j->hq[i].addr_q);
         if (j->hq[i].tlsa_q != NULL)
             dns_cancel(j->hq[i].tlsa_q);
+        if (j->hq[i].alias_q != NULL)
+            dns_cancel(j->hq[i].alias_q);
     }
     clock_timer_free(j->deadline);
     free(j);
@@ -201,6 +213,30 @@ static void danejob_log(const struct danejob_job *j, const struct dane_decision 
     }
 }
 
+/* The TLSA answer at a host's CNAME target, where there was one, over
+ * the one at its MX name: a failure there is a failure; validated records
+ * there (usable or not) decide; nothing there (no records, or not
+ * validated) leaves the MX name's answer. */
+static void danejob_host_merge(struct danejob_host *hq)
+{
+    struct dane_host *h = hq->h;
+    if (!hq->alias)
+        return;
+    if (hq->alias_st == DNS_TEMPFAIL || hq->alias_tlsa == DANE_BOGUS) {
+        h->tlsa_st = DNS_TEMPFAIL;
+        h->tlsa = DANE_BOGUS;
+        return;
+    }
+    if (hq->alias_tlsa == DANE_USABLE || hq->alias_tlsa == DANE_UNUSABLE) {
+        h->tlsa_st = hq->alias_st;
+        h->tlsa = hq->alias_tlsa;
+        h->tlsa_ttl = hq->alias_ttl;
+        return;
+    }
+    if (hq->alias_ttl < h->tlsa_ttl)
+        h->tlsa_ttl = hq->alias_ttl; /* the empty answer decided too */
+}
+
 static void danejob_finish(struct danejob_job *j)
 {
     struct danejob *dj = j->dj;
@@ -210,19 +246,31 @@ static void danejob_finish(struct danejob_job *j)
 
     clock_timer_del(j->deadline);
     danejob_enter_state(j, DANEJOB_DONE);
+    for (size_t i = 0; i < j->facts.n && i < DANE_HOSTS_MAX; i++)
+        danejob_host_merge(&j->hq[i]);
     dane_decide(&j->facts, &d);
     memset(&prev, 0, sizeof(prev));
-    bool stored = danejob_store(j, &d, now, &prev, &now_slot);
     stats.dane_checks++;
     if (d.out == DANE_OUT_FAILED)
         stats.dane_check_failures++;
-    danejob_log(j, &d, &prev, stored, (double)(clock_mono_ms() - j->started_ms) / 1000.0);
 
     struct danejob_result r = {.out = d.out};
-    if (stored) {
+    if (!danejob_active(dj)) {
+        /* DANE went off while the check ran (a reload with dane = off, or
+         * the probe found the resolver no longer validates): its result
+         * is neither answered nor kept -- Postfix may have no DNSSEC, and
+         * an AD bit from a resolver that does not validate proves
+         * nothing.  The waiters get the MTA-STS verdict. */
+        char hop[DOMAIN_BUFSZ + 16];
+        log_debug("dane %s: DANE went off during the check; its result (%s) is dropped",
+                  danejob_hop(j, hop, sizeof(hop)), dane_outcome_name(d.out));
+        r.use = DANE_USE_STS;
+    } else if (danejob_store(j, &d, now, &prev, &now_slot)) {
         enum dane_next next;
+        danejob_log(j, &d, &prev, true, (double)(clock_mono_ms() - j->started_ms) / 1000.0);
         r.use = dane_slot_use(&now_slot, now, &next);
     } else {
+        danejob_log(j, &d, &prev, false, (double)(clock_mono_ms() - j->started_ms) / 1000.0);
         r.use = d.out == DANE_OUT_ONLY ? DANE_USE_ONLY : DANE_USE_STS;
     }
 
@@ -245,17 +293,56 @@ static void danejob_host_done(struct danejob_job *j)
         danejob_finish(j);
 }
 
+static void danejob_on_alias_tlsa(void *arg, const struct dns_sec_result *r)
+{
+    struct danejob_host *hq = arg;
+    const char *why = NULL;
+    hq->alias_q = NULL;
+    hq->alias_st = r->st;
+    hq->alias_ttl = r->ttl;
+    hq->alias_tlsa = dane_tlsa_state(true, true, r->st, r->ad, r->rrs, r->n, &why);
+    if (r->st == DNS_TEMPFAIL)
+        stats.dane_lookup_failures++;
+    log_debug("dane %s: %s (the CNAME target of %s): %s%s, %zu records, ttl %" PRIu32 ": %s",
+              hq->job->domain, r->name, hq->h->name, dns_status_name(r->st), r->ad ? " ad" : "",
+              r->n, r->ttl, why);
+    danejob_host_done(hq->job);
+}
+
+/* The host's validated addresses came through a CNAME chain to target:
+ * ask for the TLSA RRset there too (before the address answer counts as
+ * done, so the job cannot finish in between). */
+static void danejob_start_alias(struct danejob_host *hq, const char *target)
+{
+    struct danejob_job *j = hq->job;
+    size_t n = strnlen(target, sizeof(hq->alias_name) - 1);
+    memcpy(hq->alias_name, target, n);
+    hq->alias_name[n] = '\0';
+    hq->alias = true;
+    hq->alias_st = DNS_TEMPFAIL; /* until it answers */
+    hq->alias_tlsa = DANE_BOGUS;
+    j->pending++;
+    stats.dane_lookups++;
+    hq->alias_q = dns_tlsa(j->dj->dns, hq->alias_name, j->port, danejob_on_alias_tlsa, hq);
+}
+
 static void danejob_on_addr(void *arg, const struct dns_sec_result *r)
 {
     struct danejob_host *hq = arg;
     hq->addr_q = NULL;
-    hq->h->addr_st = r->st;
-    hq->h->addr_ad = r->ad;
+    /* One of A and AAAA failed: a failed lookup (retried soon), never an
+     * insecure host (which would leave DANE off for the TTL). */
+    hq->h->addr_st = r->partial ? DNS_TEMPFAIL : r->st;
+    hq->h->addr_ad = r->ad && !r->partial;
     hq->h->addr_ttl = r->ttl;
-    if (r->st == DNS_TEMPFAIL)
+    if (hq->h->addr_st == DNS_TEMPFAIL)
         stats.dane_lookup_failures++;
-    log_debug("dane %s: %s A/AAAA: %s%s, %zu addresses, ttl %" PRIu32, hq->job->domain, hq->h->name,
-              dns_status_name(r->st), r->ad ? " ad" : "", r->n, r->ttl);
+    log_debug("dane %s: %s A/AAAA: %s%s%s, %zu addresses, ttl %" PRIu32, hq->job->domain,
+              hq->h->name, dns_status_name(r->st), r->ad ? " ad" : "",
+              r->partial ? " (one of A and AAAA failed)" : "", r->n, r->ttl);
+    if (hq->h->addr_st == DNS_OK && hq->h->addr_ad && r->cname != NULL && r->cname[0] != '\0' &&
+        strcasecmp(r->cname, hq->h->name) != 0 && !hq->alias)
+        danejob_start_alias(hq, r->cname);
     danejob_host_done(hq->job);
 }
 
@@ -352,6 +439,11 @@ static void danejob_on_deadline(void *arg)
         if (j->hq[i].tlsa_q != NULL) {
             dns_cancel(j->hq[i].tlsa_q);
             j->hq[i].tlsa_q = NULL;
+            stats.dane_lookup_failures++;
+        }
+        if (j->hq[i].alias_q != NULL) {
+            dns_cancel(j->hq[i].alias_q);
+            j->hq[i].alias_q = NULL;
             stats.dane_lookup_failures++;
         }
     }

@@ -13,11 +13,20 @@
  *   HOSTS  for every host at once, dns_addr_sec(host) and
  *          dns_tlsa(host, port) (in parallel: one round trip after the MX
  *          answer).  Each TLSA answer is judged by dane_tlsa_state() while
- *          its records exist.
+ *          its records exist.  A host whose validated addresses came
+ *          through a CNAME chain also gets dns_tlsa(target, port) at the
+ *          chain's end, which decides unless it holds no validated
+ *          records (RFC 7672 section 2.2.2, as Postfix does it).
  *   DONE   dane_decide(); dane_slot_record() into the entry's slot (read,
  *          changed and written back in one go, only if the entry is still
  *          there); one log line; every waiter answered, first come first
- *          served.
+ *          served.  If DANE is no longer active by then (a reload turned
+ *          it off, or the probe found the resolver stopped validating),
+ *          the result is dropped, not stored, and every waiter gets the
+ *          MTA-STS verdict.
+ *
+ * A host's addresses count as a failed lookup (not as insecure ones) when
+ * either of its A and AAAA lookups failed (dns_sec_result.partial).
  *
  * Each job has a deadline (two rounds of 3 c-ares tries of dns_timeout
  * plus 2 s): whatever has not answered by then counts as a failed lookup.

@@ -1130,6 +1130,7 @@ static void dns_sec_finish(struct dns_query *q)
         else
             r->ttl = s0->parsed ? t0 : t1;
         r->oversize = (s0->parsed && s0->ans.oversize) || (s1->parsed && s1->ans.oversize);
+        r->partial = q->st != DNS_TEMPFAIL && (p0->st == DNS_TEMPFAIL || p1->st == DNS_TEMPFAIL);
         if (n0 + n1 > 0) {
             sec->merged = xcalloc(n0 + n1, sizeof(*sec->merged));
             memcpy(sec->merged, s0->ans.rr, n0 * sizeof(*sec->merged));

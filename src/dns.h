@@ -61,6 +61,12 @@
  *             validating resolver; never set with DNS_TEMPFAIL.  For
  *             dns_addr_sec(), only when both the A and the AAAA answers
  *             came (records or none) with AD.
+ *   partial   dns_addr_sec() only: one of the A and AAAA lookups failed
+ *             (DNS_TEMPFAIL: SERVFAIL, a bogus signature, a timeout)
+ *             while the other answered; st is then that answer's (DNS_OK
+ *             with its records, as dns_addr() would), ad is false, and a
+ *             DANE check must count the host's addresses as a failed
+ *             lookup, not as insecure ones.
  *   ttl       DNS_OK: the smallest TTL of the records and of the CNAMEs
  *             followed; DNS_NODATA: the negative-caching TTL of the SOA
  *             in the answer (0 if there was none); 0 on DNS_TEMPFAIL.
@@ -115,6 +121,7 @@ struct dns_sec_result {
     bool nxdomain;
     bool ad;
     bool oversize;
+    bool partial; /* dns_addr_sec(): one of A and AAAA failed (see above) */
     uint32_t ttl;
     const char *name;
     const char *cname;

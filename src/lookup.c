@@ -473,13 +473,21 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     }
 
     /* The next hop matters only to DANE; otherwise every key of a
-     * domain has the same answer (and one memo slot). */
-    if (l->dane != NULL && danejob_active(l->dane))
-        domain_key_hop(key, keylen, &mx, &port);
+     * domain has the same answer (and one memo slot).  A query that waits
+     * keeps its own hop all the same: DANE may come on before it is
+     * answered. */
+    domain_key_hop(key, keylen, &mx, &port);
+    bool hop_mx = mx;
+    unsigned hop_port = port;
+    if (l->dane == NULL || !danejob_active(l->dane)) {
+        hop_mx = true;
+        hop_port = 25;
+    }
 
     struct lookup_memo *m = lookup_memo_slot(l, domain, prof);
-    if (m->at == now && m->gen == l->gen && m->prof == (uint8_t)prof && m->mx == (uint8_t)mx &&
-        m->port == (uint16_t)port && strcmp(m->domain, domain) == 0 && (size_t)m->len < replysz) {
+    if (m->at == now && m->gen == l->gen && m->prof == (uint8_t)prof && m->mx == (uint8_t)hop_mx &&
+        m->port == (uint16_t)hop_port && strcmp(m->domain, domain) == 0 &&
+        (size_t)m->len < replysz) {
         stats.cache_hits++;
         lookup_count(prof, (enum stats_verdict)m->verdict);
         memcpy(reply, m->reply, m->len);
@@ -532,8 +540,8 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
             m->at = now;
             m->gen = l->gen;
             m->prof = (uint8_t)prof;
-            m->mx = (uint8_t)mx;
-            m->port = (uint16_t)port;
+            m->mx = (uint8_t)hop_mx;
+            m->port = (uint16_t)hop_port;
             m->len = (uint16_t)*len;
             m->verdict = (uint8_t)sv;
             memcpy(m->domain, domain, strlen(domain) + 1);

@@ -850,6 +850,199 @@ START_TEST(test_flushed_during_check)
 }
 END_TEST
 
+/* DANE goes off while a query waits for its check: a reload with dane =
+ * off, or a reload whose probe finds the resolver no longer validates.
+ * The check's dane-only must not reach the query (Postfix may have no
+ * DNSSEC: dane-only would defer the mail; an unvalidated AD proves
+ * nothing), nor be kept for when DANE comes back. */
+START_TEST(test_off_during_check)
+{
+    struct query q;
+    dane_open();
+    dane_domain("a.test", TLSA_USABLE, TLSA_USABLE, 3600);
+    dns_mx("a.test", "mx1.a.test mx2.a.test", true, 3600, FAKE_AFTER(100));
+    query_start(&q, "a.test");
+    harness_settle(); /* fetched; now waiting for DANE */
+    ck_assert(!q.done);
+    harness_set("dane", "off");
+    harness_reconfigure();
+    ck_assert(!danejob_active(H.dane));
+    harness_advance(100);
+    ck_assert(q.done);
+    ck_assert_str_eq(q.reply, SECURE_A);
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_DANE_ONLY], 0);
+
+    /* on again, but the resolver no longer validates: the same */
+    world_dane_resolver(true);
+    harness_set("dane", "on");
+    harness_reconfigure();
+    harness_settle();
+    ck_assert(danejob_active(H.dane));
+    struct entry_dane s;
+    ck_assert(!slot("a.test", true, 25, &s) || s.result != ENTRY_DANE_ONLY);
+    query_start(&q, "a.test");
+    ck_assert(q.waited && !q.done);
+    world_dane_resolver(false);
+    harness_reconfigure(); /* probed again: no AD */
+    harness_settle();
+    ck_assert(!danejob_active(H.dane));
+    harness_advance(100);
+    ck_assert(q.done);
+    ck_assert_str_eq(q.reply, SECURE_A);
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_DANE_ONLY], 0);
+    ck_assert(!slot("a.test", true, 25, &s) || s.result != ENTRY_DANE_ONLY);
+    /* validating again: a fresh check decides */
+    world_dane_resolver(true);
+    harness_reconfigure();
+    harness_settle();
+    ck_assert(danejob_active(H.dane));
+    query_start(&q, "a.test");
+    ck_assert(q.waited);
+    harness_advance(100);
+    ck_assert_str_eq(q.reply, DANE_ONLY);
+    harness_close();
+}
+END_TEST
+
+/* An MX host whose A answer is validated but whose AAAA lookup failed
+ * (SERVFAIL: a bogus signature looks so): dns_addr_sec() says "partial".
+ * That is a failed lookup, not an insecure host: the MTA-STS verdict,
+ * logged as a failure and retried after DANE_RETRY -- not "none" cached
+ * for the TTL, and not the end of a dane-only result that still holds. */
+START_TEST(test_addr_half_failed)
+{
+    dane_open();
+    dane_domain("a.test", TLSA_NONE, TLSA_USABLE, 3600);
+    struct dns_sec_result r;
+    memset(&r, 0, sizeof(r));
+    r.st = DNS_OK;
+    r.ad = false; /* only one of the two answers had AD */
+    r.partial = true;
+    r.ttl = 3600;
+    r.rrs = rr_new(DNSMSG_T_A, 3600);
+    r.n = 1;
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    ck_assert_uint_eq(stats.dane_check_failures, 1);
+    ck_assert_uint_eq(harness_log_count("dane a.test: a lookup failed and no host has usable TLSA "
+                                        "records (mx2.a.test); answering the MTA-STS verdict"),
+                      1);
+    struct entry_dane s;
+    ck_assert(slot("a.test", true, 25, &s));
+    ck_assert_uint_eq(s.result, ENTRY_DANE_UNKNOWN);
+    ck_assert_uint_eq(s.fail_count, 1);
+    ck_assert_int_eq(dane_slot_next_check(&s), s.fail_at + DANE_RETRY);
+    /* the address lookup recovers: dane-only at the retry */
+    dns_host("mx2.a.test", DNS_OK, true, 3600, FAKE_AT_ONCE);
+    harness_advance(DANE_RETRY * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A); /* started the check */
+    harness_settle();
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+    /* near the end of that result, the AAAA fails again: dane-only holds */
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    harness_advance(3000 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY); /* re-check in the background */
+    harness_settle();
+    ck_assert(slot("a.test", true, 25, &s));
+    ck_assert_uint_eq(s.result, ENTRY_DANE_ONLY);
+    ck_assert_uint_eq(s.fail_count, 1);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_NOTFOUND], 0);
+    harness_close();
+}
+END_TEST
+
+/* An MX host that is a CNAME (RFC 7672 section 2.2.2, as Postfix does
+ * it): when the address answer came through a validated CNAME chain, the
+ * TLSA RRset at the end of the chain is looked at first, the one at the
+ * MX name only when there is none there.  TLSA only at the alias target:
+ * dane-only (before, "secure": MTA-STS overrode the DANE Postfix would
+ * have used); a failed lookup there: a failure, not the MX name's TLSA;
+ * unusable records there decide even with usable ones at the MX name. */
+START_TEST(test_cname_mx_host)
+{
+    dane_open();
+    dane_domain("a.test", TLSA_NONE, TLSA_NONE, 3600);
+    struct dns_sec_result r;
+    memset(&r, 0, sizeof(r));
+    r.st = DNS_OK;
+    r.ad = true;
+    r.ttl = 3600;
+    r.cname = "real.hoster.test";
+    r.rrs = rr_new(DNSMSG_T_A, 3600);
+    r.n = 1;
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    tlsa_set("real.hoster.test", TLSA_USABLE, 3600);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+    ck_assert_uint_eq(tlsa_calls("real.hoster.test", 25), 1);
+    ck_assert_uint_eq(stats.dane_lookups, 6);
+
+    /* nothing at the target: the MX name's TLSA decides */
+    tlsa_set("real.hoster.test", TLSA_NONE, 3600);
+    tlsa_set("mx2.a.test", TLSA_USABLE, 3600);
+    harness_advance(3600 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), DANE_ONLY);
+
+    /* unusable records at the target decide: no dane-only */
+    tlsa_set("real.hoster.test", TLSA_UNUSABLE, 3600);
+    harness_advance(3600 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    ck_assert_uint_eq(stats.dane_check_failures, 0);
+
+    /* a failed lookup at the target: a failure, retried */
+    tlsa_set("real.hoster.test", TLSA_BOGUS, 3600);
+    harness_advance(3600 * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    ck_assert_uint_eq(stats.dane_check_failures, 1);
+    ck_assert_uint_eq(harness_log_count("a lookup failed and no host has usable TLSA records "
+                                        "(mx2.a.test)"),
+                      1);
+
+    /* the alias not validated: no TLSA lookup at its target */
+    r.ad = false;
+    fake_dns_sec("mx2.a.test", FAKE_DNS_T_ADDR, &r, FAKE_AT_ONCE);
+    unsigned before = tlsa_calls("real.hoster.test", 25);
+    harness_advance(DANE_RETRY * 1000);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    harness_settle();
+    ck_assert_uint_eq(tlsa_calls("real.hoster.test", 25), before);
+    harness_close();
+}
+END_TEST
+
+/* DANE becomes active (the probe succeeds) while a smart-host query waits
+ * for its policy fetch: the check is the key's own next hop -- the host
+ * at its port -- not the MX hosts of the domain at port 25. */
+START_TEST(test_active_during_fetch)
+{
+    harness_set("dane", "on");
+    world_dane_resolver(false);
+    harness_open(0);
+    harness_settle();
+    ck_assert(!danejob_active(H.dane));
+    world_policy("relay.test", "1", "enforce", "relay.test", 86400);
+    dns_host("relay.test", DNS_OK, true, 3600, FAKE_AT_ONCE);
+    tlsa_set_at("relay.test", 587, TLSA_USABLE, 3600, FAKE_AT_ONCE);
+    dns_mx("relay.test", "mx.relay.test", true, 3600, FAKE_AT_ONCE);
+    dns_host("mx.relay.test", DNS_OK, true, 3600, FAKE_AT_ONCE);
+    tlsa_set_at("mx.relay.test", 25, TLSA_NONE, 3600, FAKE_AT_ONCE);
+    struct query q;
+    query_start(&q, "[relay.test]:587");
+    ck_assert(q.waited && !q.done);
+    world_dane_resolver(true);
+    harness_reconfigure(); /* probed again: validates */
+    harness_advance(1000);
+    ck_assert(danejob_active(H.dane));
+    ck_assert(q.done);
+    ck_assert_str_eq(q.reply, DANE_ONLY);
+    ck_assert_uint_eq(mx_calls("relay.test"), 0);
+    ck_assert_uint_eq(tlsa_calls("relay.test", 587), 1);
+    struct entry_dane s;
+    ck_assert(!slot("relay.test", true, 25, &s));
+    harness_close();
+}
+END_TEST
+
 Suite *dane_suite(void);
 
 Suite *dane_suite(void)
@@ -877,6 +1070,10 @@ Suite *dane_suite(void)
     tcase_add_test(tc, test_mx_limit);
     tcase_add_test(tc, test_fetch_keeps_dane);
     tcase_add_test(tc, test_flushed_during_check);
+    tcase_add_test(tc, test_off_during_check);
+    tcase_add_test(tc, test_addr_half_failed);
+    tcase_add_test(tc, test_cname_mx_host);
+    tcase_add_test(tc, test_active_during_fetch);
     suite_add_tcase(s, tc);
     return s;
 }

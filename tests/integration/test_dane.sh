@@ -17,6 +17,10 @@
 #     testing.test    DANE, MTA-STS mode testing                   -> NOTFOUND
 #     [relay.test]:587  smart host with TLSA on its port           -> dane-only
 #     [relay.test]    the same host at port 25 (no TLSA there)     -> secure
+#     alias.test      MX host a CNAME to real.hoster.test, TLSA
+#                     only at the target (RFC 7672 2.2.2)          -> dane-only
+#     halfbogus.test  MX host's A valid, AAAA with broken
+#                     signatures, TLSA usable                      -> secure, a failed check
 # then: mtasts-tlsrpt (no STS attributes), show/stats, the extra DNS
 # queries of a policy domain (counted by unbound), a restart (the DANE
 # state survives: no lookup), a resolver that does not validate (plain
@@ -45,7 +49,8 @@ sts() {
 
 # ---------------------------------------------------------------- the world
 # nginx serves every policy; the names live in nsd's zones.
-for d in all.test some.test notlsa.test plain.test bogus.test count.test countoff.test; do
+for d in all.test some.test notlsa.test plain.test bogus.test count.test countoff.test \
+    alias.test halfbogus.test; do
     world_domain "$d" --policy "$(pol enforce "*.$d")"
 done
 world_domain testing.test --policy "$(pol testing '*.testing.test')"
@@ -91,6 +96,20 @@ dnssec_zone relay.test
 sts relay.test
 dnssec_host relay.test 127.0.6.10
 dnssec_tlsa relay.test 587 good
+
+dnssec_zone alias.test
+sts alias.test
+dnssec_rr alias.test '@ MX 10 mx1'
+dnssec_rr alias.test 'mx1 CNAME real.hoster.test.'
+dnssec_zone hoster.test
+dnssec_host real.hoster.test 127.0.6.13
+dnssec_tlsa real.hoster.test 25 good
+
+dnssec_zone halfbogus.test --bogus AAAA
+sts halfbogus.test
+dnssec_mx halfbogus.test mx1.halfbogus.test 10 127.0.6.14
+dnssec_host mx1.halfbogus.test ::1
+dnssec_tlsa mx1.halfbogus.test 25 good
 
 # two more like all.test, to count DNS queries with and without DANE
 for d in count.test countoff.test; do
@@ -148,6 +167,9 @@ expect_notfound nosts.test
 expect_notfound testing.test
 expect_reply '[relay.test]:587' dane-only
 expect_reply '[relay.test]' 'secure match=relay.test servername=hostname'
+expect_reply alias.test dane-only
+expect_reply halfbogus.test 'secure match=.halfbogus.test servername=hostname'
+expect_log 'warning: dane halfbogus\.test: a lookup failed and no host has usable TLSA records \(mx1\.halfbogus\.test\); answering the MTA-STS verdict'
 expect_reply all.test dane-only mtasts-tlsrpt
 expect_reply notlsa.test \
     'secure match=.notlsa.test servername=hostname policy_type=sts policy_domain=notlsa.test mx_host_pattern=*.notlsa.test { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: *.notlsa.test } { policy_string = max_age: 86400 }' \
@@ -170,10 +192,11 @@ expect_eq "show --json relay.test: the smart host's next hops" \
     "host:25:none host:587:dane-only"
 ctl status
 expect_match "status: dane on" "$OUT" '^dane +on$'
-expect_eq "stats: dane-only verdicts" "$(stat_of verdict_dane_only)" 4
-expect_eq "stats: DANE checks" "$(stat_of dane_checks)" 7
-expect_eq "stats: failed DANE checks (bogus.test)" "$(stat_of dane_check_failures)" 1
-expect_eq "stats: failed DANE lookups (the bogus TLSA)" "$(stat_of dane_lookup_failures)" 1
+expect_eq "stats: dane-only verdicts" "$(stat_of verdict_dane_only)" 5
+expect_eq "stats: DANE checks" "$(stat_of dane_checks)" 9
+expect_eq "stats: failed DANE checks (bogus.test, halfbogus.test)" "$(stat_of dane_check_failures)" 2
+expect_eq "stats: failed DANE lookups (the bogus TLSA, the bogus AAAA)" \
+    "$(stat_of dane_lookup_failures)" 2
 
 note "---- DNS queries of a policy domain's first query, with DANE"
 before=$(queries)

@@ -253,6 +253,9 @@ done
 expect_sec "A with AD but AAAA SERVFAIL: the address is there, AD is not" OK 0 0 "A/192.0.2.1" \
     -s "$HOSTILE" addr-sec half.hostile.test
 expect_eq "half: the detail names both" "$(detail)" "A: 1 record, AD, AAAA: SERVFAIL"
+expect_eq "half: flagged partial (DANE counts it as a failed lookup)" "$(field partial)" 1
+run addr-sec mx2.dane.test
+expect_eq "A and AAAA both answered: not partial" "$RC $(field partial)" "0 0"
 run -s "$HOSTILE" sec A many.hostile.test
 expect_eq "40 records: the first 32, flagged oversize, TTL of all 40" \
     "$RC $(field status) $(field ad) $(field oversize) $(field n) $(field ttl)" "0 OK 1 1 32 61"

@@ -31,7 +31,7 @@
  * addr-sec  dns_addr_sec(HOST)
  * sec       dns_query_sec(NAME, TYPE); TYPE a number or A, AAAA, MX, TLSA,
  *           TXT, SOA, NS, DNSKEY
- *           status=OK ad=1 nxdomain=0 oversize=0 ttl=3600 n=2
+ *           status=OK ad=1 nxdomain=0 oversize=0 partial=0 ttl=3600 n=2
  *           name=_25._tcp.mx.example. cname=_25._tcp.mx.example
  *           rr=MX/TTL/PREF/EXCHANGE  rr=TLSA/TTL/USAGE/SELECTOR/MTYPE/HEXDATA
  *           rr=A/TTL/ADDR  rr=AAAA/TTL/ADDR  rr=TYPEn/TTL/HEXRDATA
@@ -168,9 +168,9 @@ static void on_sec(void *arg, const struct dns_sec_result *r)
     char buf[INET6_ADDRSTRLEN];
 
     p->callbacks++;
-    printf("status=%s ad=%d nxdomain=%d oversize=%d ttl=%lu n=%zu name=%s cname=%s",
+    printf("status=%s ad=%d nxdomain=%d oversize=%d partial=%d ttl=%lu n=%zu name=%s cname=%s",
            dns_status_name(r->st), r->ad ? 1 : 0, r->nxdomain ? 1 : 0, r->oversize ? 1 : 0,
-           (unsigned long)r->ttl, r->n, r->name, r->cname);
+           r->partial ? 1 : 0, (unsigned long)r->ttl, r->n, r->name, r->cname);
     for (size_t i = 0; i < r->n; i++) {
         const struct dnsmsg_rr *rr = &r->rrs[i];
         switch (rr->type) {
