@@ -102,12 +102,22 @@ struct assess_facts {
     } probe;
 };
 
+/* One TLSA lookup (dns_tlsa()) as it ended. */
+struct assess_tlsa {
+    bool done; /* false: no answer before the check's deadline */
+    enum dns_status st;
+    bool ad;
+    const struct dnsmsg_rr *rrs;
+    size_t n;
+};
+
 /* One MX host as the probe saw it. */
 struct assess_mxhost {
     const char *host; /* normalised */
     unsigned preference;
     bool implicit; /* the domain itself: it has no MX record */
-    struct {       /* A/AAAA of the host (dns_addr_sec()) */
+    struct {       /* A/AAAA of the host (dns_addr_sec()); one of them failed
+                      (dns_sec_result.partial): st DNS_TEMPFAIL, ad false */
         bool done;
         enum dns_status st;
         bool ad;
@@ -115,13 +125,12 @@ struct assess_mxhost {
         size_t n;
     } addr;
     const struct mxprobe_result *probe; /* NULL: not probed (no address, deadline) */
-    struct {                            /* TLSA _25._tcp.<host> (dns_tlsa()) */
-        bool done;
-        enum dns_status st;
-        bool ad;
-        const struct dnsmsg_rr *rrs;
-        size_t n;
-    } tlsa;
+    struct assess_tlsa tlsa;            /* TLSA _25._tcp.<host> */
+    /* The host's validated addresses came through a CNAME chain to
+     * `target` (NULL: they did not): TLSA _25._tcp.<target>, which
+     * decides where dane_target_decides() says so. */
+    const char *target;
+    struct assess_tlsa target_tlsa;
 };
 
 void assess(const struct assess_facts *f, struct report *r);

@@ -249,29 +249,37 @@ static void assess_probe_tlsa_text(const struct dnsmsg_rr *rr, char *buf, size_t
         snprintf(buf + off, bufsz - off, "...");
 }
 
-/* The mx.dane item of a host whose TLSA state is not none. */
+/* The mx.dane item of a host whose TLSA state is not none; tl: the TLSA
+ * answer that decided, found at _25._tcp.<at> (the host's name, or its
+ * CNAME target: then the item names both). */
 static void assess_probe_dane(const struct assess_facts *f, const struct assess_mxhost *h,
-                              enum dane_state st, const char *why, struct report *r)
+                              enum dane_state st, const char *why, const struct assess_tlsa *tl,
+                              const char *at, struct report *r)
 {
     const struct mxprobe_result *pr = h->probe;
     struct report_item *it = NULL;
-    char one[160];
+    char one[160], who[2 * DOMAIN_BUFSZ + 32];
     size_t which = 0;
+    bool target = at != h->host;
+
+    if (target)
+        snprintf(who, sizeof(who), "%s via its CNAME target %s", h->host, at);
+    else
+        snprintf(who, sizeof(who), "%s", h->host);
 
     switch (st) {
     case DANE_NONE:
         return;
     case DANE_BOGUS:
-        it = report_add(r, "mx.dane", REPORT_ERROR, "%s: %s", h->host, why);
+        it = report_add(r, "mx.dane", REPORT_ERROR, "%s: %s", who, why);
         report_fix(it,
                    "fix the DNSSEC signatures of _25._tcp.%s (or remove the TLSA records "
                    "properly: publish the removal, wait for the TTL)",
-                   h->host);
+                   at);
         break;
     case DANE_UNUSABLE:
         it = report_add(r, "mx.dane", REPORT_WARNING,
-                        "%s: %s; DANE senders use TLS without authenticating the host", h->host,
-                        why);
+                        "%s: %s; DANE senders use TLS without authenticating the host", who, why);
         report_fix(it, "publish a \"3 1 1\" record with the SHA-256 of the host's public key");
         break;
     case DANE_USABLE:
@@ -279,39 +287,43 @@ static void assess_probe_dane(const struct assess_facts *f, const struct assess_
             it = report_add(r, "mx.dane", REPORT_WARNING,
                             "%s: usable TLSA records; the certificate could not be compared "
                             "(not tested from here)",
-                            h->host);
+                            who);
             break;
         }
         if (pr->st != MXPROBE_TLS || pr->tls == NULL || !pr->tls->valid) {
             it = report_add(r, "mx.dane", REPORT_ERROR,
                             "%s: usable TLSA records but no TLS session (%s): DANE senders "
                             "defer mail to it",
-                            h->host, pr->detail);
+                            who, pr->detail);
             report_fix(it, "make STARTTLS work on %s", h->host);
             break;
         }
-        switch (dane_match(h->tlsa.rrs, h->tlsa.n, pr->chain, pr->nchain,
-                           assess_probe_name_ok(pr->tls, h->host), &which)) {
+        /* With TLSA at the CNAME target, the certificate may name either
+         * (RFC 7672 sections 2.2.2 and 3.2.2). */
+        switch (dane_match(tl->rrs, tl->n, pr->chain, pr->nchain,
+                           assess_probe_name_ok(pr->tls, h->host) ||
+                               (target && assess_probe_name_ok(pr->tls, at)),
+                           &which)) {
         case DANE_MATCH_EE:
         case DANE_MATCH_TA:
-            assess_probe_tlsa_text(&h->tlsa.rrs[which], one, sizeof(one));
+            assess_probe_tlsa_text(&tl->rrs[which], one, sizeof(one));
             it = report_add(r, "mx.dane", REPORT_OK,
-                            "%s: the certificate matches its TLSA record %s (DANE-%s)", h->host,
-                            one, h->tlsa.rrs[which].u.tlsa.usage == 3 ? "EE" : "TA");
+                            "%s: the certificate matches its TLSA record %s (DANE-%s)", who, one,
+                            tl->rrs[which].u.tlsa.usage == 3 ? "EE" : "TA");
             report_detail_str(it, "matched", one);
             break;
         case DANE_MATCH_TA_NAME:
             it = report_add(r, "mx.dane", REPORT_ERROR,
                             "%s: a DANE-TA record matches the chain, but the certificate does "
                             "not name the host: DANE senders refuse to deliver to it",
-                            h->host);
+                            who);
             report_fix(it, "use a certificate for %s", h->host);
             break;
         case DANE_MATCH_NONE:
             it = report_add(r, "mx.dane", REPORT_ERROR,
                             "%s: no usable TLSA record matches the certificate it presents: DANE "
                             "senders refuse to deliver to it",
-                            h->host);
+                            who);
             report_fix(it,
                        "publish TLSA records for the certificate in use (e.g. \"3 1 1\" and the "
                        "SHA-256 of its public key), keeping the old ones until the TTL has "
@@ -321,9 +333,13 @@ static void assess_probe_dane(const struct assess_facts *f, const struct assess_
         break;
     }
     report_detail_str(it, "host", h->host);
+    if (target)
+        report_detail_str(it, "cname_target", at);
+    snprintf(one, sizeof(one), "_25._tcp.%s", at);
+    report_detail_str(it, "tlsa_name", one);
     report_detail_str(it, "state", dane_state_name(st));
-    for (size_t i = 0; i < h->tlsa.n; i++) {
-        assess_probe_tlsa_text(&h->tlsa.rrs[i], one, sizeof(one));
+    for (size_t i = 0; i < tl->n; i++) {
+        assess_probe_tlsa_text(&tl->rrs[i], one, sizeof(one));
         report_detail_push(it, "records", one);
     }
     (void)f;
@@ -365,12 +381,28 @@ void assess_probe(const struct assess_facts *f, const struct sts_policy *p, stru
         return;
     for (size_t i = 0; i < f->probe.n; i++) {
         const struct assess_mxhost *h = &f->probe.hosts[i];
-        const char *why = NULL, *dane_why = "";
+        const char *why = NULL, *dane_why = "", *at = h->host;
+        const struct assess_tlsa *tl = &h->tlsa;
         enum dane_state dst = DANE_NONE;
+        bool addr_secure = h->addr.done && h->addr.ad;
 
         if (h->tlsa.done)
-            dst = dane_tlsa_state(f->probe.mx_secure, h->addr.done && h->addr.ad, h->tlsa.st,
-                                  h->tlsa.ad, h->tlsa.rrs, h->tlsa.n, &dane_why);
+            dst = dane_tlsa_state(f->probe.mx_secure, addr_secure, h->tlsa.st, h->tlsa.ad,
+                                  h->tlsa.rrs, h->tlsa.n, &dane_why);
+        if (h->target != NULL) {
+            /* No answer at the target before the deadline: a failed lookup. */
+            const struct assess_tlsa *t = &h->target_tlsa;
+            const char *twhy = "";
+            enum dane_state tst =
+                dane_tlsa_state(f->probe.mx_secure, addr_secure, t->done ? t->st : DNS_TEMPFAIL,
+                                t->ad, t->rrs, t->n, &twhy);
+            if (dane_target_decides(tst)) {
+                dst = tst;
+                dane_why = twhy;
+                tl = t;
+                at = h->target;
+            }
+        }
         why = assess_probe_untested(h, one, sizeof(one));
         if (why == NULL && (h->addr.st != DNS_OK || h->addr.n == 0)) {
             it = report_add(r, "mx.host", REPORT_WARNING,
@@ -389,7 +421,7 @@ void assess_probe(const struct assess_facts *f, const struct sts_policy *p, stru
                 off += (size_t)n;
             n_untested++;
         }
-        assess_probe_dane(f, h, dst, dane_why, r);
+        assess_probe_dane(f, h, dst, dane_why, tl, at, r);
     }
     if (n_untested == 0 && f->probe.skipped == 0)
         return;

@@ -28,7 +28,12 @@
  *               match without the host's name: error (DANE senders refuse
  *               the host, whatever MTA-STS says); unusable records:
  *               warning; a failed (bogus) lookup: error (DANE senders
- *               defer).  Details: state, records, matched.
+ *               defer).  The TLSA answer at the host's CNAME target
+ *               (assess_mxhost.target) decides where
+ *               dane_target_decides() says so; the item then names both,
+ *               and a DANE-TA match accepts a leaf naming either.
+ *               Details: state, tlsa_name, cname_target, records,
+ *               matched.
  *
  * Pure: no I/O; the facts are the caller's.
  */

@@ -125,6 +125,11 @@ enum dane_match dane_match(const struct dnsmsg_rr *rrs, size_t n, const struct d
     return best;
 }
 
+bool dane_target_decides(enum dane_state at_target)
+{
+    return at_target != DANE_NONE;
+}
+
 const char *dane_state_name(enum dane_state s)
 {
     switch (s) {

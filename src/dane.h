@@ -22,6 +22,15 @@
  *                  the same): DANE senders defer the mail
  * `why` gets a short reason for reports.
  *
+ * dane_target_decides() is the rule for a host whose validated address
+ * records came through a CNAME chain (RFC 7672 section 2.2.2, as Postfix
+ * does it): the TLSA RRset at the chain's target is tried first, and its
+ * state (dane_tlsa_state() of that answer) decides unless it is
+ * DANE_NONE (no records there, or not validated); then the RRset at the
+ * host's own name decides.  A failed lookup at the target (DANE_BOGUS)
+ * decides: DANE senders defer.  The daemon (danejob.c) and the owner's
+ * check (assess_probe.c) both ask it.
+ *
  * dane_match() compares usable records with the chain a server sent
  * (struct dane_cert, leaf first; tlsinfo.c fills it from the handshake,
  * this module never sees a certificate's bytes parsed): usage 3 (DANE-EE)
@@ -127,6 +136,9 @@ enum dane_match {
 enum dane_state dane_tlsa_state(bool mx_secure, bool addr_secure, enum dns_status st, bool ad,
                                 const struct dnsmsg_rr *rrs, size_t n, const char **why);
 
+/* Does the TLSA state at a host's CNAME target decide over the one at its
+ * own name (see above)? */
+bool dane_target_decides(enum dane_state at_target);
 /* Does one usable record match one certificate (selector and matching
  * type only; the usage is the caller's)? */
 bool dane_rr_matches(const struct dnsmsg_rr *rr, const struct dane_cert *c);

@@ -222,19 +222,19 @@ static void danejob_host_merge(struct danejob_host *hq)
     struct dane_host *h = hq->h;
     if (!hq->alias)
         return;
-    if (hq->alias_st == DNS_TEMPFAIL || hq->alias_tlsa == DANE_BOGUS) {
+    if (!dane_target_decides(hq->alias_tlsa)) {
+        if (hq->alias_ttl < h->tlsa_ttl)
+            h->tlsa_ttl = hq->alias_ttl; /* the empty answer decided too */
+        return;
+    }
+    if (hq->alias_tlsa == DANE_BOGUS) { /* a failed lookup (alias_st DNS_TEMPFAIL) */
         h->tlsa_st = DNS_TEMPFAIL;
         h->tlsa = DANE_BOGUS;
         return;
     }
-    if (hq->alias_tlsa == DANE_USABLE || hq->alias_tlsa == DANE_UNUSABLE) {
-        h->tlsa_st = hq->alias_st;
-        h->tlsa = hq->alias_tlsa;
-        h->tlsa_ttl = hq->alias_ttl;
-        return;
-    }
-    if (hq->alias_ttl < h->tlsa_ttl)
-        h->tlsa_ttl = hq->alias_ttl; /* the empty answer decided too */
+    h->tlsa_st = hq->alias_st;
+    h->tlsa = hq->alias_tlsa;
+    h->tlsa_ttl = hq->alias_ttl;
 }
 
 static void danejob_finish(struct danejob_job *j)

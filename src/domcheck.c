@@ -72,7 +72,21 @@ struct domcheck_fetch {
     struct tlsinfo tls;
 };
 
-/* One MX host: its addresses, its TLSA records and the probe, copied. */
+/* A copied TLSA answer (dns_tlsa()). */
+struct domcheck_tlsa {
+    struct domcheck *c;
+    struct dns_query *q;
+    bool done;
+    enum dns_status st;
+    bool ad;
+    size_t n;
+    struct dnsmsg_rr rrs[DNSMSG_MAX_RRS]; /* u.tlsa.data points into data */
+    uint8_t *data[DNSMSG_MAX_RRS];
+};
+
+/* One MX host: its addresses, its TLSA records (at its name, and at the
+ * end of the CNAME chain its validated addresses came through) and the
+ * probe, copied. */
 struct domcheck_host {
     struct domcheck *c;
     char host[DOMAIN_BUFSZ];
@@ -87,13 +101,10 @@ struct domcheck_host {
     size_t n_addrs;
     char addrs[MXPROBE_MAX_ADDRS][INET6_ADDRSTRLEN];
 
-    struct dns_query *tlsa_q;
-    bool tlsa_done;
-    enum dns_status tlsa_st;
-    bool tlsa_ad;
-    size_t n_tlsa;
-    struct dnsmsg_rr tlsa[DNSMSG_MAX_RRS]; /* u.tlsa.data points into tlsa_data */
-    uint8_t *tlsa_data[DNSMSG_MAX_RRS];
+    struct domcheck_tlsa tlsa;
+    bool alias; /* the TLSA lookup at the CNAME target was started */
+    char target[DOMAIN_BUFSZ];
+    struct domcheck_tlsa target_tlsa;
 
     struct mxprobe *probe;
     bool probe_done;
@@ -248,13 +259,16 @@ static void domcheck_fetch_copy(struct domcheck_fetch *f, const struct https_res
 /* ---- the MX probe: per host, its addresses, TLSA records and STARTTLS ------ */
 
 static void domcheck_progress(struct domcheck *c);
+static void domcheck_on_host_tlsa(void *arg, const struct dns_sec_result *r);
 
 static void domcheck_host_cancel(struct domcheck_host *h)
 {
     dns_cancel(h->addr_q);
     h->addr_q = NULL;
-    dns_cancel(h->tlsa_q);
-    h->tlsa_q = NULL;
+    dns_cancel(h->tlsa.q);
+    h->tlsa.q = NULL;
+    dns_cancel(h->target_tlsa.q);
+    h->target_tlsa.q = NULL;
     mxprobe_cancel(h->probe);
     h->probe = NULL;
 }
@@ -262,8 +276,19 @@ static void domcheck_host_cancel(struct domcheck_host *h)
 static void domcheck_host_free(struct domcheck_host *h)
 {
     domcheck_host_cancel(h);
-    for (size_t i = 0; i < h->n_tlsa; i++)
-        free(h->tlsa_data[i]);
+    for (size_t i = 0; i < h->tlsa.n; i++)
+        free(h->tlsa.data[i]);
+    for (size_t i = 0; i < h->target_tlsa.n; i++)
+        free(h->target_tlsa.data[i]);
+}
+
+static void domcheck_tlsa_facts(const struct domcheck_tlsa *t, struct assess_tlsa *a)
+{
+    a->done = t->done;
+    a->st = t->st;
+    a->ad = t->ad;
+    a->rrs = t->rrs;
+    a->n = t->n;
 }
 
 static void domcheck_host_facts(const struct domcheck_host *h, struct assess_mxhost *a)
@@ -277,11 +302,9 @@ static void domcheck_host_facts(const struct domcheck_host *h, struct assess_mxh
     a->addr.detail = h->addr_detail;
     a->addr.n = h->n_addrs;
     a->probe = h->probe_done ? &h->res : NULL;
-    a->tlsa.done = h->tlsa_done;
-    a->tlsa.st = h->tlsa_st;
-    a->tlsa.ad = h->tlsa_ad;
-    a->tlsa.rrs = h->tlsa;
-    a->tlsa.n = h->n_tlsa;
+    domcheck_tlsa_facts(&h->tlsa, &a->tlsa);
+    a->target = h->alias ? h->target : NULL;
+    domcheck_tlsa_facts(&h->target_tlsa, &a->target_tlsa);
 }
 
 static void domcheck_on_host_probe(void *arg, const struct mxprobe_result *res)
@@ -313,10 +336,14 @@ static void domcheck_on_host_addr(void *arg, const struct dns_sec_result *r)
 
     h->addr_q = NULL;
     h->addr_done = true;
-    h->addr_st = r->st;
-    h->addr_ad = r->ad;
+    /* One of A and AAAA failed ("A: 1 record, AD, AAAA: SERVFAIL"): a
+     * failed lookup, as the daemon's DANE check counts it, not a host with
+     * unvalidated addresses; not probed, like any host whose address
+     * lookup failed. */
+    h->addr_st = r->partial ? DNS_TEMPFAIL : r->st;
+    h->addr_ad = r->ad && !r->partial;
     snprintf(h->addr_detail, sizeof(h->addr_detail), "%s", r->detail != NULL ? r->detail : "");
-    for (size_t i = 0; r->st == DNS_OK && i < r->n && h->n_addrs < MXPROBE_MAX_ADDRS; i++) {
+    for (size_t i = 0; h->addr_st == DNS_OK && i < r->n && h->n_addrs < MXPROBE_MAX_ADDRS; i++) {
         const struct dnsmsg_rr *rr = &r->rrs[i];
         if (rr->type != DNSMSG_T_A && rr->type != DNSMSG_T_AAAA)
             continue;
@@ -325,6 +352,17 @@ static void domcheck_on_host_addr(void *arg, const struct dns_sec_result *r)
         addrs[h->n_addrs] = h->addrs[h->n_addrs];
         h->n_addrs++;
     }
+    /* Validated addresses through a CNAME chain: the TLSA RRset at its
+     * end too (RFC 7672 section 2.2.2), started before this answer counts
+     * as done. */
+    if (h->addr_st == DNS_OK && h->addr_ad && r->cname != NULL && r->cname[0] != '\0' &&
+        strcasecmp(r->cname, h->host) != 0 && !h->alias) {
+        snprintf(h->target, sizeof(h->target), "%s", r->cname);
+        h->alias = true;
+        h->target_tlsa.c = c;
+        h->target_tlsa.q =
+            dns_tlsa(c->dns, h->target, MXPROBE_PORT, domcheck_on_host_tlsa, &h->target_tlsa);
+    }
     if (h->n_addrs > 0) {
         struct mxprobe_params mp = {.base = c->base, .ca_file = c->ca_file};
         h->probe = mxprobe_start(&mp, h->host, addrs, h->n_addrs, domcheck_on_host_probe, h);
@@ -332,28 +370,32 @@ static void domcheck_on_host_addr(void *arg, const struct dns_sec_result *r)
     domcheck_progress(c);
 }
 
+/* A TLSA answer, at the host's name or at its CNAME target (arg: which
+ * struct domcheck_tlsa of which host). */
 static void domcheck_on_host_tlsa(void *arg, const struct dns_sec_result *r)
 {
-    struct domcheck_host *h = arg;
+    struct domcheck_tlsa *tl = arg;
 
-    h->tlsa_q = NULL;
-    h->tlsa_done = true;
-    h->tlsa_st = r->st;
-    h->tlsa_ad = r->ad;
-    for (size_t i = 0; r->st == DNS_OK && i < r->n && h->n_tlsa < DNSMSG_MAX_RRS; i++) {
+    tl->q = NULL;
+    tl->done = true;
+    tl->st = r->st;
+    tl->ad = r->ad;
+    for (size_t i = 0; r->st == DNS_OK && i < r->n && tl->n < DNSMSG_MAX_RRS; i++) {
         if (r->rrs[i].type != DNSMSG_T_TLSA)
             continue;
         /* The data points into the answer, which goes: copy it. */
-        struct dnsmsg_rr *t = &h->tlsa[h->n_tlsa];
+        struct dnsmsg_rr *t = &tl->rrs[tl->n];
         *t = r->rrs[i];
         t->rdata = NULL;
         t->rdlen = 0;
-        h->tlsa_data[h->n_tlsa] = xmalloc(t->u.tlsa.len + 1u);
-        memcpy(h->tlsa_data[h->n_tlsa], r->rrs[i].u.tlsa.data, t->u.tlsa.len);
-        t->u.tlsa.data = h->tlsa_data[h->n_tlsa];
-        h->n_tlsa++;
+        tl->data[tl->n] = xmalloc(t->u.tlsa.len + 1u);
+        memcpy(tl->data[tl->n], r->rrs[i].u.tlsa.data, t->u.tlsa.len);
+        t->u.tlsa.data = tl->data[tl->n];
+        tl->n++;
     }
-    domcheck_progress(h->c);
+    log_debug("check: TLSA %s: %s%s, %zu records", r->name, dns_status_name(r->st),
+              r->ad ? " ad" : "", r->n);
+    domcheck_progress(tl->c);
 }
 
 /* The MX answer is in: probe each host (the domain itself without MX
@@ -396,7 +438,8 @@ static void domcheck_probe_start(struct domcheck *c)
         struct domcheck_host *h = &c->hosts[i];
         h->c = c;
         h->addr_q = dns_addr_sec(c->dns, h->host, domcheck_on_host_addr, h);
-        h->tlsa_q = dns_tlsa(c->dns, h->host, MXPROBE_PORT, domcheck_on_host_tlsa, h);
+        h->tlsa.c = c;
+        h->tlsa.q = dns_tlsa(c->dns, h->host, MXPROBE_PORT, domcheck_on_host_tlsa, &h->tlsa);
         want++;
     }
     log_debug("check %s: probing %zu MX host%s (%zu over the limit)", c->domain, want,
@@ -482,7 +525,8 @@ static void domcheck_progress(struct domcheck *c)
         c->mx_q != NULL || c->fetch.req != NULL || c->handshake.req != NULL)
         return;
     for (size_t i = 0; i < c->n_hosts; i++)
-        if (c->hosts[i].addr_q != NULL || c->hosts[i].tlsa_q != NULL || c->hosts[i].probe != NULL)
+        if (c->hosts[i].addr_q != NULL || c->hosts[i].tlsa.q != NULL ||
+            c->hosts[i].target_tlsa.q != NULL || c->hosts[i].probe != NULL)
             return;
     domcheck_assess(c);
 }

@@ -35,7 +35,11 @@
  * left to mx.covered) gets, all at once: dns_addr_sec() (A and AAAA,
  * with the AD bit DANE needs), dns_tlsa() for _25._tcp.<host>, and once
  * the addresses are known mxprobe_start() (greeting, EHLO, STARTTLS, TLS
- * with ca_file).  The probe does not wait for the policy; assess() takes
+ * with ca_file).  As in the daemon's DANE check (danejob.h): validated
+ * addresses that came through a CNAME chain also get dns_tlsa() at the
+ * chain's target (dane_target_decides() picks the answer); a host whose A
+ * or AAAA lookup failed (dns_sec_result.partial) counts as a failed
+ * address lookup and is not probed.  The probe does not wait for the policy; assess() takes
  * the mode into account at the end.  mxprobe bounds each host's time, the
  * check's deadline bounds the whole.
  *

@@ -26,6 +26,12 @@
 #     dane.test        signed zone, TLSA 3 1 1 matching (mx1) and
 #                      not matching (mx2)                         -> 5
 #     bogus.test       signed zone, TLSA signatures broken       -> 5
+#     alias.test       signed zone, MX host a CNAME to real.hoster.test:
+#                      TLSA there matches, a wrong one at the MX
+#                      name; the target's decides (RFC 7672 2.2.2) -> 0
+#     halfbogus.test   signed zone, the MX host's A valid, its AAAA
+#                      bogus (SERVFAIL): a failed address lookup,
+#                      not a host with unvalidated addresses     -> 4
 # Also: --no-probe adds no probe item; the probe follows nothing but
 # EHLO, STARTTLS and QUIT (the receiving log shows no MAIL command).
 #
@@ -99,6 +105,30 @@ dnssec_zone bogus.test --bogus TLSA
 dnssec_mx bogus.test mx.bogus.test 10 127.0.5.32
 dnssec_tlsa mx.bogus.test 25 good
 LISTENERS+=("mx.bogus.test 127.0.5.32 good")
+# dnssec_sts DOMAIN: the domain's TXT, policy host and TLSRPT in its signed zone
+dnssec_sts() {
+    dnssec_rr "$1" "_mta-sts TXT \"$TS\""
+    dnssec_rr "$1" 'mta-sts A 127.0.0.1'
+    dnssec_rr "$1" "_smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@$1\""
+}
+world_domain alias.test --policy "$(pol enforce 604800 mx1.alias.test)"
+dnssec_zone alias.test
+dnssec_sts alias.test
+dnssec_rr alias.test '@ MX 10 mx1'
+dnssec_rr alias.test 'mx1 CNAME real.hoster.test.'
+dnssec_tlsa mx1.alias.test 25 wrong
+dnssec_zone hoster.test
+dnssec_host real.hoster.test 127.0.5.33
+dnssec_tlsa real.hoster.test 25 raw "3 1 1 $(dnssec_spki_sha256 mx1.alias.test)"
+TLSA_ALIAS=$DNSSEC_TLSA
+LISTENERS+=("mx1.alias.test 127.0.5.33 good")
+world_domain halfbogus.test --policy "$(pol enforce 604800 mx1.halfbogus.test)"
+dnssec_zone halfbogus.test --bogus AAAA
+dnssec_sts halfbogus.test
+dnssec_mx halfbogus.test mx1.halfbogus.test 10 127.0.5.34
+dnssec_host mx1.halfbogus.test ::1
+dnssec_tlsa mx1.halfbogus.test 25 good
+LISTENERS+=("mx1.halfbogus.test 127.0.5.34 good")
 
 world_start
 dnssec_start
@@ -130,7 +160,7 @@ pf_wait 10 smtpd_up || die "the smtpd listeners did not come up: $(tail -n 5 "$R
 OPTS=(-c "$WORK/empty.conf" -o "dns_servers=$DNSSEC_RESOLVER" -o "ca_file=$CA_FILE")
 ALL=(good.test wrongname.test expired.test selfsigned.test untrusted.test nostarttls.test
     testing.test soon.test nolisten.test twodown.test uncovered.test noaddr.test mixed.test
-    dane.test bogus.test)
+    dane.test bogus.test alias.test halfbogus.test)
 T0=$(date +%s)
 PIDS=()
 for d in "${ALL[@]}"; do
@@ -255,6 +285,26 @@ expect_eq "dane.test: the records reported" \
 expect_finding good.test txt ok "one valid"
 expect_eq "good.test (no DNSSEC): no DANE item" "$(grep -c 'mx\.dane' "$OUTD/good.test.txt")" 0
 expect_finding bogus.test mx.dane error "^mx\.bogus\.test: the TLSA lookup failed \(a bogus signature, or no answer\): DANE senders defer"
+
+note "---- DANE at an MX host's CNAME target (RFC 7672 section 2.2.2, as Postfix does it)"
+expect_rc alias.test 0
+expect_eq "alias.test: the host is probed, the target's TLSA decides" "$(probe_items alias.test)" \
+    "mx.host:ok mx.dane:ok"
+expect_finding alias.test mx.dane ok \
+    "^mx1\.alias\.test via its CNAME target real\.hoster\.test: the certificate matches its TLSA record 3 1 1 ${TLSA_ALIAS:6:64} \(DANE-EE\)$"
+expect_detail alias.test mx.dane cname_target real.hoster.test
+expect_detail alias.test mx.dane tlsa_name _25._tcp.real.hoster.test
+expect_eq "alias.test: the target's records, not the MX name's wrong one" \
+    "$(q "$OUTD/alias.test.json" eval '[i["details"]["records"] for i in items if i["name"] == "mx.dane"][0]')" \
+    "['3 1 1 ${TLSA_ALIAS:6:64}']"
+expect_eq "alias.test: the TLSA state in the host item" "$(host_detail alias.test mx1.alias.test tlsa)" usable
+
+note "---- one of A and AAAA failed (bogus AAAA): a failed address lookup"
+expect_rc halfbogus.test 4
+expect_eq "halfbogus.test: a DNS failure, not a host with unvalidated addresses" \
+    "$(probe_items halfbogus.test)" "mx.untested:warning"
+expect_finding halfbogus.test mx.untested warning \
+    "mx1\.halfbogus\.test \(its address lookup failed \(A: 1 record, AD, AAAA: SERVFAIL\)\)"
 
 note "---- --no-probe"
 OPTS+=(--no-probe)

@@ -619,6 +619,43 @@ static void m_dane_no_starttls(struct fx *x)
     x->pr[1].detail = "EHLO does not offer STARTTLS";
     x->ptls[1].valid = false;
 }
+/* Host 1's validated addresses came through a CNAME to real.example.org:
+ * a mismatching record at its name, a matching one at the target
+ * (RFC 7672 section 2.2.2: the target's decides unless it has none). */
+static void m_dane_target(struct fx *x)
+{
+    m_dane(x, false, 3);
+    x->hosts[1].target = "real.example.org";
+    x->hosts[1].target_tlsa.done = true;
+    x->hosts[1].target_tlsa.st = DNS_OK;
+    x->hosts[1].target_tlsa.ad = true;
+    x->hosts[1].target_tlsa.n = 1;
+    x->hosts[1].target_tlsa.rrs = &x->tlsa[1];
+    x->tlsa[1] = x->tlsa[0];
+    x->tlsa[1].u.tlsa.data = x->chain[1].sha256[1];
+}
+static void m_dane_target_empty(struct fx *x)
+{
+    m_dane_target(x);
+    x->tlsa[0].u.tlsa.data = x->chain[1].sha256[1]; /* the name's matches */
+    x->hosts[1].target_tlsa.st = DNS_NODATA;
+    x->hosts[1].target_tlsa.n = 0;
+    x->hosts[1].target_tlsa.rrs = NULL;
+}
+static void m_dane_target_bogus(struct fx *x)
+{
+    m_dane_target(x);
+    x->tlsa[0].u.tlsa.data = x->chain[1].sha256[1];
+    x->hosts[1].target_tlsa.st = DNS_TEMPFAIL;
+    x->hosts[1].target_tlsa.ad = false;
+    x->hosts[1].target_tlsa.n = 0;
+}
+static void m_dane_target_deadline(struct fx *x)
+{
+    m_dane_target(x);
+    x->tlsa[0].u.tlsa.data = x->chain[1].sha256[1];
+    x->hosts[1].target_tlsa.done = false;
+}
 
 struct row {
     const char *name;
@@ -819,6 +856,18 @@ static const struct row rows[] = {
     {"DANE: usable records, no STARTTLS", m_dane_no_starttls, "mx.dane", REPORT_ERROR,
      "usable TLSA records but no TLS session (EHLO does not offer STARTTLS): DANE senders defer",
      "make STARTTLS work", REPORT_ERROR},
+    {"DANE: the CNAME target's records decide", m_dane_target, "mx.dane", REPORT_OK,
+     "in.example.net via its CNAME target real.example.org: the certificate matches its TLSA "
+     "record 3 1 1 323334",
+     NULL, REPORT_OK},
+    {"DANE: none at the CNAME target, the name's decide", m_dane_target_empty, "mx.dane", REPORT_OK,
+     "in.example.net: the certificate matches its TLSA record 3 1 1 323334", NULL, REPORT_OK},
+    {"DANE: bogus at the CNAME target", m_dane_target_bogus, "mx.dane", REPORT_ERROR,
+     "in.example.net via its CNAME target real.example.org: the TLSA lookup failed",
+     "DNSSEC signatures of _25._tcp.real.example.org", REPORT_ERROR},
+    {"DANE: no answer at the CNAME target", m_dane_target_deadline, "mx.dane", REPORT_ERROR,
+     "in.example.net via its CNAME target real.example.org: the TLSA lookup failed", NULL,
+     REPORT_ERROR},
 };
 
 static struct report *run(const struct fx *x)
