@@ -345,17 +345,15 @@ static void assess_probe_dane(const struct assess_facts *f, const struct assess_
     (void)f;
 }
 
-/* Why h was not tested from here (buf may hold it); NULL if it was, or if
- * it has no address (the domain's problem, reported as mx.host). */
-static const char *assess_probe_untested(const struct assess_mxhost *h, char *buf, size_t bufsz)
+/* Why h was not tested from here; NULL if it was, or if it has no address
+ * or its address lookup failed (the domain's problem, reported as
+ * mx.host). */
+static const char *assess_probe_untested(const struct assess_mxhost *h)
 {
     if (!h->addr.done)
         return "no address before the check's deadline";
-    if (h->addr.st == DNS_TEMPFAIL) {
-        snprintf(buf, bufsz, "its address lookup failed (%s)",
-                 h->addr.detail != NULL ? h->addr.detail : "");
-        return buf;
-    }
+    /* A failed address lookup is the domain's DNS, not this network's
+     * port 25: assess_probe() reports it as an mx.host item. */
     if (h->addr.st != DNS_OK || h->addr.n == 0)
         return NULL;
     if (h->probe == NULL)
@@ -373,7 +371,7 @@ void assess_probe(const struct assess_facts *f, const struct sts_policy *p, stru
                          : p != NULL && p->mode == STS_MODE_TESTING
                              ? "under enforce, senders would refuse it"
                              : "with an enforced MTA-STS policy, senders would refuse it";
-    char untested[REPORT_TEXT_MAX] = "", one[ASSESS_PROBE_TEXT];
+    char untested[REPORT_TEXT_MAX] = "";
     size_t n_untested = 0, off = 0;
     struct report_item *it;
 
@@ -403,8 +401,19 @@ void assess_probe(const struct assess_facts *f, const struct sts_policy *p, stru
                 at = h->target;
             }
         }
-        why = assess_probe_untested(h, one, sizeof(one));
-        if (why == NULL && (h->addr.st != DNS_OK || h->addr.n == 0)) {
+        why = assess_probe_untested(h);
+        if (why == NULL && h->addr.st == DNS_TEMPFAIL) {
+            it = report_add(r, "mx.host", REPORT_WARNING,
+                            "%s: its address lookup failed (%s): senders cannot rely on it",
+                            h->host, h->addr.detail != NULL ? h->addr.detail : "no answer");
+            report_fix(it,
+                       "check the DNS of %s: its name servers must answer A and AAAA, and a "
+                       "validating resolver answers SERVFAIL for records with bad DNSSEC "
+                       "signatures",
+                       h->host);
+            report_detail_str(it, "host", h->host);
+            report_detail_push(it, "findings", "warning: address lookup failed");
+        } else if (why == NULL && (h->addr.st != DNS_OK || h->addr.n == 0)) {
             it = report_add(r, "mx.host", REPORT_WARNING,
                             "%s has no A or AAAA record (%s): senders cannot deliver to it",
                             h->host, h->addr.detail != NULL ? h->addr.detail : "no records");
@@ -435,7 +444,7 @@ void assess_probe(const struct assess_facts *f, const struct sts_policy *p, stru
     report_detail_int(it, "count", (long long)(n_untested + f->probe.skipped));
     for (size_t i = 0; i < f->probe.n; i++) {
         const struct assess_mxhost *h = &f->probe.hosts[i];
-        const char *why = assess_probe_untested(h, one, sizeof(one));
+        const char *why = assess_probe_untested(h);
         if (why != NULL) {
             char line[DOMAIN_BUFSZ + ASSESS_PROBE_TEXT + 8];
             snprintf(line, sizeof(line), "%s: %s", h->host, why);

@@ -302,9 +302,10 @@ expect_eq "alias.test: the TLSA state in the host item" "$(host_detail alias.tes
 note "---- one of A and AAAA failed (bogus AAAA): a failed address lookup"
 expect_rc halfbogus.test 4
 expect_eq "halfbogus.test: a DNS failure, not a host with unvalidated addresses" \
-    "$(probe_items halfbogus.test)" "mx.untested:warning"
-expect_finding halfbogus.test mx.untested warning \
-    "mx1\.halfbogus\.test \(its address lookup failed \(A: 1 record, AD, AAAA: SERVFAIL\)\)"
+    "$(probe_items halfbogus.test)" "mx.host:warning"
+expect_finding halfbogus.test mx.host warning \
+    "mx1\.halfbogus\.test: its address lookup failed \(A: 1 record, AD, AAAA: SERVFAIL\): senders cannot rely on it" \
+    "validating resolver answers SERVFAIL"
 
 note "---- --no-probe"
 OPTS+=(--no-probe)

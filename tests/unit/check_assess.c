@@ -835,9 +835,10 @@ static const struct row rows[] = {
      "in.example.net has no A or AAAA record (A: NXDOMAIN, AAAA: NXDOMAIN): senders cannot "
      "deliver to it",
      "publish the address of in.example.net", REPORT_WARNING},
-    {"probe: address lookup failed", m_probe_addr_tempfail, "mx.untested", REPORT_WARNING,
-     "in.example.net (its address lookup failed (A: SERVFAIL, AAAA: SERVFAIL))", NULL,
-     REPORT_WARNING},
+    {"probe: address lookup failed", m_probe_addr_tempfail, "mx.host", REPORT_WARNING,
+     "in.example.net: its address lookup failed (A: SERVFAIL, AAAA: SERVFAIL): senders cannot "
+     "rely on it",
+     "bad DNSSEC signatures", REPORT_WARNING},
     {"DANE: a matching 3 1 1 record", m_dane_match, "mx.dane", REPORT_OK,
      "in.example.net: the certificate matches its TLSA record 3 1 1 323334", NULL, REPORT_OK},
     {"DANE: no match", m_dane_mismatch, "mx.dane", REPORT_ERROR,
