@@ -163,6 +163,7 @@ static size_t ctlcmd_collect_stats(struct ctlcmd_stat *s, size_t max)
         CTLCMD_STAT(nm, stats.verdicts[v]);
     }
     CTLCMD_STAT("cache_hits", stats.cache_hits);
+    CTLCMD_STAT("cache_negative_hits", stats.cache_negative_hits);
     CTLCMD_STAT("cache_misses", stats.cache_misses);
     CTLCMD_STAT("query_timeouts", stats.query_timeouts);
     for (unsigned f = 0; f < FETCH_CLASS__COUNT; f++) {

@@ -69,7 +69,8 @@ struct lookup_memo {
     uint64_t gen; /* lookup's generation when stored */
     uint16_t len;
     uint8_t prof;
-    uint8_t verdict; /* enum stats_verdict */
+    uint8_t verdict;  /* enum stats_verdict */
+    uint8_t negative; /* answered from a negative entry (stats.cache_negative_hits) */
     char domain[DOMAIN_BUFSZ];
     char reply[LOOKUP_MEMO_REPLY];
 };
@@ -181,8 +182,7 @@ size_t lookup_pending(const struct lookup *l)
  */
 static void lookup_count(enum reply_profile prof, enum stats_verdict v)
 {
-    (void)prof;
-    stats.verdicts[v]++;
+    stats_query((enum stats_map)prof, v);
 }
 
 /* Log (once per policy) that the reply for domain was cut down to fit. */
@@ -336,6 +336,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
         strcmp(m->domain, domain) == 0 && (size_t)m->len < replysz) {
         stats.cache_hits++;
         lookup_count(prof, (enum stats_verdict)m->verdict);
+        stats.cache_negative_hits += m->negative;
         memcpy(reply, m->reply, m->len);
         reply[m->len] = '\0';
         *len = m->len;
@@ -365,6 +366,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
         stats.cache_hits++;
         enum stats_verdict sv = lookup_render(l, prof, domain, ep, false, now, reply, replysz, len);
         lookup_count(prof, sv);
+        stats.cache_negative_hits += v == VQ_NEGATIVE;
         /* Only final answers: a TEMP (a policy too large to answer) is
          * worked out again next time. */
         if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY && sv != STATS_VERDICT_TEMP) {
@@ -373,6 +375,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
             m->prof = (uint8_t)prof;
             m->len = (uint16_t)*len;
             m->verdict = (uint8_t)sv;
+            m->negative = v == VQ_NEGATIVE;
             memcpy(m->domain, domain, strlen(domain) + 1);
             memcpy(m->reply, reply, *len);
         }

@@ -265,6 +265,7 @@ static bool main_setup(struct mtastsd *d, bool foreground)
         log_error("dns: %s", err);
         return false;
     }
+    dns_set_observer(d->dns, stats_dns_query, NULL); /* mtastsd_dns_queries_total */
     struct https_config hc;
     params_https(c, &hc);
     d->https = https_new(d->base, &hc, err, sizeof(err));

@@ -116,7 +116,8 @@ struct smap_conn {
     char *out;
     size_t outlen, outoff, outcap;
     struct lookup_query *q;
-    bool reading; /* rev is added */
+    int64_t q_started; /* stats_clock_ns() when q's request was decoded */
+    bool reading;      /* rev is added */
     enum smap_slot slot;
     int64_t slot_since_ms;            /* when it got on its shedding list */
     TAILQ_ENTRY(smap_conn) slot_link; /* on s->idle or s->partial (state READ) */
@@ -371,6 +372,7 @@ static void smap_on_lookup(void *arg, const char *reply, size_t len)
 {
     struct smap_conn *c = arg;
     c->q = NULL;
+    stats_query_done(c->q_started);
     smap_out_append(c, reply, len);
     smap_conn_enter_state(c, SMAP_READ);
     if (smap_process(c))
@@ -380,6 +382,7 @@ static void smap_on_lookup(void *arg, const char *reply, size_t len)
 /* Handle one request payload; returns false if the connection must stop. */
 static bool smap_request(struct smap_conn *c, const char *req, size_t len)
 {
+    int64_t started = stats_clock_ns();
     const char *sp = memchr(req, ' ', len);
     if (sp == NULL || sp == req) {
         smap_protocol_error(c, "malformed request (expected \"<map> <key>\")");
@@ -392,7 +395,8 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
         log_warning("socketmap client fd %d: unknown map name '%s'", c->fd,
                     log_sanitize(req, maplen, safe, sizeof(safe)));
         stats.queries++;
-        stats.verdicts[STATS_VERDICT_PERM]++;
+        stats_query(STATS_MAP_UNKNOWN, STATS_VERDICT_PERM);
+        stats_query_done(started);
         smap_out_append(c, reply, reply_perm(reply, sizeof(reply), "unknown map name"));
         return true;
     }
@@ -404,9 +408,11 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
                                           &rlen, smap_on_lookup, c);
     if (q != NULL) {
         c->q = q;
+        c->q_started = started;
         smap_conn_enter_state(c, SMAP_WAIT);
         return false;
     }
+    stats_query_done(started);
     smap_out_append(c, reply, rlen);
     return true;
 }
