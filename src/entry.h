@@ -63,6 +63,16 @@ void entry_clear(struct entry *e);
 void entry_set_policy(struct entry *e, struct sts_policy *p);
 
 /*
+ * True for a policy (not of mode none, not superseded by a "no record"
+ * answer) whose refreshes failed at least twice in a row: the domains RFC
+ * 8461 section 10.2 wants an operator to hear about.  Time-independent:
+ * an expired policy still counts until a fetch succeeds or the sweep
+ * removes it.  Shared by the cache census (mtastsd_refresh_failing_domains)
+ * and "mtastsd-ctl list failing", so both name the same domains.
+ */
+bool entry_refresh_failing(const struct entry *e);
+
+/*
  * Returns bytes needed; writes only if it fits in outsz (out may be NULL
  * to ask for the size).  Returns 0 (nothing written) for an entry that
  * entry_decode() would refuse: an id that is not empty or 1-32
