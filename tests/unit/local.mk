@@ -16,3 +16,4 @@ include tests/unit/control.mk
 include tests/unit/dnsmsg.mk
 include tests/unit/owner.mk
 include tests/unit/hist.mk
+include tests/unit/metrics.mk
