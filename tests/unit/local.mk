@@ -17,3 +17,4 @@ include tests/unit/dnsmsg.mk
 include tests/unit/owner.mk
 include tests/unit/hist.mk
 include tests/unit/metrics.mk
+include tests/unit/httpreq.mk
