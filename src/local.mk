@@ -15,6 +15,7 @@ DAEMON_SOURCES = \
 	src/refresh.c src/refresh.h \
 	src/stats.c src/stats.h \
 	src/trim.c src/trim.h \
+	src/slots.c src/slots.h \
 	src/smap.c src/smap.h \
 	src/control.c src/control.h src/ctlcmd.c src/ctlcmd.h src/ctlproto.c src/ctlproto.h \
 	src/ctlview.c src/ctlview.h src/ctlrecord.c src/ctlrecord.h \

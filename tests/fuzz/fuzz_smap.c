@@ -271,7 +271,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-/* smap pauses and resumes its listener at max_connections; there is none. */
+/* smap (slots.c) pauses and resumes its listener at max_connections; there is none. */
 void listener_pause(struct listener *l)
 {
     (void)l;
