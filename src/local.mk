@@ -16,6 +16,8 @@ DAEMON_SOURCES = \
 	src/stats.c src/stats.h \
 	src/trim.c src/trim.h \
 	src/slots.c src/slots.h \
+	src/httpd.c src/httpd.h \
+	src/scrape.c src/scrape.h \
 	src/smap.c src/smap.h \
 	src/control.c src/control.h src/ctlcmd.c src/ctlcmd.h src/ctlproto.c src/ctlproto.h \
 	src/ctlview.c src/ctlview.h src/ctlrecord.c src/ctlrecord.h \

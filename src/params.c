@@ -52,3 +52,9 @@ void params_smap(const struct config *c, struct smap_params *sp)
     sp->idle_timeout = c->idle_timeout;
     sp->request_timeout = c->request_timeout;
 }
+
+void params_httpd(const struct config *c, struct httpd_params *hp)
+{
+    memset(hp, 0, sizeof(*hp));
+    hp->request_timeout = c->request_timeout;
+}

@@ -1,7 +1,7 @@
 /*
  * params - what each module takes from the configuration: struct config
  * (config.h) -> the parameter struct of each module that copies settings
- * (https, fetch, lookup, smap, refresh's verdict_params).
+ * (https, fetch, lookup, smap, httpd, refresh's verdict_params).
  *
  * One mapping, used at start and on every reload (main.c) and by the
  * component tests (which start from config_new()'s defaults and
@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "fetch.h"
+#include "httpd.h"
 #include "https.h"
 #include "lookup.h"
 #include "smap.h"
@@ -26,5 +27,6 @@ void params_https(const struct config *c, struct https_config *hc);
 void params_fetch(const struct config *c, struct fetch_params *fp);
 void params_lookup(const struct config *c, struct lookup_params *lp);
 void params_smap(const struct config *c, struct smap_params *sp);
+void params_httpd(const struct config *c, struct httpd_params *hp);
 
 #endif

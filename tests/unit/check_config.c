@@ -1148,6 +1148,7 @@ static const struct {
     {"control_socket", "/tmp/ctl.sock", true},
     {"control_socket_mode", "0660", true},
     {"control_socket_group", "adm", true},
+    {"metrics_listen", "inet:127.0.0.1:9461", true},
     {"state_dir", "/var/tmp/mtastsd", true},
     {"cache_max_size", "2G", true},
     {"user", "mtastsd", true},
