@@ -67,6 +67,7 @@
 #include "clock.h"
 #include "dns.h"
 #include "domain.h"
+#include "downgrade.h"
 #include "fetch.h"
 #include "https.h"
 #include "log.h"
@@ -557,6 +558,7 @@ static void fetch_on_https(void *arg, enum https_status st, long http_code, cons
     /* A valid policy: it replaces the cached one only now. */
     int64_t now = clock_wall();
     fetch_job_load_entry(j);
+    downgrade_check_policy(j->refresh ? "refresh" : "fetch", j->domain, &j->e, p, j->id, now);
     struct entry *e = &j->e;
     if (j->id[0] != '\0')
         snprintf(e->id, sizeof(e->id), "%s", j->id);
@@ -632,6 +634,7 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
     }
 
     fetch_job_load_entry(j);
+    downgrade_check_txt(j->refresh ? "refresh" : "fetch", j->domain, &j->e, j->txt, why, now);
     enum verdict_next next = verdict_after_txt(&j->e, j->txt, j->txt == VTXT_ID ? j->id : NULL,
                                                j->refresh, now, &f->p.verdict);
     log_debug("fetch %s: txt %s id=%s -> %s", j->domain,

@@ -11,6 +11,7 @@ DAEMON_SOURCES = \
 	src/cache.c src/cache.h \
 	src/listener.c src/listener.h \
 	src/fetch.c src/fetch.h \
+	src/downgrade.c src/downgrade.h \
 	src/lookup.c src/lookup.h \
 	src/refresh.c src/refresh.h \
 	src/stats.c src/stats.h \

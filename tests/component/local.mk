@@ -19,7 +19,8 @@ tests_component_check_component_SOURCES = \
 	tests/component/fake_later.c tests/component/fake_later.h \
 	tests/component/fake_dns.c tests/component/fake_dns.h \
 	tests/component/fake_https.c tests/component/fake_https.h \
-	src/fetch.c src/lookup.c src/refresh.c src/smap.c src/slots.c src/cache.c src/listener.c \
+	src/fetch.c src/downgrade.c src/lookup.c src/refresh.c src/smap.c src/slots.c src/cache.c \
+	src/listener.c \
 	src/stats.c src/trim.c src/params.c \
 	$(PURE_SOURCES)
 tests_component_check_component_CFLAGS = $(UNIT_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \

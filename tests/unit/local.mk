@@ -18,3 +18,4 @@ include tests/unit/owner.mk
 include tests/unit/hist.mk
 include tests/unit/metrics.mk
 include tests/unit/httpreq.mk
+include tests/unit/downgrade.mk
