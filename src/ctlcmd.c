@@ -183,6 +183,17 @@ static size_t ctlcmd_collect_stats(struct ctlcmd_stat *s, size_t max)
     CTLCMD_STAT("swept", stats.swept);
     CTLCMD_STAT("control_shed", stats.control_shed);
     CTLCMD_STAT("control_slow_requests", stats.control_slow_requests);
+    for (unsigned k = 0; k < STATS_DOWNGRADE__COUNT; k++) {
+        char nm[48];
+        snprintf(nm, sizeof(nm), "downgrade_%s", stats_downgrade_name((enum stats_downgrade)k));
+        CTLCMD_STAT(nm, stats.downgrades[k]);
+    }
+    uint64_t requests = 0;
+    for (unsigned h = 0; h < STATS_HTTP__COUNT; h++)
+        requests += stats.metrics_requests[h];
+    CTLCMD_STAT("metrics_requests", requests);
+    CTLCMD_STAT("metrics_shed", stats.metrics_shed);
+    CTLCMD_STAT("metrics_slow", stats.metrics_slow);
 #undef CTLCMD_STAT
     return n;
 }

@@ -11,7 +11,8 @@
  *          PARTIAL (shed-able);
  *   WRITE  sending the response head and body (slot BUSY);
  *   DRAIN  response sent, write side shut down, reading and dropping
- *          input until the client closes (slot IDLE).
+ *          input until the client closes, at most HTTPD_DRAIN_MAX bytes
+ *          (slot IDLE).
  * One deadline timer per connection: request_timeout from the accept for
  * READ, armed again once for WRITE and DRAIN together.
  *
@@ -44,7 +45,8 @@
 #include "stats.h"
 #include "xalloc.h"
 
-#define HTTPD_LOG_BURST 10 /* lines at once, then one per second */
+#define HTTPD_LOG_BURST 10          /* lines at once, then one per second */
+#define HTTPD_DRAIN_MAX (64 * 1024) /* input dropped after a response, at most */
 #define HTTPD_HEAD_MAX  512
 
 enum httpd_state {
@@ -73,6 +75,7 @@ struct httpd_conn {
     size_t headlen;
     struct httpd_body *body; /* NULL: no body beyond head */
     size_t sent;             /* bytes of head + body sent */
+    size_t drained;          /* input dropped in DRAIN */
     struct slot slot;
     LIST_ENTRY(httpd_conn) link;
 };
@@ -313,7 +316,10 @@ static void httpd_on_read(evutil_socket_t fd, short what, void *arg)
     if (c->state == HTTPD_DRAIN) {
         char sink[4096];
         ssize_t n = recv(fd, sink, sizeof(sink), 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        if (n > 0)
+            c->drained += (size_t)n;
+        if (n == 0 || c->drained > HTTPD_DRAIN_MAX ||
+            (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
             httpd_conn_free(c);
         return;
     }
