@@ -14,7 +14,4 @@ EXTRA_DIST += $(METRICS_TESTS) \
 	tests/integration/http_hostile.py \
 	tests/integration/mtastsd-rules.test.yml \
 	tests/tools/check_metric_refs.py \
-	contrib/prometheus/scrape.yml \
-	contrib/prometheus/mtastsd-rules.yml \
-	contrib/grafana/mtastsd.json \
 	doc/metrics.md
