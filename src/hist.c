@@ -39,16 +39,14 @@ void hist_init(struct hist *h, const uint64_t *bounds, size_t n)
 
 void hist_observe(struct hist *h, uint64_t ns)
 {
-    /* The first bound >= ns (lo == n: none, the +Inf bucket). */
-    size_t lo = 0, hi = h->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (h->bounds[mid] < ns)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    h->counts[lo]++;
+    /* The first bound >= ns (i == n: none, the +Inf bucket).  A scan from
+     * the smallest bound: almost every observation of the hot path (a
+     * cache hit, a few microseconds) stops at the first or second one,
+     * cheaper than a binary search's five unpredictable branches. */
+    size_t i = 0;
+    while (i < h->n && h->bounds[i] < ns)
+        i++;
+    h->counts[i]++;
     h->sum += ns;
     h->count++;
 }

@@ -12,7 +12,8 @@
  * HIST_MAX_BUCKETS of them; the "+Inf" bucket is implicit.  A value equal
  * to a bound falls in that bound's bucket (Prometheus's "le": less than
  * or equal).  Counts are kept per bucket (not cumulative), so an
- * observation costs one binary search and two additions; the sum is in
+ * observation costs a scan from the smallest bound (one or two steps for
+ * the fast queries that are the bulk) and three additions; the sum is in
  * nanoseconds and wraps only after 584 years of summed time.
  *
  * The bound sets of mtastsd's two histograms are here, so that the

@@ -122,10 +122,3 @@ void stats_dns_query(void *arg, uint16_t type, enum dns_answer a)
         a = DNS_ANSWER_ERROR;
     stats.dns[t][a]++;
 }
-
-int64_t stats_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
