@@ -117,9 +117,9 @@ void downgrade_check_policy(const char *who, const char *domain, const struct en
     if (!downgrade_compare(old, newp, now, &kind, what, sizeof(what)))
         return;
     stats.downgrades[kind]++;
-    log_warning("%s %s: policy downgrade (%s): %s (id %s -> %s); the new policy replaces the "
-                "enforced one",
-                who, domain, stats_downgrade_name(kind), what, old->id,
+    log_warning("downgrade %s (%s): %s (%s, id %s -> %s); the new policy replaces the enforced "
+                "one",
+                domain, stats_downgrade_name(kind), what, who, old->id,
                 new_id != NULL && new_id[0] != '\0' ? new_id : old->id);
 }
 
@@ -152,9 +152,8 @@ void downgrade_check_txt(const char *who, const char *domain, const struct entry
     if (!downgrade_record_gone(old, txt, now) || !downgrade_seen_first(domain, old->fetched_at))
         return;
     stats.downgrades[STATS_DOWNGRADE_RECORD_GONE]++;
-    log_warning("%s %s: policy downgrade (record_gone): %s while the enforce policy id=%s is in "
-                "force; the cached policy stays in force (it expires at %" PRId64
-                " unless a refresh renews it)",
-                who, domain, why != NULL ? why : "no valid _mta-sts record", old->id,
-                old->expires_at);
+    log_warning(
+        "downgrade %s (record_gone): %s while the enforce policy id=%s is in force (%s); "
+        "the cached policy stays in force (it expires at %" PRId64 " unless a refresh renews it)",
+        domain, why != NULL ? why : "no valid _mta-sts record", old->id, who, old->expires_at);
 }

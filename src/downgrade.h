@@ -51,7 +51,9 @@ bool downgrade_compare(const struct entry *old, const struct sts_policy *newp, i
                        enum stats_downgrade *kind, char *what, size_t whatsz);
 bool downgrade_record_gone(const struct entry *old, enum verdict_txt txt, int64_t now);
 
-/* who: "fetch" or "refresh" (the log line's first word). */
+/* who: "fetch" or "refresh", named in the log line, which starts
+ * "downgrade DOMAIN (KIND): " (not "fetch DOMAIN: ", whose next word is
+ * the outcome class). */
 void downgrade_check_policy(const char *who, const char *domain, const struct entry *old,
                             const struct sts_policy *newp, const char *new_id, int64_t now);
 void downgrade_check_txt(const char *who, const char *domain, const struct entry *old,

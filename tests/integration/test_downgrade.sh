@@ -60,7 +60,7 @@ world_set_policy mode.test "$(pol testing mx.mode.test)"
 world_set_txt mode.test 'v=STSv1; id=2'
 sleep 1.2
 expect_reply_re mode.test "^secure match=" # the cached policy answers; the recheck starts
-expect_log 'fetch mode.test: policy downgrade \(mode\): mode enforce -> testing \(id 1 -> 2\); the new policy replaces the enforced one' 5
+expect_log 'downgrade mode.test \(mode\): mode enforce -> testing \(fetch, id 1 -> 2\); the new policy replaces the enforced one' 5
 expect_notfound mode.test
 expect_eq "counted as mode" "$(counts)" "mode=1 mx=0 record_gone=0"
 
@@ -69,12 +69,12 @@ note "mx: a pattern removed (refresh), a host widened to a wildcard (new id)"
 log_mark
 world_set_policy mx.test "$(pol enforce mx1.mx.test)"
 expect_true "refresh mx.test" ctl refresh mx.test
-expect_log 'refresh mx.test: policy downgrade \(mx\): mx patterns removed: mx2.mx.test \(id 1 -> 1\)'
+expect_log 'downgrade mx.test \(mx\): mx patterns removed: mx2.mx.test \(refresh, id 1 -> 1\)'
 expect_reply mx.test "secure match=mx1.mx.test servername=hostname"
 expect_eq "counted as mx" "$(counts)" "mode=1 mx=1 record_gone=0"
 world_set_policy wide.test "$(pol enforce '*.wide.test')"
 expect_true "refresh wide.test" ctl refresh wide.test
-expect_log 'refresh wide.test: policy downgrade \(mx\): mx patterns removed: mx1.wide.test; mx patterns widened: \*.wide.test'
+expect_log 'downgrade wide.test \(mx\): mx patterns removed: mx1.wide.test; mx patterns widened: \*.wide.test \(refresh'
 expect_eq "counted as mx" "$(counts)" "mode=1 mx=2 record_gone=0"
 
 # ---------------------------------------------------------------- record_gone
@@ -83,13 +83,13 @@ log_mark
 world_set_txt gone.test
 sleep 1.2
 expect_reply_re gone.test "^secure match=" # in force: RFC 8461 section 5.1
-expect_log 'fetch gone.test: policy downgrade \(record_gone\): no _mta-sts TXT record while the enforce policy id=1 is in force' 5
+expect_log 'downgrade gone.test \(record_gone\): no _mta-sts TXT record while the enforce policy id=1 is in force \(fetch\)' 5
 expect_eq "counted as record_gone" "$(counts)" "mode=1 mx=2 record_gone=1"
 sleep 1.2
 expect_reply_re gone.test "^secure match=" # a second recheck finds it gone again
 wait_for 3 sh -c "[ \$(grep -c 'fetch gone.test: no-record' '$(mtastsd_log)') -ge 2 ]"
 expect_eq "reported once per cached policy, not at every recheck" \
-    "$(lib_log_since_mark | grep -c 'gone.test: policy downgrade')" 1
+    "$(lib_log_since_mark | grep -c 'downgrade gone.test')" 1
 expect_eq "and counted once" "$(counts)" "mode=1 mx=2 record_gone=1"
 
 # ---------------------------------------------------------------- none
@@ -106,7 +106,7 @@ expect_notfound up.test # the recheck fetches the enforce policy meanwhile
 expect_log 'fetch same.test: ok id=2' 5
 expect_log 'fetch up.test: ok id=2 mode=enforce' 5
 expect_reply up.test "secure match=mx.up.test servername=hostname"
-expect_no_log 'policy downgrade'
+expect_no_log ': downgrade '
 expect_eq "nothing more counted" "$(counts)" "mode=1 mx=2 record_gone=1"
 
 mtastsd_stop
