@@ -1,6 +1,7 @@
 # man/: the manual pages, and the example files installed with the
 # documentation (the example configuration, the Postfix snippets, the
-# Prometheus scrape snippet and alert rules, the Grafana dashboard).
+# Prometheus scrape snippet and alert rules, the Grafana dashboard), and
+# the list of metrics.
 dist_man_MANS += man/mtastsd.8 man/mtastsd.conf.5 man/mtastsd-ctl.8
 
 exampledir = $(docdir)/examples
@@ -21,3 +22,5 @@ dist_prometheusexample_DATA = \
 
 grafanaexampledir = $(docdir)/examples/grafana
 dist_grafanaexample_DATA = contrib/grafana/mtastsd.json
+
+dist_doc_DATA = doc/metrics.md

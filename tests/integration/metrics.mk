@@ -13,5 +13,4 @@ TESTS += $(METRICS_TESTS)
 EXTRA_DIST += $(METRICS_TESTS) \
 	tests/integration/http_hostile.py \
 	tests/integration/mtastsd-rules.test.yml \
-	tests/tools/check_metric_refs.py \
-	doc/metrics.md
+	tests/tools/check_metric_refs.py
