@@ -115,11 +115,11 @@ expect_true "Prometheus scrapes mtastsd (up == 1)" wait_for 15 promq_is 'up{job=
 expect_prom "the build info is scraped" "mtastsd_build_info{version=\"$VERSION\"}" 1
 
 sent=0
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
     expect_reply good.test "$SECURE_GOOD"
     sent=$((sent + 1))
 done
-for i in 1 2 3; do
+for _ in 1 2 3; do
     expect_reply_re good.test '^secure match=mx.good.test servername=hostname policy_type=sts ' \
         mtasts-tlsrpt
     sent=$((sent + 1))
