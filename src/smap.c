@@ -111,7 +111,7 @@ struct smap_conn {
     char *out;
     size_t outlen, outoff, outcap;
     struct lookup_query *q;
-    int64_t q_started;          /* stats_clock_ns() when q's request was decoded */
+    int64_t q_started;          /* clock_mono_ns() when q's request was decoded */
     bool reading;               /* rev is added */
     struct slot slot;           /* SLOTS_IDLE / SLOTS_PARTIAL in state READ, else BUSY */
     LIST_ENTRY(smap_conn) link; /* on s->conns */
@@ -318,7 +318,7 @@ static void smap_on_lookup(void *arg, const char *reply, size_t len)
 {
     struct smap_conn *c = arg;
     c->q = NULL;
-    stats_query_done(c->q_started);
+    stats_query_took(clock_mono_ns() - c->q_started);
     smap_out_append(c, reply, len);
     smap_conn_enter_state(c, SMAP_READ);
     if (smap_process(c))
@@ -328,7 +328,7 @@ static void smap_on_lookup(void *arg, const char *reply, size_t len)
 /* Handle one request payload; returns false if the connection must stop. */
 static bool smap_request(struct smap_conn *c, const char *req, size_t len)
 {
-    int64_t started = stats_clock_ns();
+    int64_t started = clock_mono_ns();
     const char *sp = memchr(req, ' ', len);
     if (sp == NULL || sp == req) {
         smap_protocol_error(c, "malformed request (expected \"<map> <key>\")");
@@ -342,7 +342,7 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
                     log_sanitize(req, maplen, safe, sizeof(safe)));
         stats.queries++;
         stats_query(STATS_MAP_UNKNOWN, STATS_VERDICT_PERM);
-        stats_query_done(started);
+        stats_query_took(clock_mono_ns() - started);
         smap_out_append(c, reply, reply_perm(reply, sizeof(reply), "unknown map name"));
         return true;
     }
@@ -358,7 +358,7 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
         smap_conn_enter_state(c, SMAP_WAIT);
         return false;
     }
-    stats_query_done(started);
+    stats_query_took(clock_mono_ns() - started);
     smap_out_append(c, reply, rlen);
     return true;
 }

@@ -3,7 +3,7 @@
  */
 #include "autoconfig.h"
 
-#include <time.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -11,6 +11,13 @@ struct stats stats = {
     .query_duration = {.bounds = hist_query_bounds, .n = HIST_QUERY_NBOUNDS},
     .fetch_duration = {.bounds = hist_fetch_bounds, .n = HIST_FETCH_NBOUNDS},
 };
+
+void stats_reset(void)
+{
+    memset(&stats, 0, sizeof(stats));
+    hist_init(&stats.query_duration, hist_query_bounds, HIST_QUERY_NBOUNDS);
+    hist_init(&stats.fetch_duration, hist_fetch_bounds, HIST_FETCH_NBOUNDS);
+}
 
 static const char *stats_name(const char *const *names, size_t n, unsigned i)
 {

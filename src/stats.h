@@ -9,14 +9,14 @@
  *
  * Hooks in the core stay one line each: stats_query() for a query's
  * verdict (lookup_count() in lookup.c, and smap.c for an unknown map),
- * hist_observe() on stats.query_duration / stats.fetch_duration, and
+ * stats_query_took() and hist_observe() on stats.fetch_duration, and
  * plain increments.  DNS answers come through dns.h's observer:
  * stats_dns_query() is one (main.c sets it), so that dns.c, which
  * mtastsd-ctl links too, keeps no counters.
  *
- * Durations are measured on the monotonic clock through stats_clock_ns(),
- * the one clock read of every duration metric (so that a settable clock
- * can take it over).
+ * stats reads no clock: the callers measure durations with clock.h's
+ * monotonic clock (clock_mono_ns() for queries, clock_mono_ms() for fetch
+ * jobs), so the component tests' fake clock times them too.
  */
 #ifndef MTASTSD_STATS_H
 #define MTASTSD_STATS_H
@@ -122,15 +122,6 @@ struct stats {
 
 extern struct stats stats;
 
-/* Monotonic nanoseconds: the clock of every duration metric (inline: the
- * socketmap reads it twice per query). */
-static inline int64_t stats_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* A query answered with verdict v for map m. */
 static inline void stats_query(enum stats_map m, enum stats_verdict v)
 {
@@ -138,12 +129,15 @@ static inline void stats_query(enum stats_map m, enum stats_verdict v)
     stats.queries_by[m][v]++;
 }
 
-/* A query that began at t0 (stats_clock_ns()) has its reply. */
-static inline void stats_query_done(int64_t t0)
+/* A query took ns nanoseconds, from its request decoded to its reply
+ * ready (smap.c measures it with clock_mono_ns()). */
+static inline void stats_query_took(int64_t ns)
 {
-    int64_t d = stats_clock_ns() - t0;
-    hist_observe(&stats.query_duration, d > 0 ? (uint64_t)d : 0);
+    hist_observe(&stats.query_duration, ns > 0 ? (uint64_t)ns : 0);
 }
+
+/* Every counter back to zero, the histograms to their bounds (tests). */
+void stats_reset(void);
 
 /* dns_observe_fn: one DNS answer (or failure) to a question of type
  * (DNSMSG_T_TXT, ...). */

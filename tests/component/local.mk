@@ -12,6 +12,7 @@ tests_component_check_component_SOURCES = \
 	tests/component/check_fakes.c \
 	tests/component/check_fetch.c \
 	tests/component/check_lookup.c \
+	tests/component/check_metrics.c \
 	tests/component/check_refresh.c \
 	tests/component/check_smap.c \
 	tests/component/harness.c tests/component/harness.h \
