@@ -12,6 +12,8 @@ dist_postfixexample_DATA = \
 	contrib/postfix/README \
 	contrib/postfix/main.cf-postfix-3.4-to-3.9 \
 	contrib/postfix/main.cf-postfix-3.10-and-later \
+	contrib/postfix/main.cf-dane \
+	contrib/postfix/unbound-dane.conf \
 	contrib/postfix/mtastsd-chroot.service.conf \
 	contrib/postfix/mtastsd-chroot.tmpfiles
 

@@ -108,11 +108,17 @@ struct config_key {
 };
 
 static config_check_fn config_check_listen, config_check_metrics_listen, config_check_dns_servers,
-    config_check_name, config_check_proxy;
+    config_check_name, config_check_proxy, config_check_dns_name;
 
 static const char *const config_dns_error_names[] = {
     [CONFIG_DNS_ERROR_NOTFOUND] = "notfound",
     [CONFIG_DNS_ERROR_DEFER] = "defer",
+    NULL,
+};
+
+static const char *const config_dane_names[] = {
+    [CONFIG_DANE_OFF] = "off",
+    [CONFIG_DANE_ON] = "on",
     NULL,
 };
 
@@ -126,6 +132,7 @@ static const char *const config_log_level_names[] = {
 
 _Static_assert(sizeof(enum config_dns_error) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum config_dane) == sizeof(int), "enum stored as int");
 
 #define OFF(field) offsetof(struct config, field)
 
@@ -192,6 +199,11 @@ static const struct config_key config_keys[] = {
      "reply when DNS fails and nothing is cached: notfound or defer"},
     {"strict_testing", CONFIG_BOOL, OFF(strict_testing), "no", 0, 0, 0, NULL, NULL,
      "treat mode testing as enforce"},
+    {"dane", CONFIG_ENUM, OFF(dane), "off", 0, 0, 0, config_dane_names, NULL,
+     "off or on: answer dane-only where DNSSEC-validated TLSA records apply (needs a local "
+     "validating resolver and Postfix with smtp_dns_support_level = dnssec)"},
+    {"dane_probe_name", CONFIG_STRING, OFF(dane_probe_name), ".", 0, 0, 0, NULL,
+     config_check_dns_name, "a DNSSEC-signed name whose AD bit proves the resolver validates"},
     {"log_level", CONFIG_ENUM, OFF(log_level), "info", 0, 0, 0, config_log_level_names, NULL,
      "error, warning, info or debug"},
 };
@@ -549,6 +561,39 @@ static bool config_check_name(const char *s, char **norm, char *why, size_t whys
                   ch == '_' || ch == '.' || (ch == '-' && i > 0) || (ch == '$' && i == len - 1);
         if (!ok) {
             snprintf(why, whysz, "expected a user or group name");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A DNS name as dns.c asks it: "." (the root), or labels of 1-63 letters,
+ * digits, '-' and '_', at most 253 octets, one optional trailing dot. */
+static bool config_check_dns_name(const char *s, char **norm, char *why, size_t whysz)
+{
+    size_t len = strlen(s), label = 0;
+    (void)norm;
+    if (strcmp(s, ".") == 0)
+        return true;
+    if (len > 0 && s[len - 1] == '.')
+        len--;
+    if (len == 0 || len > 253) {
+        snprintf(why, whysz, "expected a DNS name such as . or example.com");
+        return false;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        char ch = i < len ? s[i] : '.';
+        if (ch == '.') {
+            if (label == 0 || label > 63) {
+                snprintf(why, whysz, "expected a DNS name such as . or example.com");
+                return false;
+            }
+            label = 0;
+        } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || config_is_digit(ch) ||
+                   ch == '-' || ch == '_') {
+            label++;
+        } else {
+            snprintf(why, whysz, "expected a DNS name such as . or example.com");
             return false;
         }
     }

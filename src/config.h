@@ -57,6 +57,11 @@ enum config_dns_error {
     CONFIG_DNS_ERROR_DEFER,
 };
 
+enum config_dane {
+    CONFIG_DANE_OFF = 0,
+    CONFIG_DANE_ON,
+};
+
 struct config {
     char *listen;                 /* space-separated unix:PATH / inet:ADDR:PORT */
     unsigned socket_mode;         /* for unix listeners, default 0666 */
@@ -88,6 +93,8 @@ struct config {
     int64_t refresh_interval; /* seconds */
     enum config_dns_error dns_error;
     bool strict_testing;
+    enum config_dane dane; /* DANE precedence (RFC 8461 section 2) */
+    char *dane_probe_name; /* a signed name: AD proves the resolver validates */
     enum log_level log_level;
 };
 

@@ -51,6 +51,7 @@ struct control_deps {
     struct smap *smap;
     struct lookup *lookup;
     struct scrape *scrape; /* "stats --prometheus" */
+    struct danejob *dane;  /* may be NULL */
     /* Same as SIGHUP; false with the reason in err if the running
      * configuration was kept. */
     bool (*reload)(void *arg, char *err, size_t errsz);

@@ -35,6 +35,7 @@
 #include "ctlproto.h"
 #include "ctlrecord.h"
 #include "ctlview.h"
+#include "danejob.h"
 #include "domain.h"
 #include "entry.h"
 #include "fetch.h"
@@ -102,6 +103,9 @@ static void ctlcmd_status(struct control_client *c)
     size_t clients;
     uint64_t refused;
     control_client_counts(c, &clients, &refused);
+    const char *dane = !danejob_enabled(deps->dane) ? "off"
+                       : danejob_active(deps->dane) ? "on"
+                                                    : "on-inactive";
 
     if (control_client_json(c)) {
         json_t *o = json_object();
@@ -117,6 +121,7 @@ static void ctlcmd_status(struct control_client *c)
         json_object_set_new(o, "pending_queries", json_integer((json_int_t)pending));
         json_object_set_new(o, "control_clients", json_integer((json_int_t)clients));
         json_object_set_new(o, "control_refused", json_integer((json_int_t)refused));
+        json_object_set_new(o, "dane", json_string(dane));
         control_client_data_json(c, o);
     } else {
         char tb[CTLVIEW_TIME_BUFSZ], db[CTLVIEW_TIME_BUFSZ];
@@ -132,6 +137,10 @@ static void ctlcmd_status(struct control_client *c)
         control_client_dataf(c, "%-16s %zu", "pending_queries", pending);
         control_client_dataf(c, "%-16s %zu", "control_clients", clients);
         control_client_dataf(c, "%-16s %" PRIu64, "control_refused", refused);
+        control_client_dataf(c, "%-16s %s", "dane",
+                             strcmp(dane, "on-inactive") == 0
+                                 ? "on-inactive (the resolver does not validate: as off)"
+                                 : dane);
     }
     control_client_final(c, "OK", NULL);
 }
@@ -181,6 +190,11 @@ static size_t ctlcmd_collect_stats(struct ctlcmd_stat *s, size_t max)
     CTLCMD_STAT("refresh_ok", stats.refresh_ok);
     CTLCMD_STAT("refresh_failed", stats.refresh_failed);
     CTLCMD_STAT("swept", stats.swept);
+    CTLCMD_STAT("dane_checks", stats.dane_checks);
+    CTLCMD_STAT("dane_check_failures", stats.dane_check_failures);
+    CTLCMD_STAT("dane_lookups", stats.dane_lookups);
+    CTLCMD_STAT("dane_lookup_failures", stats.dane_lookup_failures);
+    CTLCMD_STAT("dane_probe_failures", stats.dane_probe_failures);
     CTLCMD_STAT("control_shed", stats.control_shed);
     CTLCMD_STAT("control_slow_requests", stats.control_slow_requests);
     for (unsigned k = 0; k < STATS_DOWNGRADE__COUNT; k++) {

@@ -27,6 +27,7 @@
 
 #include "ctlproto.h"
 #include "ctlview.h"
+#include "dane.h"
 #include "entry.h"
 #include "sts_policy.h"
 #include "verdict.h"
@@ -155,6 +156,61 @@ static const char *ctlview_class(const char *(*class_name)(unsigned), unsigned c
     return n != NULL ? n : "unknown";
 }
 
+/* A DANE next hop as show names it: "mx:25" (the MX hosts, port 25) or
+ * "host:587" (a smart host itself). */
+static const char *ctlview_hop(const struct entry_dane *d, char *buf, size_t bufsz)
+{
+    snprintf(buf, bufsz, "%s:%u", d->mx ? "mx" : "host", (unsigned)d->port);
+    return buf;
+}
+
+/* "TIME (in 3h)" / "TIME (5m ago)" without a label. */
+static void ctlview_sb_at(struct ctlview_sb *b, int64_t t, int64_t now)
+{
+    char tb[CTLVIEW_TIME_BUFSZ], db[CTLVIEW_TIME_BUFSZ];
+    ctlview_time(t, tb);
+    if (t >= now)
+        ctlview_sb_printf(b, "%s (in %s)", tb, ctlview_duration(t - now, db));
+    else
+        ctlview_sb_printf(b, "%s (%s ago)", tb, ctlview_duration(now - t, db));
+}
+
+/* One "dane" line per next hop: its result, times and next check. */
+static void ctlview_sb_dane(struct ctlview_sb *b, const struct entry *e, int64_t now)
+{
+    char hop[32];
+    if (e->n_dane == 0) {
+        ctlview_sb_printf(b, "%-15s -\n", "dane");
+        return;
+    }
+    for (size_t i = 0; i < e->n_dane && i < ENTRY_DANE_MAX; i++) {
+        const struct entry_dane *d = &e->dane[i];
+        ctlview_sb_printf(b, "%-15s %s %s", "dane", ctlview_hop(d, hop, sizeof(hop)),
+                          dane_result_name(d->result));
+        if (d->result == ENTRY_DANE_ONLY)
+            ctlview_sb_printf(b, " (%u of %u hosts with usable TLSA records)", (unsigned)d->usable,
+                              (unsigned)d->hosts);
+        if (d->result != ENTRY_DANE_UNKNOWN) {
+            ctlview_sb_printf(b, "; checked ");
+            ctlview_sb_at(b, d->checked_at, now);
+            ctlview_sb_printf(b, "; %s ", d->expires_at > now ? "holds until" : "expired");
+            ctlview_sb_at(b, d->expires_at, now);
+        }
+        if (d->fail_count > 0) {
+            ctlview_sb_printf(b, "; %u failed check%s, the last ", (unsigned)d->fail_count,
+                              d->fail_count == 1 ? "" : "s");
+            ctlview_sb_at(b, d->fail_at, now);
+        }
+        int64_t next = dane_slot_next_check(d);
+        ctlview_sb_printf(b, "; next check ");
+        if (next <= now)
+            ctlview_sb_printf(b, "at the next query");
+        else
+            ctlview_sb_at(b, next, now);
+        ctlview_sb_printf(b, "\n");
+    }
+}
+
 char *ctlview_entry_text(const char *domain, const struct entry *e, int64_t now,
                          const char *(*class_name)(unsigned cls))
 {
@@ -188,6 +244,7 @@ char *ctlview_entry_text(const char *domain, const struct entry *e, int64_t now,
     } else {
         ctlview_sb_printf(&b, "%-15s -\n", "last_failure");
     }
+    ctlview_sb_dane(&b, e, now);
     if (e->policy != NULL)
         for (size_t i = 0; i < e->policy->n_lines; i++)
             ctlview_sb_printf(&b, "%-15s %s\n", "policy", e->policy->lines[i]);
@@ -225,6 +282,33 @@ static json_t *ctlview_json_policy(const struct sts_policy *p)
     return o;
 }
 
+static json_t *ctlview_json_dane(const struct entry *e)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < e->n_dane && i < ENTRY_DANE_MAX; i++) {
+        const struct entry_dane *d = &e->dane[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "next_hop", json_string(d->mx ? "mx" : "host"));
+        json_object_set_new(o, "port", json_integer(d->port));
+        json_object_set_new(o, "result", json_string(dane_result_name(d->result)));
+        json_object_set_new(o, "hosts", json_integer(d->hosts));
+        json_object_set_new(o, "usable", json_integer(d->usable));
+        json_object_set_new(o, "checked_at", ctlview_json_time(d->checked_at));
+        json_object_set_new(o, "expires_at", ctlview_json_time(d->expires_at));
+        json_object_set_new(o, "next_check", ctlview_json_time(dane_slot_next_check(d)));
+        if (d->fail_count > 0) {
+            json_t *f = json_object();
+            json_object_set_new(f, "at", ctlview_json_time(d->fail_at));
+            json_object_set_new(f, "count", json_integer(d->fail_count));
+            json_object_set_new(o, "failure", f);
+        } else {
+            json_object_set_new(o, "failure", json_null());
+        }
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 char *ctlview_entry_json(const char *domain, const struct entry *e, int64_t now,
                          const char *(*class_name)(unsigned cls))
 {
@@ -248,6 +332,7 @@ char *ctlview_entry_json(const char *domain, const struct entry *e, int64_t now,
     } else {
         json_object_set_new(o, "failure", json_null());
     }
+    json_object_set_new(o, "dane", ctlview_json_dane(e));
     return ctlview_json_take(o);
 }
 

@@ -40,14 +40,20 @@ const char *ctlview_duration(int64_t secs, char buf[CTLVIEW_TIME_BUFSZ]);
  * One JSON object on one line: domain, state, id, fetched_at, expires_at,
  * checked_at, refresh_at, negative_until (epoch seconds, null for 0),
  * policy {mode, max_age, mx[], lines[]} or null, failure {id, at, class,
- * count} or null (class through class_name, which may be NULL).  This is
- * also the dump record that ctlrecord_parse() reads back.
+ * count} or null (class through class_name, which may be NULL), dane[]
+ * (one object per next hop: next_hop "mx" or "host", port, result,
+ * hosts, usable, checked_at, expires_at, next_check, failure {at, count}
+ * or null).  This is also the dump record that ctlrecord_parse() reads
+ * back; load ignores "dane": the DANE state is checked again after a load
+ * (it is bounded by DNS TTLs of at most an hour, and a dump may be loaded
+ * elsewhere, behind another resolver).
  */
 char *ctlview_entry_json(const char *domain, const struct entry *e, int64_t now,
                          const char *(*class_name)(unsigned cls));
 /* The dump header line: {"mtastsd_dump":1,"version":...,"created":now}. */
 char *ctlview_dump_header(const char *version, int64_t now);
-/* "show" as text: "key  value" lines separated by LF (no final LF). */
+/* "show" as text: "key  value" lines separated by LF (no final LF); one
+ * "dane" line per next hop with its result, check times and next check. */
 char *ctlview_entry_text(const char *domain, const struct entry *e, int64_t now,
                          const char *(*class_name)(unsigned cls));
 /* "list": "domain state id expires" / {"domain","state","id","expires_at"}. */

@@ -3,7 +3,9 @@
  * (see dane.h).
  *
  * Public functions: dane_tlsa_state(), dane_rr_matches(), dane_match(),
- * dane_state_name().
+ * dane_state_name(); for the daemon's DANE precedence dane_hosts_from_mx(),
+ * dane_decide(), dane_slot_use(), dane_slot_record(),
+ * dane_slot_next_check(), dane_outcome_name(), dane_result_name().
  *
  * Which records are usable is dnsmsg_tlsa_usable() (one rule, kept next
  * to the TLSA parser).  Matching compares bytes only: the digests of a
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "dane.h"
+#include "dnsmsg.h"
 
 enum dane_state dane_tlsa_state(bool mx_secure, bool addr_secure, enum dns_status st, bool ad,
                                 const struct dnsmsg_rr *rrs, size_t n, const char **why)
@@ -135,4 +138,203 @@ const char *dane_state_name(enum dane_state s)
         return "bogus";
     }
     return "unknown";
+}
+
+/* ---- the daemon's DANE precedence (see dane.h) ---------------------------- */
+
+size_t dane_hosts_from_mx(const struct dns_sec_result *r, const char *domain,
+                          char hosts[DANE_HOSTS_MAX][DNSMSG_NAME_TEXT], size_t *skipped)
+{
+    struct dnsmsg_rr mx[DNSMSG_MAX_RRS];
+    size_t n = 0, out = 0;
+
+    *skipped = 0;
+    for (size_t i = 0; r->st == DNS_OK && i < r->n && n < DNSMSG_MAX_RRS; i++)
+        if (r->rrs[i].type == DNSMSG_T_MX)
+            mx[n++] = r->rrs[i];
+    if (n == 0) {
+        /* No MX RRset: the domain itself is the host (RFC 5321 5.1). */
+        if (strlen(domain) >= DNSMSG_NAME_TEXT)
+            return 0;
+        strcpy(hosts[0], domain);
+        return 1;
+    }
+    dnsmsg_mx_sort(mx, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *x = mx[i].u.mx.exchange;
+        bool dup = false;
+        if (strcmp(x, ".") == 0 || x[0] == '\0')
+            continue; /* a null MX (RFC 7505): no host */
+        for (size_t k = 0; k < out && !dup; k++)
+            dup = strcmp(hosts[k], x) == 0;
+        if (dup)
+            continue;
+        if (out == DANE_HOSTS_MAX) {
+            (*skipped)++;
+            continue;
+        }
+        strcpy(hosts[out++], x); /* both are DNSMSG_NAME_TEXT */
+    }
+    return out;
+}
+
+static void dane_ttl_min(uint32_t *ttl, uint32_t t)
+{
+    if (t < *ttl)
+        *ttl = t;
+}
+
+void dane_decide(const struct dane_facts *f, struct dane_decision *d)
+{
+    uint32_t ttl = UINT32_MAX;
+    const char *failed = NULL;
+
+    memset(d, 0, sizeof(*d));
+    d->out = DANE_OUT_NONE;
+    d->hosts = f->n < DANE_HOSTS_MAX ? f->n : DANE_HOSTS_MAX;
+    if (f->mx) {
+        if (f->mx_st == DNS_TEMPFAIL) {
+            d->out = DANE_OUT_FAILED;
+            d->failed = "MX";
+            d->why = "the MX lookup failed";
+            d->ttl = DANE_TTL_MIN;
+            return;
+        }
+        ttl = f->mx_ttl;
+        if (!f->mx_ad)
+            d->why = "the MX records are not DNSSEC-validated";
+        else if (f->mx_st == DNS_NODATA && f->mx_nxdomain)
+            d->why = "the domain does not exist (a validated denial)";
+        else if (f->n == 0)
+            d->why = "a null MX: the domain accepts no mail";
+        if (d->why != NULL)
+            goto done;
+    }
+    for (size_t i = 0; i < f->n && i < DANE_HOSTS_MAX; i++) {
+        const struct dane_host *h = &f->host[i];
+        if (h->addr_st == DNS_TEMPFAIL) {
+            if (failed == NULL)
+                failed = h->name;
+            continue;
+        }
+        dane_ttl_min(&ttl, h->addr_ttl);
+        if (h->addr_st != DNS_OK || !h->addr_ad)
+            continue; /* no address, or an insecure one: no DANE for the host */
+        /* dane_tlsa_state() with the MX and address gates passed: */
+        if (h->tlsa == DANE_BOGUS || h->tlsa_st == DNS_TEMPFAIL) {
+            if (failed == NULL)
+                failed = h->name;
+            continue;
+        }
+        dane_ttl_min(&ttl, h->tlsa_ttl);
+        if (h->tlsa == DANE_USABLE)
+            d->usable++;
+    }
+    if (d->usable > 0) {
+        d->out = DANE_OUT_ONLY;
+        d->why = d->usable == d->hosts ? "every host has usable TLSA records"
+                                       : "some hosts have usable TLSA records";
+    } else if (failed != NULL) {
+        d->out = DANE_OUT_FAILED;
+        d->failed = failed;
+        d->why = "a lookup failed and no host has usable TLSA records";
+        d->ttl = DANE_TTL_MIN;
+        return;
+    } else {
+        d->why = f->mx ? "no MX host has usable, DNSSEC-validated TLSA records"
+                       : "the host has no usable, DNSSEC-validated TLSA records";
+    }
+done:
+    if (ttl < DANE_TTL_MIN)
+        ttl = DANE_TTL_MIN;
+    if (ttl > DANE_TTL_MAX)
+        ttl = DANE_TTL_MAX;
+    d->ttl = ttl;
+}
+
+/* The last check failed (a result may still hold). */
+static bool dane_slot_failing(const struct entry_dane *s)
+{
+    return s->fail_count > 0;
+}
+
+static int64_t dane_slot_recheck_at(const struct entry_dane *s)
+{
+    return s->expires_at - (s->expires_at - s->checked_at) / 4;
+}
+
+int64_t dane_slot_next_check(const struct entry_dane *s)
+{
+    if (s == NULL)
+        return 0;
+    if (dane_slot_failing(s))
+        return s->fail_at + DANE_RETRY;
+    if (s->result != ENTRY_DANE_UNKNOWN)
+        return dane_slot_recheck_at(s);
+    return 0;
+}
+
+enum dane_use dane_slot_use(const struct entry_dane *s, int64_t now, enum dane_next *next)
+{
+    if (s == NULL) {
+        *next = DANE_NEXT_WAIT;
+        return DANE_USE_STS;
+    }
+    bool holds = s->result != ENTRY_DANE_UNKNOWN && now < s->expires_at;
+    enum dane_use use = holds && s->result == ENTRY_DANE_ONLY ? DANE_USE_ONLY : DANE_USE_STS;
+    if (dane_slot_failing(s))
+        /* A time in the future (the clock stepped back) never holds a
+         * check back. */
+        *next = now >= s->fail_at + DANE_RETRY || s->fail_at > now ? DANE_NEXT_BACKGROUND
+                                                                   : DANE_NEXT_NONE;
+    else if (!holds)
+        *next = DANE_NEXT_WAIT;
+    else if (now >= dane_slot_recheck_at(s) || s->checked_at > now)
+        *next = DANE_NEXT_BACKGROUND;
+    else
+        *next = DANE_NEXT_NONE;
+    return use;
+}
+
+void dane_slot_record(struct entry_dane *s, const struct dane_decision *d, int64_t now)
+{
+    if (d->out == DANE_OUT_FAILED) {
+        s->fail_at = now;
+        if (s->fail_count < UINT16_MAX)
+            s->fail_count++;
+        return;
+    }
+    s->result = d->out == DANE_OUT_ONLY ? ENTRY_DANE_ONLY : ENTRY_DANE_NONE;
+    s->hosts = (uint8_t)(d->hosts < 255 ? d->hosts : 255);
+    s->usable =
+        d->out == DANE_OUT_ONLY ? (uint8_t)(d->usable < s->hosts ? d->usable : s->hosts) : 0;
+    s->checked_at = now;
+    s->expires_at = now + (int64_t)d->ttl;
+    s->fail_count = 0;
+}
+
+const char *dane_outcome_name(enum dane_outcome o)
+{
+    switch (o) {
+    case DANE_OUT_NONE:
+        return "none";
+    case DANE_OUT_ONLY:
+        return "dane-only";
+    case DANE_OUT_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
+const char *dane_result_name(unsigned result)
+{
+    switch (result) {
+    case ENTRY_DANE_UNKNOWN:
+        return "unknown";
+    case ENTRY_DANE_NONE:
+        return "none";
+    case ENTRY_DANE_ONLY:
+        return "dane-only";
+    }
+    return "invalid";
 }

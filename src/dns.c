@@ -916,6 +916,36 @@ void dns_set_observer(struct dns *d, dns_observe_fn fn, void *arg)
     d->observe_arg = arg;
 }
 
+bool dns_servers_local(struct dns *d, char *remote, size_t remotesz)
+{
+    struct ares_addr_port_node *list = NULL, *n;
+    bool local = true;
+
+    if (remotesz > 0)
+        remote[0] = '\0';
+    if (d == NULL || d->cur == NULL ||
+        ares_get_servers_ports(d->cur->channel, &list) != ARES_SUCCESS)
+        return true; /* nothing to say (dns_new() made sure there are servers) */
+    for (n = list; n != NULL && local; n = n->next) {
+        char text[INET6_ADDRSTRLEN] = "?";
+        if (n->family == AF_INET) {
+            const unsigned char *b = (const unsigned char *)&n->addr.addr4;
+            local = b[0] == 127;
+            inet_ntop(AF_INET, &n->addr.addr4, text, sizeof(text));
+        } else if (n->family == AF_INET6) {
+            static const unsigned char loop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+            local = memcmp(&n->addr.addr6, loop6, 16) == 0;
+            inet_ntop(AF_INET6, &n->addr.addr6, text, sizeof(text));
+        } else {
+            local = false;
+        }
+        if (!local && remotesz > 0)
+            snprintf(remote, remotesz, "%s", text);
+    }
+    ares_free_data(list);
+    return local;
+}
+
 /* Letters, digits, '-', '_' in labels of 1-63, at most 253 in all: no
  * escapes or other bytes reach c-ares (which would interpret '\\'). */
 static bool dns_name_ok(const char *name, size_t len)

@@ -148,6 +148,9 @@ typedef void (*dns_observe_fn)(void *arg, uint16_t type, enum dns_answer a);
 struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
                     size_t errsz);
 void dns_free(struct dns *d);
+/* True if every server queries go to is on loopback (127.0.0.0/8, ::1);
+ * otherwise false with the first one that is not in remote (text). */
+bool dns_servers_local(struct dns *d, char *remote, size_t remotesz);
 /* New servers/timeout for later queries (SIGHUP); false + err if invalid. */
 bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *err, size_t errsz);
 /* The observer of every answer (see above); fn NULL: none. */

@@ -5,7 +5,7 @@
  * Public functions: domain_normalize_key(), domain_is_hostname(),
  * domain_is_plain_hostname(), domain_is_ip_literal(), domain_mx_pattern(),
  * domain_zone(), domain_mx_match(), domain_cert_name_match(),
- * domain_key_kind_name().
+ * domain_key_hop(), domain_key_kind_name().
  *
  * Ownership: callers pass buffers with explicit lengths (embedded NUL
  * bytes are rejected, never truncated at) and fixed-size output buffers;
@@ -519,6 +519,39 @@ bool domain_cert_name_match(const char *dns_id, size_t len, const char *host)
     memcpy(id, dns_id, len);
     id[len] = '\0';
     return domain_mx_match(id, host);
+}
+
+void domain_key_hop(const char *key, size_t len, bool *mx, unsigned *port)
+{
+    const char *colon = NULL;
+
+    *mx = true;
+    *port = 25;
+    if (key == NULL)
+        return;
+    while (len > 0 && domain_is_space((unsigned char)key[0])) {
+        key++;
+        len--;
+    }
+    while (len > 0 && domain_is_space((unsigned char)key[len - 1]))
+        len--;
+    if (len > 0 && key[0] == '[') {
+        const char *close = memchr(key, ']', len);
+        *mx = false;
+        if (close != NULL && (size_t)(close - key) + 1 < len && close[1] == ':')
+            colon = close + 1;
+    } else {
+        colon = memchr(key, ':', len);
+    }
+    if (colon != NULL) {
+        size_t plen = len - (size_t)(colon + 1 - key);
+        if (domain_port_valid(colon + 1, plen)) {
+            unsigned v = 0;
+            for (size_t i = 0; i < plen; i++)
+                v = v * 10 + (unsigned)(colon[1 + i] - '0');
+            *port = v;
+        }
+    }
 }
 
 const char *domain_key_kind_name(enum domain_key_kind k)

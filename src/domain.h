@@ -98,6 +98,15 @@ bool domain_mx_match(const char *pattern, const char *host);
  */
 bool domain_cert_name_match(const char *dns_id, size_t len, const char *host);
 
+/*
+ * The next hop a key names, for DANE (issue 12): "[host]" and
+ * "[host]:port" name the host itself (*mx false: no MX lookup, as Postfix
+ * does for a bracketed next hop); any other key its domain's MX hosts (*mx
+ * true).  *port is the key's ":port", or 25.  Meaningful only for keys
+ * that domain_normalize_key() maps to a policy domain.
+ */
+void domain_key_hop(const char *key, size_t len, bool *mx, unsigned *port);
+
 const char *domain_key_kind_name(enum domain_key_kind k);
 
 #endif

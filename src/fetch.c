@@ -368,9 +368,16 @@ static void fetch_job_free(struct fetch_job *j)
 }
 
 /* Store the job's entry.  A failure is cache.c's to log; the job's one
- * outcome line then says "internal". */
+ * outcome line then says "internal".  The entry was read when the TXT
+ * answer came; the DANE state in it is danejob's, which may have written
+ * it since: what the cache holds now is kept. */
 static bool fetch_store(struct fetch_job *j)
 {
+    struct entry cur;
+    entry_init(&cur);
+    if (cache_get(j->f->cache, j->domain, &cur) == CACHE_OK)
+        entry_dane_copy(&j->e, &cur);
+    entry_clear(&cur);
     if (cache_put(j->f->cache, j->domain, &j->e) != CACHE_OK)
         return false;
     if (j->f->store_hook != NULL)

@@ -12,6 +12,7 @@ DAEMON_SOURCES = \
 	src/listener.c src/listener.h \
 	src/fetch.c src/fetch.h \
 	src/downgrade.c src/downgrade.h \
+	src/danejob.c src/danejob.h src/daneprobe.c src/daneprobe.h \
 	src/lookup.c src/lookup.h \
 	src/refresh.c src/refresh.h \
 	src/stats.c src/stats.h \

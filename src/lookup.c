@@ -18,6 +18,20 @@
  * without policy_string, then the classic reply), or TEMP if not even the
  * classic reply fits -- never NOTFOUND; logged once per policy
  * (lookup_note_cut()).
+ *
+ * DANE precedence (dane = on and the resolver validates: danejob_active();
+ * issue 12, RFC 8461 section 2): only where the answer would be "OK
+ * secure", the cached DANE state of the key's next hop (domain_key_hop():
+ * the domain's MX hosts, or a smart host itself, and the port) decides
+ * through dane_slot_use(): "OK dane-only" while a dane-only result holds,
+ * the MTA-STS verdict otherwise.  A next hop with no result (or an
+ * expired one) makes the query wait for its DANE check within what is
+ * left of query_timeout; when the wait ends first, the MTA-STS verdict is
+ * answered and the check goes on (danejob stores its result for later
+ * queries).  A result near its end, or a failed check due for a retry,
+ * starts a check in the background.  The MTA-STS reply a DANE wait may
+ * fall back to is rendered before the wait (q->sts_reply).  The memo
+ * holds the next hop too, and is voided when danejob_active() changes.
  */
 #include "autoconfig.h"
 
@@ -27,6 +41,8 @@
 
 #include "cache.h"
 #include "clock.h"
+#include "dane.h"
+#include "danejob.h"
 #include "domain.h"
 #include "entry.h"
 #include "fetch.h"
@@ -42,7 +58,13 @@ struct lookup_query {
     struct lookup *l;
     enum reply_profile prof;
     char domain[DOMAIN_BUFSZ];
+    bool mx; /* the key's next hop (DANE) */
+    uint16_t port;
     struct fetch_waiter *w;
+    struct danejob_waiter *dw; /* waiting for a DANE check */
+    char *sts_reply;           /* then: the MTA-STS answer to fall back to */
+    size_t sts_len;
+    enum stats_verdict sts_verdict;
     struct clock_timer *timer; /* query_timeout */
     lookup_cb cb;
     void *arg;
@@ -68,6 +90,8 @@ struct lookup_memo {
     int64_t at;   /* the second of the answer */
     uint64_t gen; /* lookup's generation when stored */
     uint16_t len;
+    uint16_t port; /* the next hop (DANE): port and mx */
+    uint8_t mx;
     uint8_t prof;
     uint8_t verdict;  /* enum stats_verdict */
     uint8_t negative; /* answered from a negative entry (stats.cache_negative_hits) */
@@ -94,6 +118,7 @@ struct lookup {
     struct event_base *base;
     struct cache *cache;
     struct fetch *fetch;
+    struct danejob *dane; /* NULL: no DANE */
     struct lookup_params p;
     LIST_HEAD(, lookup_query) pending; /* queries waiting for a job */
     size_t npending;
@@ -149,13 +174,33 @@ void lookup_reconfigure(struct lookup *l, const struct lookup_params *p)
     l->gen++; /* verdicts may depend on the new parameters */
 }
 
+/* danejob_change_fn: DANE precedence went on or off. */
+static void lookup_dane_changed(void *arg)
+{
+    struct lookup *l = arg;
+    l->gen++;
+}
+
+void lookup_set_dane(struct lookup *l, struct danejob *dj)
+{
+    if (l->dane != NULL)
+        danejob_set_change_hook(l->dane, NULL, NULL);
+    l->dane = dj;
+    if (dj != NULL)
+        danejob_set_change_hook(dj, lookup_dane_changed, l);
+    l->gen++;
+}
+
 static void lookup_query_free(struct lookup_query *q)
 {
     LIST_REMOVE(q, link);
     q->l->npending--;
     if (q->w != NULL)
         fetch_waiter_cancel(q->w);
+    if (q->dw != NULL)
+        danejob_waiter_cancel(q->dw);
     clock_timer_free(q->timer);
+    free(q->sts_reply);
     free(q);
 }
 
@@ -166,6 +211,8 @@ void lookup_free(struct lookup *l)
     struct lookup_query *q;
     while ((q = LIST_FIRST(&l->pending)) != NULL)
         lookup_query_free(q);
+    if (l->dane != NULL)
+        danejob_set_change_hook(l->dane, NULL, NULL);
     cache_set_change_hook(l->cache, NULL, NULL);
     free(l->memo);
     free(l);
@@ -223,13 +270,18 @@ static void lookup_note_cut(struct lookup *l, enum reply_profile prof, const cha
  * or hold no valid policy) and whether DNS failed with nothing cached --
  * with its reply rendered into out (*len).  An enforced policy is never
  * answered NOTFOUND for its size: the reply is cut down
- * (reply_secure_fit()), or TEMP.  Counting is the caller's.
+ * (reply_secure_fit()), or TEMP.  With DANE active, an enforced policy
+ * is answered as the next hop's (mx, port) DANE state says, and *next
+ * gets the DANE check to start (DANE_NEXT_NONE otherwise; with
+ * DANE_NEXT_WAIT, out holds the MTA-STS verdict).  Counting is the
+ * caller's.
  */
 static enum stats_verdict lookup_render(struct lookup *l, enum reply_profile prof,
-                                        const char *domain, const struct entry *e,
+                                        const char *domain, bool mx, uint16_t port, struct entry *e,
                                         bool dns_tempfail, int64_t now, char *out, size_t outsz,
-                                        size_t *len)
+                                        size_t *len, enum dane_next *next)
 {
+    *next = DANE_NEXT_NONE;
     if (e != NULL && verdict_policy_valid(e, now)) {
         const struct sts_policy *p = e->policy;
         bool enforce =
@@ -237,6 +289,11 @@ static enum stats_verdict lookup_render(struct lookup *l, enum reply_profile pro
         if (!enforce) {
             *len = reply_notfound(out, outsz);
             return STATS_VERDICT_NOTFOUND;
+        }
+        if (l->dane != NULL && danejob_active(l->dane) &&
+            dane_slot_use(entry_dane_find(e, mx, port), now, next) == DANE_USE_ONLY) {
+            *len = reply_dane_only(out, outsz);
+            return STATS_VERDICT_DANE_ONLY;
         }
         enum reply_fit fit;
         *len = reply_secure_fit(out, outsz, prof, domain, p, &fit);
@@ -269,19 +326,70 @@ static enum stats_verdict lookup_render(struct lookup *l, enum reply_profile pro
     return STATS_VERDICT_NOTFOUND;
 }
 
+/* Answer q with reply (verdict v), free it, and call back. */
+static void lookup_answer(struct lookup_query *q, enum stats_verdict v, const char *reply, size_t n)
+{
+    lookup_count(q->prof, v);
+    lookup_cb cb = q->cb;
+    void *cbarg = q->arg;
+    lookup_query_free(q); /* reply is never q's own buffer */
+    cb(cbarg, reply, n);
+}
+
+static void lookup_on_dane(void *arg, const struct danejob_result *r)
+{
+    struct lookup_query *q = arg;
+    char reply[32];
+
+    q->dw = NULL; /* delivered */
+    if (r->use == DANE_USE_ONLY) {
+        size_t n = reply_dane_only(reply, sizeof(reply));
+        lookup_answer(q, STATS_VERDICT_DANE_ONLY, reply, n);
+        return;
+    }
+    char *sts = q->sts_reply;
+    q->sts_reply = NULL;
+    lookup_answer(q, q->sts_verdict, sts, q->sts_len);
+    free(sts);
+}
+
+/*
+ * Start the DANE check of q's next hop and wait for it (the query's timer
+ * keeps running), with reply (verdict v, the MTA-STS answer) to fall back
+ * to.  False when no check could be started: the caller answers reply.
+ */
+static bool lookup_wait_dane(struct lookup_query *q, enum stats_verdict v, const char *reply,
+                             size_t n)
+{
+    q->dw = danejob_request(q->l->dane, q->domain, q->mx, q->port, lookup_on_dane, q);
+    if (q->dw == NULL)
+        return false;
+    q->sts_reply = xmalloc(n + 1);
+    memcpy(q->sts_reply, reply, n);
+    q->sts_reply[n] = '\0';
+    q->sts_len = n;
+    q->sts_verdict = v;
+    log_debug("lookup %s: waiting for its DANE check", q->domain);
+    return true;
+}
+
 static void lookup_on_fetch(void *arg, const struct fetch_result *r)
 {
     struct lookup_query *q = arg;
     char reply[REPLY_MAX + 1];
+    struct entry *e = (struct entry *)r->entry; /* only read (entry_dane_find) */
+    enum dane_next next;
 
     q->w = NULL; /* delivered: the waiter is gone */
     size_t n;
-    lookup_count(q->prof, lookup_render(q->l, q->prof, q->domain, r->entry, r->dns_tempfail,
-                                        clock_wall(), reply, sizeof(reply), &n));
-    lookup_cb cb = q->cb;
-    void *cbarg = q->arg;
-    lookup_query_free(q);
-    cb(cbarg, reply, n);
+    enum stats_verdict v =
+        lookup_render(q->l, q->prof, q->domain, q->mx, q->port, e, r->dns_tempfail, clock_wall(),
+                      reply, sizeof(reply), &n, &next);
+    if (next == DANE_NEXT_WAIT && lookup_wait_dane(q, v, reply, n))
+        return;
+    if (next == DANE_NEXT_BACKGROUND)
+        danejob_request(q->l->dane, q->domain, q->mx, q->port, NULL, NULL);
+    lookup_answer(q, v, reply, n);
 }
 
 static void lookup_on_timeout(void *arg)
@@ -291,6 +399,17 @@ static void lookup_on_timeout(void *arg)
 
     stats.query_timeouts++;
     size_t n;
+    if (q->sts_reply != NULL) {
+        /* Waiting for a DANE check: the MTA-STS verdict, never weaker. */
+        log_info("lookup %s: its DANE check did not finish within query_timeout; answering the "
+                 "MTA-STS verdict while the check goes on",
+                 q->domain);
+        char *sts = q->sts_reply;
+        q->sts_reply = NULL;
+        lookup_answer(q, q->sts_verdict, sts, q->sts_len);
+        free(sts);
+        return;
+    }
     if (q->l->p.dns_error == CONFIG_DNS_ERROR_DEFER && fetch_dns_pending(q->l->fetch, q->domain)) {
         /* The TXT lookup itself has not answered: a DNS timeout. */
         log_info("lookup %s: the TXT lookup did not answer within query_timeout; answering TEMP "
@@ -311,12 +430,34 @@ static void lookup_on_timeout(void *arg)
     cb(cbarg, reply, n);
 }
 
+/* A pending query for domain (the slow path). */
+static struct lookup_query *lookup_query_new(struct lookup *l, enum reply_profile prof,
+                                             const char *domain, bool mx, uint16_t port,
+                                             lookup_cb cb, void *arg)
+{
+    struct lookup_query *q = xcalloc(1, sizeof(*q));
+    q->l = l;
+    q->prof = prof;
+    snprintf(q->domain, sizeof(q->domain), "%s", domain);
+    q->mx = mx;
+    q->port = port;
+    q->cb = cb;
+    q->arg = arg;
+    LIST_INSERT_HEAD(&l->pending, q, link);
+    l->npending++;
+    q->timer = clock_timer_new(l->base, lookup_on_timeout, q);
+    clock_timer_add(q->timer, l->p.query_timeout * 1000);
+    return q;
+}
+
 struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, const char *key,
                                   size_t keylen, char *reply, size_t replysz, size_t *len,
                                   lookup_cb cb, void *arg)
 {
     char domain[DOMAIN_BUFSZ];
     int64_t now = clock_wall();
+    bool mx = true;
+    unsigned port = 25;
 
     stats.queries++;
     enum domain_key_kind kind = domain_normalize_key(key, keylen, domain);
@@ -331,9 +472,14 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
         return NULL;
     }
 
+    /* The next hop matters only to DANE; otherwise every key of a
+     * domain has the same answer (and one memo slot). */
+    if (l->dane != NULL && danejob_active(l->dane))
+        domain_key_hop(key, keylen, &mx, &port);
+
     struct lookup_memo *m = lookup_memo_slot(l, domain, prof);
-    if (m->at == now && m->gen == l->gen && m->prof == (uint8_t)prof &&
-        strcmp(m->domain, domain) == 0 && (size_t)m->len < replysz) {
+    if (m->at == now && m->gen == l->gen && m->prof == (uint8_t)prof && m->mx == (uint8_t)mx &&
+        m->port == (uint16_t)port && strcmp(m->domain, domain) == 0 && (size_t)m->len < replysz) {
         stats.cache_hits++;
         lookup_count(prof, (enum stats_verdict)m->verdict);
         stats.cache_negative_hits += m->negative;
@@ -362,17 +508,34 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
         fetch_request(l->fetch, domain, verdict_refresh_due(ep, now), NULL, NULL);
         /* fall through */
     case VQ_SERVE:
-    case VQ_NEGATIVE:
+    case VQ_NEGATIVE: {
         stats.cache_hits++;
-        enum stats_verdict sv = lookup_render(l, prof, domain, ep, false, now, reply, replysz, len);
+        enum dane_next next;
+        enum stats_verdict sv =
+            lookup_render(l, prof, domain, mx, (uint16_t)port, cs == CACHE_OK ? &e : NULL, false,
+                          now, reply, replysz, len, &next);
+        if (next == DANE_NEXT_WAIT) {
+            struct lookup_query *q = lookup_query_new(l, prof, domain, mx, (uint16_t)port, cb, arg);
+            if (lookup_wait_dane(q, sv, reply, *len)) {
+                entry_clear(&e);
+                return q;
+            }
+            lookup_query_free(q); /* no check could start: answer now */
+        } else if (next == DANE_NEXT_BACKGROUND) {
+            danejob_request(l->dane, domain, mx, (uint16_t)port, NULL, NULL);
+        }
         lookup_count(prof, sv);
         stats.cache_negative_hits += v == VQ_NEGATIVE;
         /* Only final answers: a TEMP (a policy too large to answer) is
-         * worked out again next time. */
-        if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY && sv != STATS_VERDICT_TEMP) {
+         * worked out again next time; an answer that started a DANE
+         * check may change with it. */
+        if (v != VQ_SERVE_REVALIDATE && *len < LOOKUP_MEMO_REPLY && sv != STATS_VERDICT_TEMP &&
+            next == DANE_NEXT_NONE) {
             m->at = now;
             m->gen = l->gen;
             m->prof = (uint8_t)prof;
+            m->mx = (uint8_t)mx;
+            m->port = (uint16_t)port;
             m->len = (uint16_t)*len;
             m->verdict = (uint8_t)sv;
             m->negative = v == VQ_NEGATIVE;
@@ -383,6 +546,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
                   (int)(*len < 120 ? *len : 120), reply);
         entry_clear(&e);
         return NULL;
+    }
     case VQ_RESOLVE:
     default:
         break;
@@ -390,16 +554,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
     entry_clear(&e);
 
     stats.cache_misses++;
-    struct lookup_query *q = xcalloc(1, sizeof(*q));
-    q->l = l;
-    q->prof = prof;
-    snprintf(q->domain, sizeof(q->domain), "%s", domain);
-    q->cb = cb;
-    q->arg = arg;
-    LIST_INSERT_HEAD(&l->pending, q, link);
-    l->npending++;
-    q->timer = clock_timer_new(l->base, lookup_on_timeout, q);
-    clock_timer_add(q->timer, l->p.query_timeout * 1000);
+    struct lookup_query *q = lookup_query_new(l, prof, domain, mx, (uint16_t)port, cb, arg);
     q->w = fetch_request(l->fetch, domain, false, lookup_on_fetch, q);
     return q;
 }

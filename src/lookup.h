@@ -12,7 +12,10 @@
  * a pending query without calling cb (client gone).
  *
  * Replies are complete socketmap payloads ("OK secure match=...",
- * "NOTFOUND ", "TEMP ...") rendered by reply.c; the caller frames them.
+ * "OK dane-only", "NOTFOUND ", "TEMP ...") rendered by reply.c; the
+ * caller frames them.  With DANE (lookup_set_dane()), a query whose next
+ * hop has no DANE result yet also waits, within query_timeout, for the
+ * hop's DANE check (lookup.c says how).
  *
  * Re-entrancy: cb is never called from inside lookup_start() (an answer
  * it can give at once goes into the caller's buffer instead); it is
@@ -36,6 +39,7 @@
 struct event_base;
 struct cache;
 struct fetch;
+struct danejob;
 struct lookup;
 struct lookup_query;
 
@@ -52,6 +56,9 @@ struct lookup *lookup_new(struct event_base *base, struct cache *cache, struct f
                           const struct lookup_params *p);
 void lookup_free(struct lookup *l);
 void lookup_reconfigure(struct lookup *l, const struct lookup_params *p);
+/* DANE precedence (issue 12): the DANE checks to consult (NULL: none).
+ * lookup registers itself as dj's change hook. */
+void lookup_set_dane(struct lookup *l, struct danejob *dj);
 
 struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, const char *key,
                                   size_t keylen, char *reply, size_t replysz, size_t *len,

@@ -7,8 +7,18 @@
  * logging, detach (before any library state exists, so LMDB never
  * crosses a fork), bind the sockets (possibly privileged), pidfile, drop
  * privileges, then open the cache (files owned by the service user) and
- * start the resolver, HTTPS client, fetch jobs, lookup, socketmap and
- * refresh, and tell systemd READY=1.
+ * start the resolver, HTTPS client, fetch jobs, DANE checks (and their
+ * resolver probe), lookup, socketmap and refresh, and tell systemd
+ * READY=1.
+ *
+ * DANE (issue 12): with dane = on, a resolver that is not on loopback is
+ * warned about at start and on every reload, not refused: the AD bit it
+ * sets can be forged on the way, but Postfix, which makes the final DANE
+ * decision with the same kind of resolver, is not protected by mtastsd
+ * refusing to start, and a resolver on a private link or another address
+ * of the host may be trusted for good reasons; the operator asked for
+ * DANE.  With dane = off, one info line at start says what DANE
+ * precedence would need.
  *
  * SIGHUP re-reads the same file with the same -o overrides into a new
  * configuration; it is swapped in only if valid (the old one stays
@@ -33,6 +43,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "danejob.h"
 #include "dns.h"
 #include "fetch.h"
 #include "httpd.h"
@@ -60,6 +71,7 @@ struct mtastsd {
     struct dns *dns;
     struct https *https;
     struct fetch *fetch;
+    struct danejob *dane;
     struct lookup *lookup;
     struct smap *smap;
     struct refresh *refresh;
@@ -112,6 +124,19 @@ static void main_restart_only(void *arg, const char *key, const char *old_value,
                 old_value, new_value);
 }
 
+/* dane = on with a resolver that is not on loopback: a warning (see above). */
+static void main_dane_check_servers(struct mtastsd *d, const struct config *c)
+{
+    char remote[64];
+    if (c->dane != CONFIG_DANE_ON || dns_servers_local(d->dns, remote, sizeof(remote)))
+        return;
+    log_warning("dane = on, but the DNS server %s is not on loopback: its AD bit (\"this answer "
+                "is DNSSEC-validated\") can be forged on the way, and with it the TLSA records "
+                "that make mtastsd answer dane-only; use a validating resolver on this host "
+                "(127.0.0.1 or ::1), as Postfix's own DANE needs",
+                remote);
+}
+
 static bool main_reload(struct mtastsd *d, char *err, size_t errsz)
 {
     daemon_notify("RELOADING=1");
@@ -144,6 +169,10 @@ static bool main_reload(struct mtastsd *d, char *err, size_t errsz)
     params_smap(nc, &sp);
     smap_reconfigure(d->smap, &sp);
     refresh_reconfigure(d->refresh, &fp.verdict, nc->max_fetches);
+    struct danejob_params dp;
+    params_dane(nc, &dp);
+    danejob_reconfigure(d->dane, &dp);
+    main_dane_check_servers(d, nc);
     control_reconfigure(d->control, nc);
     if (d->httpd != NULL) {
         struct httpd_params hp;
@@ -297,6 +326,15 @@ static bool main_setup(struct mtastsd *d, bool foreground)
     struct lookup_params lp;
     params_lookup(c, &lp);
     d->lookup = lookup_new(d->base, d->cache, d->fetch, &lp);
+    struct danejob_params dp;
+    params_dane(c, &dp);
+    d->dane = danejob_new(d->base, d->dns, d->cache, &dp);
+    lookup_set_dane(d->lookup, d->dane);
+    main_dane_check_servers(d, c);
+    if (c->dane != CONFIG_DANE_ON)
+        log_info("dane = off: domains that publish DANE (TLSA) and MTA-STS get the MTA-STS "
+                 "verdict; with Postfix's DANE set up (smtp_dns_support_level = dnssec, a local "
+                 "validating resolver), dane = on lets DANE take precedence (README, DANE)");
     struct smap_params sp;
     params_smap(c, &sp);
     d->smap = smap_new(d->base, d->lookup, &sp);
@@ -323,6 +361,7 @@ static bool main_setup(struct mtastsd *d, bool foreground)
                                     .smap = d->smap,
                                     .lookup = d->lookup,
                                     .scrape = d->scrape,
+                                    .dane = d->dane,
                                     .reload = main_reload_cb,
                                     .reload_arg = d};
         control_start(d->control, &deps);
@@ -364,6 +403,8 @@ static void main_teardown(struct mtastsd *d)
         control_close(d->control);
     if (d->lookup != NULL)
         lookup_free(d->lookup);
+    if (d->dane != NULL)
+        danejob_free(d->dane);
     if (d->fetch != NULL)
         fetch_free(d->fetch);
     if (d->https != NULL)

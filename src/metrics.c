@@ -221,6 +221,30 @@ static void metrics_fetches(struct mbuf *b, const struct metrics_snapshot *s)
                        st->downgrades[k]);
 }
 
+/* DANE (dane = on): the checks of next hops and the DNS lookups they make,
+ * one counter each, as in "mtastsd-ctl stats". */
+static void metrics_dane(struct mbuf *b, const struct stats *st)
+{
+    metrics_scalar(b, "mtastsd_dane_checks_total", "counter",
+                   "DANE checks of a next hop (MX, addresses, TLSA) ended (dane = on).",
+                   st->dane_checks);
+    metrics_scalar(b, "mtastsd_dane_check_failures_total", "counter",
+                   "DANE checks in which a lookup failed and no host had usable TLSA records: "
+                   "the MTA-STS verdict was answered.",
+                   st->dane_check_failures);
+    metrics_scalar(b, "mtastsd_dane_lookups_total", "counter",
+                   "DNS lookups made by DANE checks: MX, a host's addresses (A and AAAA count "
+                   "as one), TLSA.",
+                   st->dane_lookups);
+    metrics_scalar(b, "mtastsd_dane_lookup_failures_total", "counter",
+                   "DNS lookups of DANE checks that failed temporarily or ran out of time.",
+                   st->dane_lookup_failures);
+    metrics_scalar(b, "mtastsd_dane_probe_failures_total", "counter",
+                   "Probes of the resolver (dane_probe_name) answered without the AD bit: "
+                   "DANE answered as with dane = off until a probe succeeds.",
+                   st->dane_probe_failures);
+}
+
 static void metrics_cache(struct mbuf *b, const struct metrics_snapshot *s)
 {
     const struct cache_census *c = &s->census;
@@ -347,6 +371,7 @@ char *metrics_render(const struct metrics_snapshot *s, size_t *len)
                    1);
     metrics_queries(&b, &s->counters);
     metrics_fetches(&b, s);
+    metrics_dane(&b, &s->counters);
     metrics_cache(&b, s);
     metrics_connections(&b, s);
     if (s->process)

@@ -58,3 +58,12 @@ void params_httpd(const struct config *c, struct httpd_params *hp)
     memset(hp, 0, sizeof(*hp));
     hp->request_timeout = c->request_timeout;
 }
+
+void params_dane(const struct config *c, struct danejob_params *dp)
+{
+    memset(dp, 0, sizeof(*dp));
+    dp->enabled = c->dane == CONFIG_DANE_ON;
+    dp->probe_name = c->dane_probe_name;
+    dp->dns_timeout = c->dns_timeout;
+    dp->max_jobs = c->max_fetches;
+}

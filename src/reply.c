@@ -2,8 +2,8 @@
  * reply - socketmap reply texts for both profiles (DESIGN sections 2-3).
  *
  * Public functions: reply_profile_from_map(), reply_profile_map(),
- * reply_secure(), reply_secure_fit(), reply_fit_name(), reply_notfound(),
- * reply_temp(), reply_perm().
+ * reply_secure(), reply_secure_fit(), reply_fit_name(), reply_dane_only(),
+ * reply_notfound(), reply_temp(), reply_perm().
  *
  * reply_secure() is the last line of defence between policy text fetched
  * from the network and Postfix's attribute parser (smtp_tls_policy.c
@@ -413,6 +413,15 @@ static size_t reply_keyword(char *out, size_t outsz, const char *keyword, const 
         }
     }
     return reply_buf_end(&b);
+}
+
+size_t reply_dane_only(char *out, size_t outsz)
+{
+    static const char text[] = "OK dane-only";
+    if (out == NULL || outsz < sizeof(text))
+        return reply_fail(out, outsz); /* never a cut "OK dane-o" */
+    memcpy(out, text, sizeof(text));
+    return sizeof(text) - 1;
 }
 
 size_t reply_notfound(char *out, size_t outsz)

@@ -34,6 +34,12 @@
  *                         rendered (out is "", the result 0).
  * It returns the reply length as reply_secure() does.
  *
+ * reply_dane_only() renders "OK dane-only", the same for both profiles:
+ * DANE precedence (RFC 8461 section 2; lookup.c decides when).  It has no
+ * TLSRPT attributes: Postfix reports DANE itself, and policy_type=sts on a
+ * level other than "secure" would be an error.  It returns 0 (and
+ * renders "") when outsz cannot hold the whole text.
+ *
  * reply_notfound(), reply_temp(), reply_perm() render the other replies;
  * reasons are sanitised to printable ASCII (other bytes become '?') and
  * truncated to REPLY_REASON_MAX bytes and to what fits in outsz; a NULL
@@ -76,6 +82,7 @@ size_t reply_secure(char *out, size_t outsz, enum reply_profile prof, const char
 size_t reply_secure_fit(char *out, size_t outsz, enum reply_profile prof, const char *domain,
                         const struct sts_policy *p, enum reply_fit *fit);
 const char *reply_fit_name(enum reply_fit fit);
+size_t reply_dane_only(char *out, size_t outsz);
 size_t reply_notfound(char *out, size_t outsz);
 size_t reply_temp(char *out, size_t outsz, const char *reason);
 size_t reply_perm(char *out, size_t outsz, const char *reason);

@@ -37,6 +37,8 @@ const char *stats_verdict_name(enum stats_verdict v)
         return "temp";
     case STATS_VERDICT_PERM:
         return "perm";
+    case STATS_VERDICT_DANE_ONLY:
+        return "dane_only";
     default:
         return "unknown";
     }

@@ -30,14 +30,14 @@
 #include "hist.h"
 #include "reply.h"
 
-/* A query's verdict.  Adding DANE's "dane_only" is one value here and its
- * name in stats.c: the control socket and the exposition list every
- * verdict. */
+/* A query's verdict.  A new one is one value here and its name in
+ * stats.c: the control socket and the exposition list every verdict. */
 enum stats_verdict {
     STATS_VERDICT_SECURE = 0, /* OK secure match=... */
     STATS_VERDICT_NOTFOUND,
     STATS_VERDICT_TEMP,
     STATS_VERDICT_PERM,
+    STATS_VERDICT_DANE_ONLY, /* OK dane-only (dane = on, RFC 8461 section 2) */
     STATS_VERDICT__COUNT,
 };
 
@@ -118,6 +118,13 @@ struct stats {
     uint64_t metrics_slow;      /* metrics request or response not done in request_timeout */
     struct hist query_duration; /* request decoded -> reply ready */
     struct hist fetch_duration; /* fetch job started -> ended */
+    /* DANE (dane = on): checks of a next hop (MX, addresses, TLSA), the
+     * DNS lookups they made, and their failures. */
+    uint64_t dane_checks;
+    uint64_t dane_check_failures; /* no usable host and a lookup failed */
+    uint64_t dane_lookups;        /* MX; a host's A and AAAA (one lookup); TLSA */
+    uint64_t dane_lookup_failures;
+    uint64_t dane_probe_failures; /* the resolver gave no AD for dane_probe_name */
 };
 
 extern struct stats stats;

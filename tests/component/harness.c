@@ -23,7 +23,8 @@
 
 struct harness H;
 int query_seq;
-static int harness_stderr = -1; /* the real stderr while the log is captured */
+static int harness_stderr = -1;  /* the real stderr while the log is captured */
+static const char *harness_seed; /* LMDB file to start the cache from */
 
 void harness_set(const char *key, const char *value)
 {
@@ -33,9 +34,78 @@ void harness_set(const char *key, const char *value)
     ck_assert_msg(config_set(H.cfg, key, value, err, sizeof(err)), "config %s: %s", key, err);
 }
 
+void harness_seed_cache(const char *path)
+{
+    harness_seed = path;
+}
+
+void world_dane_resolver(bool validates)
+{
+    static const struct dns_sec_result ok = {.st = DNS_OK, .ad = true, .ttl = 86400};
+    static const struct dns_sec_result plain = {.st = DNS_OK, .ad = false, .ttl = 86400};
+    fake_dns_sec(".", DNSMSG_T_SOA, validates ? &ok : &plain, FAKE_AT_ONCE);
+}
+
+/* Make the modules on the cache in H.dir (harness_open, harness_restart). */
+static void harness_make(unsigned flags)
+{
+    char err[512];
+    H.cache = cache_open(H.dir, H.cfg->cache_max_size, err, sizeof(err));
+    ck_assert_msg(H.cache != NULL, "cache_open: %s", err);
+    H.dns = dns_new(H.base, "", 1000, err, sizeof(err));
+    struct https_config hc;
+    params_https(H.cfg, &hc);
+    H.https = https_new(H.base, &hc, err, sizeof(err));
+    struct fetch_params fp;
+    params_fetch(H.cfg, &fp);
+    H.fetch = fetch_new(H.base, H.dns, H.https, H.cache, &fp);
+    struct lookup_params lp;
+    params_lookup(H.cfg, &lp);
+    H.lookup = lookup_new(H.base, H.cache, H.fetch, &lp);
+    struct danejob_params dp;
+    params_dane(H.cfg, &dp);
+    H.dane = danejob_new(H.base, H.dns, H.cache, &dp);
+    lookup_set_dane(H.lookup, H.dane);
+    if (flags & HARNESS_REFRESH)
+        H.refresh = refresh_new(H.base, H.cache, H.fetch, &fp.verdict, H.cfg->max_fetches);
+    if (flags & HARNESS_SMAP) {
+        struct smap_params sp;
+        params_smap(H.cfg, &sp);
+        H.smap = smap_new(H.base, H.lookup, &sp);
+    }
+}
+
+/* Free the modules, not the cache directory, the loop or the clock. */
+static void harness_unmake(void)
+{
+    refresh_free(H.refresh);
+    smap_free(H.smap);
+    lookup_free(H.lookup);
+    danejob_free(H.dane);
+    fetch_free(H.fetch);
+    https_free(H.https);
+    dns_free(H.dns);
+    cache_close(H.cache);
+    H.refresh = NULL;
+    H.smap = NULL;
+    H.lookup = NULL;
+    H.dane = NULL;
+    H.fetch = NULL;
+    H.https = NULL;
+    H.dns = NULL;
+    H.cache = NULL;
+}
+
+void harness_restart(unsigned flags)
+{
+    harness_unmake();
+    ck_assert_uint_eq(fake_clock_pending(), 0);
+    harness_make(flags);
+}
+
 void harness_open(unsigned flags)
 {
-    char err[512], path[128];
+    char path[128];
     const char *lvl = getenv("COMPONENT_LOG");
     enum log_level level = LOG_LEVEL_INFO;
     snprintf(H.dir, sizeof(H.dir), "/tmp/mtastsd-component.XXXXXX");
@@ -58,35 +128,26 @@ void harness_open(unsigned flags)
     stats_reset();
     H.base = event_base_new();
     ck_assert_ptr_nonnull(H.base);
-    H.cache = cache_open(H.dir, H.cfg->cache_max_size, err, sizeof(err));
-    ck_assert_msg(H.cache != NULL, "cache_open: %s", err);
-    H.dns = dns_new(H.base, "", 1000, err, sizeof(err));
-    struct https_config hc;
-    params_https(H.cfg, &hc);
-    H.https = https_new(H.base, &hc, err, sizeof(err));
-    struct fetch_params fp;
-    params_fetch(H.cfg, &fp);
-    H.fetch = fetch_new(H.base, H.dns, H.https, H.cache, &fp);
-    struct lookup_params lp;
-    params_lookup(H.cfg, &lp);
-    H.lookup = lookup_new(H.base, H.cache, H.fetch, &lp);
-    if (flags & HARNESS_REFRESH)
-        H.refresh = refresh_new(H.base, H.cache, H.fetch, &fp.verdict, H.cfg->max_fetches);
-    if (flags & HARNESS_SMAP) {
-        struct smap_params sp;
-        params_smap(H.cfg, &sp);
-        H.smap = smap_new(H.base, H.lookup, &sp);
+    if (harness_seed != NULL) {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "cp '%s' '%s/cache.mdb' && chmod 600 '%s/cache.mdb'",
+                 harness_seed, H.dir, H.dir);
+        ck_assert_int_eq(system(cmd), 0);
     }
+    harness_make(flags);
 }
 
 void harness_reconfigure(void)
 {
     struct fetch_params fp;
     struct lookup_params lp;
+    struct danejob_params dp;
     params_fetch(H.cfg, &fp);
     params_lookup(H.cfg, &lp);
+    params_dane(H.cfg, &dp);
     fetch_reconfigure(H.fetch, &fp);
     lookup_reconfigure(H.lookup, &lp);
+    danejob_reconfigure(H.dane, &dp);
     if (H.refresh != NULL)
         refresh_reconfigure(H.refresh, &fp.verdict, H.cfg->max_fetches);
     if (H.smap != NULL) {
@@ -99,13 +160,7 @@ void harness_reconfigure(void)
 void harness_close(void)
 {
     char cmd[128];
-    refresh_free(H.refresh);
-    smap_free(H.smap);
-    lookup_free(H.lookup);
-    fetch_free(H.fetch);
-    https_free(H.https);
-    dns_free(H.dns);
-    cache_close(H.cache);
+    harness_unmake();
     ck_assert_uint_eq(fake_clock_pending(), 0);
     fake_clock_shutdown();
     event_base_free(H.base);

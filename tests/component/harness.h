@@ -14,7 +14,18 @@
  *                              socketmap front end too);
  *   harness_close()            free everything (waiters are not called);
  *                              the fake clock must then hold no timer: a
- *                              timer its owner did not free is a leak.
+ *                              timer its owner did not free is a leak;
+ *   harness_restart(flags)     free every module and make them anew on
+ *                              the same cache directory (a daemon
+ *                              restart: what the cache holds survives);
+ *   harness_seed_cache(path)   before harness_open(): start with a copy of
+ *                              that LMDB file as the cache (records
+ *                              written by an older mtastsd).
+ *
+ * DANE: the DANE checks (danejob, with its resolver probe) are made as
+ * main.c makes them, from the configuration (harness_set("dane", "on"));
+ * world_dane_resolver(true) scripts the probe's answer (". SOA" with AD)
+ * before harness_open().
  *
  * Log: what the modules log is captured (harness_log_count()).
  *
@@ -42,6 +53,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "danejob.h"
 #include "entry.h"
 #include "fake_clock.h"
 #include "fake_dns.h"
@@ -64,6 +76,7 @@ struct harness {
     struct dns *dns;
     struct https *https;
     struct fetch *fetch;
+    struct danejob *dane;
     struct lookup *lookup;
     struct refresh *refresh;
     struct smap *smap;
@@ -75,6 +88,11 @@ void harness_set(const char *key, const char *value);
 void harness_open(unsigned flags);
 void harness_reconfigure(void);
 void harness_close(void);
+void harness_restart(unsigned flags);
+void harness_seed_cache(const char *path);
+/* Script the DANE probe's answer: the root SOA with (validates) or
+ * without AD. */
+void world_dane_resolver(bool validates);
 
 void harness_turns(int n);
 void harness_settle(void);

@@ -13,6 +13,7 @@ tests_component_check_component_SOURCES = \
 	tests/component/check_fetch.c \
 	tests/component/check_lookup.c \
 	tests/component/check_metrics.c \
+	tests/component/check_dane.c \
 	tests/component/check_refresh.c \
 	tests/component/check_smap.c \
 	tests/component/harness.c tests/component/harness.h \
@@ -21,11 +22,14 @@ tests_component_check_component_SOURCES = \
 	tests/component/fake_dns.c tests/component/fake_dns.h \
 	tests/component/fake_https.c tests/component/fake_https.h \
 	src/fetch.c src/downgrade.c src/lookup.c src/refresh.c src/smap.c src/slots.c src/cache.c \
-	src/listener.c \
+	src/listener.c src/danejob.c src/daneprobe.c \
 	src/stats.c src/trim.c src/params.c \
 	$(PURE_SOURCES)
+tests_component_check_component_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_component_check_component_CFLAGS = $(UNIT_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LMDB_CFLAGS) $(IDN2_CFLAGS)
 tests_component_check_component_LDADD = $(UNIT_TEST_LIBS) $(LIBEVENT_LIBS) $(LMDB_LIBS) \
 	$(IDN2_LIBS)
 endif
+EXTRA_DIST += tests/component/data/README tests/component/data/cache-v1.mdb \
+	tests/component/data/cache-v1.dump

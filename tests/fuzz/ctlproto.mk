@@ -1,6 +1,7 @@
 # tests/fuzz/ctlproto.mk: the control protocol's parsers (request lines,
 # reply lines, "load" records).
-CTLPROTO_FUZZ_SOURCES = src/ctlproto.c src/ctlview.c src/ctlrecord.c src/entry.c \
+CTLPROTO_FUZZ_SOURCES = src/ctlproto.c src/ctlview.c src/ctlrecord.c src/entry.c src/dane.c \
+	src/dnsmsg.c \
 	src/sts_policy.c src/domain.c src/verdict.c \
 	src/xalloc.c
 check_PROGRAMS += tests/fuzz/replay_ctlproto

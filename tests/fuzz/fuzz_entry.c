@@ -7,8 +7,12 @@
  *   - an accepted record satisfies what decode promises (ids empty or
  *     1-32 letters/digits, times in [0, ENTRY_TIME_MAX], fetched_at <=
  *     expires_at);
- *   - it re-encodes to exactly the input bytes (the format has one form),
- *     and decoding that again gives the same fields.
+ *   - its DANE slots hold together (port, kinds, result and its times,
+ *     usable <= hosts, at most ENTRY_DANE_MAX, distinct next hops);
+ *   - it re-encodes to exactly the input bytes (the format has one form;
+ *     a version 1 record, which has no DANE part, to its version 2 form:
+ *     version byte 2 and a count of 0 slots appended), and decoding that
+ *     again gives the same fields.
  * A violated invariant aborts, which libFuzzer and the replay driver both
  * report as a crash.
  */
@@ -56,6 +60,30 @@ static bool same_policy(const struct sts_policy *a, const struct sts_policy *b)
     return true;
 }
 
+static bool dane_ok(const struct entry *e)
+{
+    if (e->n_dane > ENTRY_DANE_MAX)
+        return false;
+    for (size_t i = 0; i < e->n_dane; i++) {
+        const struct entry_dane *d = &e->dane[i];
+        if (d->port == 0 || d->mx > 1 || d->result > ENTRY_DANE_ONLY || d->usable > d->hosts ||
+            !time_ok(d->checked_at) || !time_ok(d->expires_at) || !time_ok(d->fail_at))
+            return false;
+        if (d->result == ENTRY_DANE_UNKNOWN && (d->checked_at != 0 || d->expires_at != 0))
+            return false;
+        if (d->result != ENTRY_DANE_UNKNOWN &&
+            (d->checked_at == 0 || d->expires_at < d->checked_at ||
+             d->expires_at - d->checked_at > ENTRY_DANE_LIFE_MAX))
+            return false;
+        if ((d->result == ENTRY_DANE_ONLY) != (d->usable > 0))
+            return false;
+        for (size_t k = 0; k < i; k++)
+            if (e->dane[k].mx == d->mx && e->dane[k].port == d->port)
+                return false;
+    }
+    return true;
+}
+
 static bool same_entry(const struct entry *a, const struct entry *b)
 {
     return strcmp(a->id, b->id) == 0 && a->fetched_at == b->fetched_at &&
@@ -63,7 +91,8 @@ static bool same_entry(const struct entry *a, const struct entry *b)
            a->refresh_at == b->refresh_at && a->negative_until == b->negative_until &&
            strcmp(a->fail_id, b->fail_id) == 0 && a->fail_at == b->fail_at &&
            a->fail_class == b->fail_class && a->fail_count == b->fail_count &&
-           same_policy(a->policy, b->policy);
+           same_policy(a->policy, b->policy) && a->n_dane == b->n_dane &&
+           memcmp(a->dane, b->dane, sizeof(a->dane[0]) * a->n_dane) == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,16 +112,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (!time_ok(e.fetched_at) || !time_ok(e.expires_at) || !time_ok(e.checked_at) ||
         !time_ok(e.refresh_at) || !time_ok(e.negative_until) || !time_ok(e.fail_at) ||
-        e.expires_at < e.fetched_at)
+        e.expires_at < e.fetched_at || !dane_ok(&e))
         abort();
 
+    /* A version 1 record comes back in its version 2 form. */
+    bool v1 = data[0] == ENTRY_VERSION_V1;
+    if (v1 && e.n_dane != 0)
+        abort();
     size_t need = entry_encode(&e, NULL, 0);
-    if (need != size)
+    if (need != size + (v1 ? 1 : 0))
         abort(); /* one form: the size must match */
     unsigned char *out = malloc(need);
     if (out == NULL)
         abort();
-    if (entry_encode(&e, out, need) != need || memcmp(out, data, size) != 0)
+    if (entry_encode(&e, out, need) != need || out[0] != ENTRY_VERSION ||
+        memcmp(out + 1, data + 1, size - 1) != 0 || (v1 && out[size] != 0))
         abort();
 
     entry_init(&d);

@@ -3,3 +3,6 @@
 # adapter's DNSSEC-aware lookups against it, via the probe.
 TESTS += tests/integration/test_dns_sec.sh
 EXTRA_DIST += tests/integration/test_dns_sec.sh tests/integration/lib_dnssec.sh
+# DANE precedence (issue 12) in the same world: every case of the issue.
+TESTS += tests/integration/test_dane.sh
+EXTRA_DIST += tests/integration/test_dane.sh

@@ -26,7 +26,11 @@
 #   pf_listener NAME ADDR [-o param=value]...
 #                           an smtpd(8) on ADDR:25 with those overrides
 #   pf_start NAME / pf_stop NAME
-#   pf_resolv_conf ADDR     "nameserver ADDR" on /etc/resolv.conf (bind mount)
+#   pf_resolv_conf ADDR [OPTION...]
+#                           "nameserver ADDR" on /etc/resolv.conf (bind mount),
+#                           with more resolver options (e.g. trust-ad: glibc
+#                           then passes the AD bit on, which Postfix's DANE
+#                           needs)
 #   pf_wait SECONDS CMD...  poll CMD every 0.1 s until it succeeds or the
 #                           wall-clock deadline passes (wait_for counts
 #                           polls, and Postfix polls are slow)
@@ -58,8 +62,10 @@ pf_wait() {
     done
 }
 
-pf_resolv_conf() { # ADDR
-    printf 'nameserver %s\noptions attempts:2 timeout:2\n' "$1" >"$WORK/resolv.conf"
+pf_resolv_conf() { # ADDR [OPTION...]
+    local addr=$1
+    shift
+    printf 'nameserver %s\noptions attempts:2 timeout:2%s\n' "$addr" "${*:+ $*}" >"$WORK/resolv.conf"
     chmod 644 "$WORK/resolv.conf"
     mount --bind "$WORK/resolv.conf" /etc/resolv.conf || die "cannot bind-mount resolv.conf"
 }

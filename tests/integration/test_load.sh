@@ -64,7 +64,11 @@ latency() {
 
 # hold_start N [--partial]: a background client holding N connections
 hold_start() {
+    # Empty the output here, not in the background job: the job's own
+    # ">" may run after the wait below has already seen the HELD line
+    # left by the previous section.
     rm -f "$WORK/release"
+    : >"$WORK/hold.out"
     lc hold "$@" --release-file "$WORK/release" --seconds 300 >"$WORK/hold.out" 2>&1 &
     HOLD_PID=$!
     lib_track "$HOLD_PID"

@@ -74,8 +74,9 @@ fi
 # "key = value" or "key =" -> "key<TAB>value" or "key<TAB>(empty)"
 sed -n -e 's/^\([a-z0-9_]*\) = \(.*[^ ]\)$/\1\t\2/p' -e 's/^\([a-z0-9_]*\) =$/\1\t(empty)/p' \
     "$WORK/defaults" | sort >"$WORK/code"
-# ".It Ic key No = Ar type Pq default: Ql value" / "... Pq default: empty"
-grep '^\.It Ic ' "$CONF5" >"$WORK/items"
+# ".It Ic key No = Ar type Pq default: Ql value" / "... Pq default: empty";
+# "\&" (mdoc's zero-width escape, as in "Ql \&." for a lone dot) is dropped
+grep '^\.It Ic ' "$CONF5" | sed 's/\\&//g' >"$WORK/items"
 sed -n -e 's/^\.It Ic \([a-z0-9_]*\) .*Pq default: Ql \([^ ]*\)$/\1\t\2/p' \
     -e 's/^\.It Ic \([a-z0-9_]*\) .*Pq default: empty$/\1\t(empty)/p' "$WORK/items" |
     sort >"$WORK/doc"

@@ -12,17 +12,31 @@
 #     notlisted.test  enforce, policy mx1, DNS MX is mx2     -> deferred
 #     testing.test    testing, MX cert for another name      -> sent
 #     nopolicy.test   no _mta-sts record, unknown-CA cert    -> sent
+# and DANE precedence (issue 12: mtastsd runs with dane = on and answers
+# "dane-only" for these; the sending Postfix has
+# smtp_dns_support_level = dnssec and does the DANE check itself):
+#     dane.test       enforce, signed zone, TLSA 3 1 1 of the MX
+#                     certificate                            -> sent, Verified (DANE)
+#     danebad.test    enforce, signed zone, TLSA that does not
+#                     match the MX certificate (which MTA-STS alone
+#                     would accept: a good certificate)      -> deferred
 # Assertions use the sending instance's log (maillog_file), its queue
 # (postqueue -j) and the receiving instance's log.
 #
 # NAMESPACE.  Real root, "unshare -nm", Postfix instances: see
-# lib_postfix.sh; /etc/resolv.conf there names the world's dnsmasq.
+# lib_postfix.sh.  DNS: the DNSSEC world of lib_dnssec.sh (nsd with zones
+# signed in the test, a validating unbound that forwards every other name
+# to the world's dnsmasq); /etc/resolv.conf there names that unbound,
+# with "options trust-ad", as the README's DANE setup has it (Postfix 3.7
+# also asks glibc for the AD bit itself: the DANE cases pass without the
+# option too).
 #
 # MTASTS_E2E_STATIC=1 replaces the daemon by a texthash map holding the
 # verdicts the daemon should give (debug aid: separates Postfix plumbing
 # problems from daemon problems).  Both Postfix instances live under $WORK
 # (config, queue and data directories; chroot off) and are stopped by pid.
 . "$(dirname "$0")/lib_postfix.sh"
+. "$LIB_DIR/lib_dnssec.sh"
 
 pol() { # MODE MX... -> policy text
     local mode=$1 m
@@ -58,10 +72,30 @@ world_domain testing.test --txt 'v=STSv1; id=1' --policy "$(pol testing mx.testi
 mx_case testing.test mx.testing.test 127.0.3.5 wrongname
 world_domain nopolicy.test
 mx_case nopolicy.test mx.nopolicy.test 127.0.3.6 untrusted
-world_start
 
-# Postfix uses the system resolver: point it at the world's dnsmasq.
-pf_resolv_conf 127.0.0.1
+# DANE: signed zones on nsd (nginx still serves the policies).  The MX
+# hosts have good certificates, so MTA-STS alone would deliver to both;
+# DANE must decide.
+DANE_CASES=(dane.test danebad.test)
+dane_case() { # DOMAIN ADDR TLSAKIND
+    local d=$1
+    MX_HOST[$d]=mx.$d MX_ADDR[$d]=$2 MX_CERT[$d]=good
+    world_domain "$d" --policy "$(pol enforce "mx.$d")"
+    dnssec_zone "$d"
+    dnssec_rr "$d" '_mta-sts TXT "v=STSv1; id=1"'
+    dnssec_rr "$d" 'mta-sts A 127.0.0.1'
+    dnssec_mx "$d" "mx.$d" 10 "$2"
+    dnssec_tlsa "mx.$d" 25 "$3"
+}
+dane_case dane.test 127.0.3.20 good
+dane_case danebad.test 127.0.3.21 wrong
+world_start
+dnssec_start
+expect_true "the resolver validates: dane.test MX has AD" \
+    grep -q ' ad' <<<"$(dnssec_dig dane.test MX | head -n 1)"
+
+# Postfix uses the system resolver: the validating unbound, with trust-ad.
+pf_resolv_conf "$DNSSEC_RESOLVER" trust-ad
 
 # ---------------------------------------------------------------- Postfix
 # The receiving instance: one smtpd per MX address, each with its cert;
@@ -76,7 +110,7 @@ postconf -c "$rconf" \
     'smtpd_tls_security_level = may' \
     'smtpd_tls_loglevel = 1' \
     'smtpd_tls_received_header = yes' || die "postconf recv failed"
-for dom in "${CASES[@]}"; do
+for dom in "${CASES[@]}" "${DANE_CASES[@]}"; do
     pki_cert "${MX_CERT[$dom]}" "${MX_HOST[$dom]}"
     pf_listener recv "${MX_ADDR[$dom]}" -o "smtpd_tls_cert_file=$PKI_CERT" \
         -o "smtpd_tls_key_file=$PKI_KEY"
@@ -92,6 +126,8 @@ if [ "${MTASTS_E2E_STATIC:-0}" = 1 ]; then
         echo "wrongname.test secure match=mx.wrongname.test servername=hostname"
         echo "untrusted.test secure match=mx.untrusted.test servername=hostname"
         echo "notlisted.test secure match=mx1.notlisted.test servername=hostname"
+        echo "dane.test dane-only"
+        echo "danebad.test dane-only"
     } >"$WORK/static-policy"
     policy_map=texthash:$WORK/static-policy
 else
@@ -99,6 +135,7 @@ else
 fi
 postconf -c "$sconf" \
     'smtp_host_lookup = dns' \
+    'smtp_dns_support_level = dnssec' \
     'smtp_tls_security_level = may' \
     "smtp_tls_CAfile = $CA_FILE" \
     "smtp_tls_policy_maps = $policy_map" \
@@ -107,7 +144,9 @@ postconf -c "$sconf" \
     'smtp_tls_session_cache_database =' || die "postconf send failed"
 
 # The cache starts empty: the smtp(8) clients' queries start the fetches.
-[ "${MTASTS_E2E_STATIC:-0}" = 1 ] || mtastsd_start "${MTASTSD_FAST[@]}"
+[ "${MTASTS_E2E_STATIC:-0}" = 1 ] || mtastsd_start "${MTASTSD_FAST[@]}" \
+    dns_servers="$DNSSEC_RESOLVER" dane=on dane_probe_name=dane.test
+[ "${MTASTS_E2E_STATIC:-0}" = 1 ] || expect_log 'dane: the resolver validates DNSSEC'
 
 pf_start recv
 pf_start send
@@ -182,17 +221,17 @@ expect_queue() {
 }
 
 
-for dom in "${CASES[@]}"; do
+for dom in "${CASES[@]}" "${DANE_CASES[@]}"; do
     send_to "$dom"
 done
 # One deadline for all first attempts; later checks then wait only briefly.
 all_attempted() {
     local dom
-    for dom in "${CASES[@]}"; do
+    for dom in "${CASES[@]}" "${DANE_CASES[@]}"; do
         slog_has "to=<e2e@$(re "$dom")>.*status=(sent|deferred|bounced)" || return 1
     done
 }
-note "injected ${#CASES[@]} messages; waiting (30 s max) for the delivery attempts"
+note "injected $((${#CASES[@]} + ${#DANE_CASES[@]})) messages; waiting (30 s max) for the delivery attempts"
 pf_wait 30 all_attempted
 expect_true "every message had a delivery attempt" all_attempted
 
@@ -250,6 +289,22 @@ expect_slog "$d: status=sent" "$(sent_re $d)"
 expect_rlog "$d: the receiver accepted it" "$(received_re $d)"
 expect_queue "$d: not in the queue" $d ""
 
+note "7. DANE: the MX host's TLSA record matches its certificate: delivered"
+d=dane.test
+expect_slog "$d: Verified TLS to ${MX_HOST[$d]} (DANE)" "Verified TLS connection established to $(mx_re $d)"
+expect_slog "$d: status=sent" "$(sent_re $d)"
+expect_rlog "$d: the receiver accepted it" "$(received_re $d)"
+expect_queue "$d: not in the queue" $d ""
+
+note "8. DANE: the TLSA record does not match (a certificate MTA-STS would accept): deferred"
+d=danebad.test
+expect_slog "$d: status=deferred (Server certificate not verified)" "$(deferred_re $d)$NOTVERIFIED"
+expect_slog "$d: Postfix's DANE check failed" \
+    "server certificate verification failed for $(mx_re $d): num=65:no matching DANE TLSA records"
+expect_no_slog "$d: not verified" "Verified TLS connection established to $(re "${MX_HOST[$d]}")"
+expect_no_rlog "$d: the receiver got no message" "$(received_re $d)"
+expect_eq "$d: in the deferred queue" "$(queue_state $d | cut -f1)" deferred
+
 if [ "${MTASTS_E2E_STATIC:-0}" != 1 ]; then
     note "the daemon's verdicts behind the deliveries (fetched on Postfix's queries)"
     for d in good.test wrongname.test untrusted.test notlisted.test testing.test; do
@@ -262,18 +317,24 @@ if [ "${MTASTS_E2E_STATIC:-0}" != 1 ]; then
     expect_reply notlisted.test 'secure match=mx1.notlisted.test servername=hostname'
     expect_notfound testing.test
     expect_notfound nopolicy.test
+    for d in "${DANE_CASES[@]}"; do
+        expect_eq "$d: policy fetched once" "$(world_fetch_count $d)" 1
+        expect_reply "$d" dane-only
+    done
 fi
 
 note "a flushed queue is retried and stays deferred"
 before=$(slog_count 'status=deferred')
 postqueue -c "$sconf" -f || lib_result 1 "postqueue -f"
 deferrals_at_least() { [ "$(slog_count 'status=deferred')" -ge "$1" ]; }
-expect_true "three more deferrals after the flush" pf_wait 20 deferrals_at_least "$((before + 3))"
+expect_true "four more deferrals after the flush" pf_wait 20 deferrals_at_least "$((before + 4))"
 for d in wrongname.test untrusted.test notlisted.test; do
     expect_queue "$d: still deferred" $d "$DEFERRED_STATE"
     expect_no_rlog "$d: still not received" "$(received_re $d)"
 done
-expect_eq "sent exactly 3 messages" "$(slog_count 'status=sent ')" 3
+expect_eq "danebad.test: still deferred" "$(queue_state danebad.test | cut -f1)" deferred
+expect_no_rlog "danebad.test: still not received" "$(received_re danebad.test)"
+expect_eq "sent exactly 4 messages" "$(slog_count 'status=sent ')" 4
 
 pf_stop send
 pf_stop recv

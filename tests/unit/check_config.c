@@ -110,6 +110,8 @@ static const struct default_row default_rows[] = {
     {"refresh_interval", "1d"},
     {"dns_error", "notfound"},
     {"strict_testing", "no"},
+    {"dane", "off"},
+    {"dane_probe_name", "."},
     {"log_level", "info"},
 };
 #define N_DEFAULT_ROWS (int)(sizeof(default_rows) / sizeof(default_rows[0]))
@@ -157,6 +159,8 @@ START_TEST(test_default_fields)
     ck_assert_int_eq(c->refresh_interval, 86400);
     ck_assert_int_eq(c->dns_error, CONFIG_DNS_ERROR_NOTFOUND);
     ck_assert(!c->strict_testing);
+    ck_assert_int_eq(c->dane, CONFIG_DANE_OFF);
+    ck_assert_str_eq(c->dane_probe_name, ".");
     ck_assert_int_eq(c->log_level, LOG_LEVEL_INFO);
     config_free(c);
     config_free(NULL);
@@ -533,6 +537,20 @@ static const struct set_row set_rows[] = {
     {"strict_testing", "on", true, "yes"},
     {"strict_testing", "false", true, "no"},
     {"strict_testing", "maybe", false, "expected yes or no"},
+    {"dane", "on", true, "on"},
+    {"dane", "OFF", true, "off"},
+    {"dane", "yes", false, "expected off or on"},
+    {"dane", "", false, "expected off or on"},
+    {"dane_probe_name", "dane.test", true, "dane.test"},
+    {"dane_probe_name", "selfcheck.dnssec.invalid.", true, "selfcheck.dnssec.invalid."},
+    {"dane_probe_name", "_25._tcp.mx.example.", true, "_25._tcp.mx.example."},
+    {"dane_probe_name", "", false, "expected a DNS name such as . or example.com"},
+    {"dane_probe_name", "a..b", false, "expected a DNS name such as . or example.com"},
+    {"dane_probe_name", "..", false, "expected a DNS name such as . or example.com"},
+    {"dane_probe_name", "a b", false, "expected a DNS name such as . or example.com"},
+    {"dane_probe_name", "ex\\ample.com", false, "expected a DNS name such as . or example.com"},
+    {"dane_probe_name", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example",
+     false, "expected a DNS name such as . or example.com"},
     {"log_level", "debug", true, "debug"},
     {"log_level", "warning", true, "warning"},
     {"log_level", "error", true, "error"},
@@ -964,6 +982,8 @@ START_TEST(test_round_trip_changed)
                                "refresh_interval = 3660\n"
                                "dns_error = defer\n"
                                "strict_testing = yes\n"
+                               "dane = on\n"
+                               "dane_probe_name = dane.test\n"
                                "log_level = debug\n";
     struct config *c = config_new();
     char *defaults = print_config(c);

@@ -469,12 +469,79 @@ START_TEST(test_entry_text)
         "refresh_at      2023-11-14T23:13:20Z (in 1h)\n",
         "negative_until  -\n",
         "last_failure    newid at 2023-11-14T22:11:20Z (unknown), 2 in a row\n",
+        "dane            -\n",
         "policy          mode: enforce",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         ck_assert_msg(strstr(s, want[i]) != NULL, "missing '%s' in:\n%s", want[i], s);
     ck_assert_int_ne(s[strlen(s) - 1], '\n');
     free(s);
+    entry_clear(&e);
+}
+END_TEST
+
+/* show's DANE lines: one per next hop, with its result, its times and
+ * when it is checked next. */
+START_TEST(test_entry_text_dane)
+{
+    struct entry e;
+    entry_init(&e);
+    fill_entry(&e, "E", T - 3600, T - 3600 + 86400);
+    struct entry_dane *d = entry_dane_add(&e, true, 25);
+    d->result = ENTRY_DANE_ONLY;
+    d->hosts = 2;
+    d->usable = 1;
+    d->checked_at = T - 600;
+    d->expires_at = T + 3000;
+    d = entry_dane_add(&e, false, 587);
+    d->fail_count = 2;
+    d->fail_at = T - 30;
+    d = entry_dane_add(&e, true, 2525);
+    d->result = ENTRY_DANE_NONE;
+    d->hosts = 1;
+    d->checked_at = T - 7200;
+    d->expires_at = T - 3600;
+    char *s = ctlview_entry_text("example.com", &e, T, NULL);
+    static const char *const want[] = {
+        "dane            mx:25 dane-only (1 of 2 hosts with usable TLSA records); checked "
+        "2023-11-14T22:03:20Z (10m ago); holds until 2023-11-14T23:03:20Z (in 50m); next check "
+        "2023-11-14T22:48:20Z (in 35m)\n",
+        "dane            host:587 unknown; 2 failed checks, the last 2023-11-14T22:12:50Z (30s "
+        "ago); next check 2023-11-14T22:13:50Z (in 30s)\n",
+        "dane            mx:2525 none; checked 2023-11-14T20:13:20Z (2h ago); expired "
+        "2023-11-14T21:13:20Z (1h ago); next check at the next query\n",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        ck_assert_msg(strstr(s, want[i]) != NULL, "missing '%s' in:\n%s", want[i], s);
+    free(s);
+    /* JSON: the same, one object per next hop */
+    char *js = ctlview_entry_json("example.com", &e, T, NULL);
+    json_error_t jerr;
+    json_t *o = json_loads(js, JSON_REJECT_DUPLICATES, &jerr);
+    ck_assert_ptr_nonnull(o);
+    json_t *a = json_object_get(o, "dane");
+    ck_assert_uint_eq(json_array_size(a), 3);
+    json_t *h0 = json_array_get(a, 0), *h1 = json_array_get(a, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(h0, "next_hop")), "mx");
+    ck_assert_int_eq(json_integer_value(json_object_get(h0, "port")), 25);
+    ck_assert_str_eq(json_string_value(json_object_get(h0, "result")), "dane-only");
+    ck_assert_int_eq(json_integer_value(json_object_get(h0, "usable")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(h0, "next_check")), T + 2100);
+    ck_assert(json_is_null(json_object_get(h0, "failure")));
+    ck_assert_str_eq(json_string_value(json_object_get(h1, "next_hop")), "host");
+    ck_assert(json_is_null(json_object_get(h1, "checked_at")));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(h1, "failure"), "count")),
+                     2);
+    json_decref(o);
+    /* a load ignores the DANE state: it is checked again */
+    char domain[DOMAIN_BUFSZ], err[256];
+    struct entry back;
+    entry_init(&back);
+    ck_assert_int_eq(ctlrecord_parse(js, strlen(js), T, 86400, domain, &back, err, sizeof(err)),
+                     CTLRECORD_OK);
+    ck_assert_uint_eq(back.n_dane, 0);
+    entry_clear(&back);
+    free(js);
     entry_clear(&e);
 }
 END_TEST
@@ -827,6 +894,7 @@ static Suite *control_suite(void)
     tcase_add_loop_test(tc, test_time, 0, N(time_rows));
     tcase_add_loop_test(tc, test_duration, 0, N(dur_rows));
     tcase_add_test(tc, test_entry_text);
+    tcase_add_test(tc, test_entry_text_dane);
     suite_add_tcase(s, tc);
     tc = tcase_create("records");
     tcase_add_loop_test(tc, test_record_parse, 0, N(rec_rows));

@@ -676,6 +676,49 @@ START_TEST(test_zone_table)
 }
 END_TEST
 
+/* domain_key_hop(): the next hop of a key, for DANE. */
+static const struct {
+    const char *key;
+    bool mx;
+    unsigned port;
+} hop_rows[] = {
+    {"example.com", true, 25},
+    {"EXAMPLE.COM.", true, 25},
+    {"example.com:587", true, 587},
+    {"[example.com]", false, 25},
+    {"[example.com]:587", false, 587},
+    {"  [relay.example]:2525 ", false, 2525},
+    {"[relay.example]:65535", false, 65535},
+    {"example.com:0", true, 25},      /* not a port: refused by normalize anyway */
+    {"example.com:123456", true, 25}, /* likewise */
+    {"[relay.example]x", false, 25},  /* likewise */
+    {"\t example.com:25\r\n", true, 25},
+};
+
+START_TEST(test_key_hop_table)
+{
+    bool mx = !hop_rows[_i].mx;
+    unsigned port = 0;
+    domain_key_hop(hop_rows[_i].key, strlen(hop_rows[_i].key), &mx, &port);
+    ck_assert_msg(mx == hop_rows[_i].mx, "%s: mx", hop_rows[_i].key);
+    ck_assert_msg(port == hop_rows[_i].port, "%s: port %u", hop_rows[_i].key, port);
+    /* the key names a policy domain (or is refused) either way */
+}
+END_TEST
+
+START_TEST(test_key_hop_null)
+{
+    bool mx = false;
+    unsigned port = 0;
+    domain_key_hop(NULL, 5, &mx, &port);
+    ck_assert(mx);
+    ck_assert_uint_eq(port, 25);
+    domain_key_hop("[a.b]:587", 0, &mx, &port);
+    ck_assert(mx);
+    ck_assert_uint_eq(port, 25);
+}
+END_TEST
+
 #define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *domain_suite(void)
@@ -708,6 +751,11 @@ static Suite *domain_suite(void)
 
     tc = tcase_create("zone");
     tcase_add_loop_test(tc, test_zone_table, 0, NROWS(zone_rows));
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("hop");
+    tcase_add_loop_test(tc, test_key_hop_table, 0, NROWS(hop_rows));
+    tcase_add_test(tc, test_key_hop_null);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,11 +14,18 @@
  *   - encode refusals: entries that would not decode encode to 0.
  * Every prefix of a valid record is refused as well.  The policy blob is
  * sts_policy's, so this binary links sts_policy.c and domain.c.
+ *
+ * Version 2 added the DANE slots (issue 12): they round-trip, each field
+ * is checked on decode and encode, and version 1 records -- the layout
+ * without them -- still decode, among them records written by mtastsd
+ * before DANE (test_v1_written_by_0_1_0: bytes as that daemon stored them
+ * in LMDB, taken with mdb_dump).
  */
 #include "autoconfig.h"
 
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,12 +78,21 @@ static void assert_entries_equal(const struct entry *a, const struct entry *b, c
     ck_assert_msg(a->fail_class == b->fail_class, "%s: fail_class", name);
     ck_assert_msg(a->fail_count == b->fail_count, "%s: fail_count", name);
     ck_assert_msg(policies_equal(a->policy, b->policy), "%s: policy", name);
+    ck_assert_msg(a->n_dane == b->n_dane, "%s: n_dane", name);
+    for (size_t i = 0; i < a->n_dane; i++)
+        ck_assert_msg(memcmp(&a->dane[i], &b->dane[i], sizeof(a->dane[i])) == 0, "%s: dane[%zu]",
+                      name, i);
 }
 
 /* ---- the test-side writer -------------------------------------------- */
 
+struct raw_dane {
+    uint64_t port, mx, result, hosts, usable, fail_count; /* written as u16/u8 */
+    uint64_t checked_at, expires_at, fail_at;
+};
+
 struct raw {
-    uint8_t version;
+    uint8_t version; /* 1: no DANE part */
     char id[64];
     size_t id_len;
     uint64_t times[5]; /* fetched, expires, checked, refresh, negative_until */
@@ -89,6 +105,9 @@ struct raw {
     int64_t blob_len_delta; /* added to the declared length only */
     size_t blob_flip;       /* xor 0xff into blob[blob_flip - 1] when non-zero */
     size_t trailing;        /* extra bytes after the record */
+    int n_dane_decl;        /* the declared count; -1: n_dane */
+    size_t n_dane;
+    struct raw_dane dane[ENTRY_DANE_MAX + 2];
 };
 
 static void raw_put(unsigned char *out, size_t *pos, uint64_t v, int bytes)
@@ -118,6 +137,21 @@ static size_t raw_build(const struct raw *r, unsigned char *out)
     if (r->blob_flip > 0)
         out[pos + r->blob_flip - 1] ^= 0xff;
     pos += r->blob_len;
+    if (r->version != 1) {
+        out[pos++] = (unsigned char)(r->n_dane_decl >= 0 ? (size_t)r->n_dane_decl : r->n_dane);
+        for (size_t i = 0; i < r->n_dane; i++) {
+            const struct raw_dane *d = &r->dane[i];
+            raw_put(out, &pos, d->port, 2);
+            raw_put(out, &pos, d->mx, 1);
+            raw_put(out, &pos, d->result, 1);
+            raw_put(out, &pos, d->hosts, 1);
+            raw_put(out, &pos, d->usable, 1);
+            raw_put(out, &pos, d->fail_count, 2);
+            raw_put(out, &pos, d->checked_at, 8);
+            raw_put(out, &pos, d->expires_at, 8);
+            raw_put(out, &pos, d->fail_at, 8);
+        }
+    }
     memset(out + pos, 'x', r->trailing);
     pos += r->trailing;
     return pos;
@@ -135,11 +169,24 @@ static void setup(void)
     sts_policy_free(p);
 }
 
-/* The base raw record: an enforce policy "abc" with a failure of "def". */
+/* The base raw record: an enforce policy "abc" with a failure of "def",
+ * and one DANE slot: the MX hosts at port 25, dane-only (1 of 2 hosts),
+ * checked at T + 30 for 3600 s, one failed check since. */
 static void raw_base(struct raw *r)
 {
     memset(r, 0, sizeof(*r));
     r->version = ENTRY_VERSION;
+    r->n_dane_decl = -1;
+    r->n_dane = 1;
+    r->dane[0] = (struct raw_dane){.port = 25,
+                                   .mx = 1,
+                                   .result = ENTRY_DANE_ONLY,
+                                   .hosts = 2,
+                                   .usable = 1,
+                                   .fail_count = 1,
+                                   .checked_at = (uint64_t)(T + 30),
+                                   .expires_at = (uint64_t)(T + 3630),
+                                   .fail_at = (uint64_t)(T + 40)};
     strcpy(r->id, "abc");
     r->id_len = 3;
     r->times[0] = (uint64_t)T;
@@ -170,6 +217,14 @@ static void entry_base(struct entry *e)
     e->fail_at = T + 20;
     e->fail_class = 3;
     e->fail_count = 2;
+    struct entry_dane *d = entry_dane_add(e, true, 25);
+    d->result = ENTRY_DANE_ONLY;
+    d->hosts = 2;
+    d->usable = 1;
+    d->fail_count = 1;
+    d->checked_at = T + 30;
+    d->expires_at = T + 3630;
+    d->fail_at = T + 40;
 }
 
 /* ---- init / clear / set_policy --------------------------------------- */
@@ -300,6 +355,7 @@ START_TEST(test_round_trip)
     struct raw raw;
     memset(&raw, 0, sizeof(raw));
     raw.version = ENTRY_VERSION;
+    raw.n_dane_decl = -1;
     raw.id_len = strlen(r->id);
     memcpy(raw.id, r->id, raw.id_len);
     const int64_t times[5] = {r->fetched_at, r->expires_at, r->checked_at, r->refresh_at,
@@ -352,19 +408,29 @@ END_TEST
 /* ---- hostile records ------------------------------------------------- */
 
 enum field {
-    F_NOTHING,     /* the base record: must decode */
-    F_VERSION,     /* num */
-    F_ID,          /* str, slen (the declared length is slen) */
-    F_ID_LEN,      /* num: declared id length, bytes unchanged */
-    F_FAIL_ID,     /* str, slen */
-    F_FAIL_LEN,    /* num */
-    F_TIME,        /* which = time index 0-4, num */
-    F_FAIL_AT,     /* num */
-    F_BLOB_DELTA,  /* num (signed) */
-    F_BLOB_FLIP,   /* num: 1-based byte to corrupt */
-    F_NO_BLOB,     /* policy absent */
-    F_BLOB_GARBAGE /* a blob of slen bytes of str */
+    F_NOTHING,      /* the base record: must decode */
+    F_VERSION,      /* num */
+    F_ID,           /* str, slen (the declared length is slen) */
+    F_ID_LEN,       /* num: declared id length, bytes unchanged */
+    F_FAIL_ID,      /* str, slen */
+    F_FAIL_LEN,     /* num */
+    F_TIME,         /* which = time index 0-4, num */
+    F_FAIL_AT,      /* num */
+    F_BLOB_DELTA,   /* num (signed) */
+    F_BLOB_FLIP,    /* num: 1-based byte to corrupt */
+    F_NO_BLOB,      /* policy absent */
+    F_BLOB_GARBAGE, /* a blob of slen bytes of str */
+    F_V1,           /* version 1: no DANE part */
+    F_V1_NO_BLOB,   /* version 1, no policy */
+    F_DANE_N,       /* num slots (valid, distinct next hops) */
+    F_DANE_DECL,    /* num declared, the one slot there */
+    F_DANE_CUT,     /* no count byte, no slot */
+    F_DANE_DUP,     /* the slot twice */
+    F_DANE,         /* slot 0, field which = num */
+    F_DANE_SHORT,   /* the slot's last byte missing */
 };
+
+enum dane_field { D_PORT, D_MX, D_RESULT, D_USABLE, D_CHECKED, D_EXPIRES, D_FAIL_AT, D_FAIL_COUNT };
 
 struct hostile_row {
     const char *name;
@@ -383,7 +449,41 @@ static const struct hostile_row hostile_rows[] = {
     {"base record decodes", F_NOTHING, 0, 0, NULL, 0, 0, true},
     {"no policy decodes", F_NO_BLOB, 0, 0, NULL, 0, 0, true},
     {"version 0", F_VERSION, 0, 0, NULL, 0, 0, false},
-    {"version 2", F_VERSION, 0, 2, NULL, 0, 0, false},
+    {"version 3", F_VERSION, 0, 3, NULL, 0, 0, false},
+    {"version 1 with a DANE part", F_VERSION, 0, 1, NULL, 0, 0, false},
+    {"version 1 without a DANE part", F_V1, 0, 0, NULL, 0, 0, true},
+    {"version 1 without a DANE part, trailing byte", F_V1, 0, 0, NULL, 0, 1, false},
+    {"version 1, no policy", F_V1_NO_BLOB, 0, 0, NULL, 0, 0, true},
+    {"no DANE slot", F_DANE_N, 0, 0, NULL, 0, 0, true},
+    {"four DANE slots", F_DANE_N, 0, 4, NULL, 0, 0, true},
+    {"five DANE slots", F_DANE_N, 0, 5, NULL, 0, 0, false},
+    {"255 DANE slots declared", F_DANE_DECL, 0, 255, NULL, 0, 0, false},
+    {"two DANE slots declared, one there", F_DANE_DECL, 0, 2, NULL, 0, 0, false},
+    {"no DANE slot declared, one there", F_DANE_DECL, 0, 0, NULL, 0, 0, false},
+    {"DANE part missing (record ends at the blob)", F_DANE_CUT, 0, 0, NULL, 0, 0, false},
+    {"two slots for one next hop", F_DANE_DUP, 0, 0, NULL, 0, 0, false},
+    {"same port, the other kind", F_DANE_N, 0, 2, NULL, 0, 0, true},
+    {"DANE port 0", F_DANE, D_PORT, 0, NULL, 0, 0, false},
+    {"DANE port 65535", F_DANE, D_PORT, 65535, NULL, 0, 0, true},
+    {"DANE mx 2", F_DANE, D_MX, 2, NULL, 0, 0, false},
+    {"DANE mx 0 (a smart host)", F_DANE, D_MX, 0, NULL, 0, 0, true},
+    {"DANE result 3", F_DANE, D_RESULT, 3, NULL, 0, 0, false},
+    {"DANE result none with a usable host", F_DANE, D_RESULT, ENTRY_DANE_NONE, NULL, 0, 0, false},
+    {"DANE result unknown with check times", F_DANE, D_RESULT, ENTRY_DANE_UNKNOWN, NULL, 0, 0,
+     false},
+    {"DANE usable > hosts", F_DANE, D_USABLE, 3, NULL, 0, 0, false},
+    {"DANE dane-only with no usable host", F_DANE, D_USABLE, 0, NULL, 0, 0, false},
+    {"DANE checked_at 0 with a result", F_DANE, D_CHECKED, 0, NULL, 0, 0, false},
+    {"DANE checked_at negative", F_DANE, D_CHECKED, -1, NULL, 0, 0, false},
+    {"DANE expires before checked", F_DANE, D_EXPIRES, T + 29, NULL, 0, 0, false},
+    {"DANE expires == checked", F_DANE, D_EXPIRES, T + 30, NULL, 0, 0, true},
+    {"DANE kept a day", F_DANE, D_EXPIRES, T + 30 + ENTRY_DANE_LIFE_MAX, NULL, 0, 0, true},
+    {"DANE kept a day and a second", F_DANE, D_EXPIRES, T + 31 + ENTRY_DANE_LIFE_MAX, NULL, 0, 0,
+     false},
+    {"DANE fail_at negative", F_DANE, D_FAIL_AT, -1, NULL, 0, 0, false},
+    {"DANE fail_at past year 9999", F_DANE, D_FAIL_AT, ENTRY_TIME_MAX + 1, NULL, 0, 0, false},
+    {"DANE fail_count 65535", F_DANE, D_FAIL_COUNT, 65535, NULL, 0, 0, true},
+    {"DANE slot cut short", F_DANE_SHORT, 0, 0, NULL, 0, 0, false},
     {"version 255", F_VERSION, 0, 255, NULL, 0, 0, false},
     {"version 'S' (a bare policy blob)", F_VERSION, 0, 'S', NULL, 0, 0, false},
     {"id with a hyphen", F_ID, 0, 0, STR("ab-c"), 0, false},
@@ -442,9 +542,11 @@ static size_t hostile_record(const struct hostile_row *h, unsigned char *out)
     switch (h->field) {
     case F_NOTHING:
         break;
-    case F_VERSION:
-        r.version = (uint8_t)h->num;
-        break;
+    case F_VERSION: { /* only the byte: the layout stays version 2's */
+        size_t n = raw_build(&r, out);
+        out[0] = (unsigned char)h->num;
+        return n;
+    }
     case F_ID:
         memcpy(r.id, h->str, h->slen);
         r.id_len = h->slen;
@@ -479,6 +581,68 @@ static size_t hostile_record(const struct hostile_row *h, unsigned char *out)
         r.blob = (const unsigned char *)h->str;
         r.blob_len = h->slen;
         break;
+    case F_V1:
+        r.version = 1;
+        break;
+    case F_V1_NO_BLOB:
+        r.version = 1;
+        r.blob = NULL;
+        r.blob_len = 0;
+        break;
+    case F_DANE_N:
+        r.n_dane = (size_t)h->num;
+        for (size_t i = 1; i < r.n_dane; i++) {
+            r.dane[i] = r.dane[0];
+            r.dane[i].mx = i % 2 ? 0 : 1; /* slot 1: the host itself at 25 */
+            r.dane[i].port = 25 + 562 * (i / 2);
+        }
+        break;
+    case F_DANE_DECL:
+        r.n_dane_decl = (int)h->num;
+        break;
+    case F_DANE_CUT: {
+        /* A version 2 record that ends where a version 1 record would. */
+        struct raw v1 = r;
+        v1.version = 1;
+        size_t n = raw_build(&v1, out);
+        out[0] = ENTRY_VERSION;
+        return n;
+    }
+    case F_DANE_DUP:
+        r.n_dane = 2;
+        r.dane[1] = r.dane[0];
+        break;
+    case F_DANE_SHORT:
+        return raw_build(&r, out) - 1;
+    case F_DANE:
+        switch ((enum dane_field)h->which) {
+        case D_PORT:
+            r.dane[0].port = (uint64_t)h->num;
+            break;
+        case D_MX:
+            r.dane[0].mx = (uint64_t)h->num;
+            break;
+        case D_RESULT:
+            r.dane[0].result = (uint64_t)h->num;
+            break;
+        case D_USABLE:
+            r.dane[0].usable = (uint64_t)h->num;
+            break;
+        case D_CHECKED:
+            r.dane[0].checked_at = (uint64_t)h->num;
+            break;
+        case D_EXPIRES:
+            r.dane[0].expires_at = (uint64_t)h->num;
+            break;
+        case D_FAIL_AT:
+            r.dane[0].fail_at = (uint64_t)h->num;
+            break;
+        case D_FAIL_COUNT:
+            r.dane[0].fail_count = (uint64_t)h->num;
+            break;
+        }
+        break;
+        break;
     }
     r.trailing = h->trailing;
     if (h->field == F_ID_LEN || h->field == F_FAIL_LEN) {
@@ -512,11 +676,22 @@ START_TEST(test_hostile)
     bool ok = entry_decode(exact, n, &e);
     ck_assert_msg(ok == h->ok, "%s: decode %s", h->name, ok ? "accepted" : "refused");
     if (ok) {
-        /* an accepted record re-encodes to the same bytes */
-        unsigned char *again = malloc(n);
+        /* an accepted record re-encodes to the same bytes; a version 1
+         * record to the version 2 form: its bytes, version 2, no slot */
+        unsigned char *want = malloc(n + 1), *again = malloc(n + 1);
+        ck_assert_ptr_nonnull(want);
         ck_assert_ptr_nonnull(again);
-        ck_assert_uint_eq(entry_encode(&e, again, n), n);
-        ck_assert_msg(memcmp(again, exact, n) == 0, "%s: re-encoding differs", h->name);
+        memcpy(want, exact, n);
+        size_t wn = n;
+        if (exact[0] == 1) {
+            want[0] = ENTRY_VERSION;
+            want[wn++] = 0;
+        }
+        ck_assert_uint_eq(entry_encode(&e, again, wn), wn);
+        ck_assert_msg(memcmp(again, want, wn) == 0, "%s: re-encoding differs", h->name);
+        if (exact[0] == 1)
+            ck_assert_msg(e.n_dane == 0, "%s: a version 1 record has no DANE state", h->name);
+        free(want);
         free(again);
     } else {
         ck_assert_msg(e.policy == NULL && strcmp(e.id, before.id) == 0 &&
@@ -556,6 +731,234 @@ START_TEST(test_decode_failure_keeps_policy)
     ck_assert_ptr_eq(e.policy, p);
     ck_assert_str_eq(e.id, "abc");
     entry_clear(&e);
+}
+END_TEST
+
+/* ---- DANE slots ------------------------------------------------------ */
+
+static struct entry_dane dane_slot(bool mx, uint16_t port, uint8_t result, int64_t checked,
+                                   int64_t life, uint16_t fails, int64_t fail_at)
+{
+    struct entry_dane d;
+    memset(&d, 0, sizeof(d));
+    d.mx = (uint8_t)mx;
+    d.port = port;
+    d.result = result;
+    if (result != ENTRY_DANE_UNKNOWN) {
+        d.checked_at = checked;
+        d.expires_at = checked + life;
+        d.hosts = 3;
+        d.usable = result == ENTRY_DANE_ONLY ? 2 : 0;
+    }
+    d.fail_count = fails;
+    d.fail_at = fail_at;
+    return d;
+}
+
+/* Entries with DANE slots encode, decode to the same slots and re-encode
+ * to the same bytes; every prefix is refused. */
+START_TEST(test_dane_round_trip)
+{
+    struct entry e, d;
+    entry_base(&e); /* one slot already */
+    e.dane[e.n_dane++] = dane_slot(false, 587, ENTRY_DANE_NONE, T, 60, 0, 0);
+    e.dane[e.n_dane++] = dane_slot(true, 2525, ENTRY_DANE_UNKNOWN, 0, 0, 7, T + 1);
+    e.dane[e.n_dane++] =
+        dane_slot(false, 65535, ENTRY_DANE_ONLY, ENTRY_TIME_MAX - ENTRY_DANE_LIFE_MAX,
+                  ENTRY_DANE_LIFE_MAX, UINT16_MAX, ENTRY_TIME_MAX);
+    ck_assert_uint_eq(e.n_dane, ENTRY_DANE_MAX);
+    unsigned char buf[8192], again[8192];
+    size_t n = entry_encode(&e, buf, sizeof(buf));
+    ck_assert_uint_gt(n, 0);
+    entry_init(&d);
+    ck_assert(entry_decode(buf, n, &d));
+    assert_entries_equal(&e, &d, "four slots");
+    ck_assert_uint_eq(entry_encode(&d, again, sizeof(again)), n);
+    ck_assert(memcmp(buf, again, n) == 0);
+    for (size_t k = 0; k < n; k++)
+        ck_assert_msg(!entry_decode(buf, k, &d), "prefix of %zu bytes decodes", k);
+    /* no slot: one byte of count */
+    e.n_dane = 0;
+    ck_assert_uint_eq(entry_encode(&e, NULL, 0), n - ENTRY_DANE_MAX * 32);
+    entry_clear(&e);
+    entry_clear(&d);
+}
+END_TEST
+
+/* Slots that do not hold together are refused by entry_encode() too. */
+START_TEST(test_dane_encode_refuses)
+{
+    static const struct {
+        const char *name;
+        struct entry_dane d;
+    } rows[] = {
+        {"port 0", {.port = 0, .mx = 1, .result = 0}},
+        {"mx 2", {.port = 25, .mx = 2, .result = 0}},
+        {"result 3", {.port = 25, .mx = 1, .result = 3, .checked_at = T, .expires_at = T}},
+        {"unknown with a check time", {.port = 25, .mx = 1, .result = 0, .checked_at = T}},
+        {"unknown with hosts", {.port = 25, .mx = 1, .result = 0, .hosts = 1}},
+        {"none, usable 1",
+         {.port = 25,
+          .mx = 1,
+          .result = 1,
+          .hosts = 1,
+          .usable = 1,
+          .checked_at = T,
+          .expires_at = T}},
+        {"dane-only, usable 0",
+         {.port = 25, .mx = 1, .result = 2, .hosts = 1, .checked_at = T, .expires_at = T}},
+        {"usable over hosts",
+         {.port = 25,
+          .mx = 1,
+          .result = 2,
+          .hosts = 1,
+          .usable = 2,
+          .checked_at = T,
+          .expires_at = T}},
+        {"kept too long",
+         {.port = 25,
+          .mx = 1,
+          .result = 1,
+          .checked_at = T,
+          .expires_at = T + ENTRY_DANE_LIFE_MAX + 1}},
+        {"fail_at negative", {.port = 25, .mx = 1, .result = 0, .fail_count = 1, .fail_at = -1}},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct entry e;
+        entry_base(&e);
+        e.dane[0] = rows[i].d;
+        ck_assert_msg(entry_encode(&e, NULL, 0) == 0, "%s: encodes", rows[i].name);
+        entry_clear(&e);
+    }
+    struct entry e;
+    entry_base(&e);
+    e.n_dane = ENTRY_DANE_MAX + 1;
+    ck_assert_msg(entry_encode(&e, NULL, 0) == 0, "five slots encode");
+    e.n_dane = 2;
+    e.dane[1] = e.dane[0];
+    ck_assert_msg(entry_encode(&e, NULL, 0) == 0, "two slots for one next hop encode");
+    e.dane[1].mx = 0;
+    ck_assert_msg(entry_encode(&e, NULL, 0) > 0, "the host itself at the same port is another hop");
+    entry_clear(&e);
+}
+END_TEST
+
+/* entry_dane_find() / entry_dane_add(): by next hop; a full entry gives
+ * up the slot whose last check is oldest; entry_dane_copy() copies all. */
+START_TEST(test_dane_slots)
+{
+    struct entry e, f;
+    entry_init(&e);
+    ck_assert_ptr_null(entry_dane_find(&e, true, 25));
+    struct entry_dane *a = entry_dane_add(&e, true, 25);
+    ck_assert_uint_eq(e.n_dane, 1);
+    ck_assert_ptr_eq(entry_dane_add(&e, true, 25), a);
+    ck_assert_ptr_eq(entry_dane_find(&e, true, 25), a);
+    ck_assert_ptr_null(entry_dane_find(&e, false, 25));
+    ck_assert_ptr_null(entry_dane_find(&e, true, 587));
+    *a = dane_slot(true, 25, ENTRY_DANE_ONLY, T + 100, 60, 0, 0);
+    struct entry_dane *b = entry_dane_add(&e, false, 25);
+    *b = dane_slot(false, 25, ENTRY_DANE_NONE, T + 10, 60, 1, T + 500); /* last: T + 500 */
+    struct entry_dane *c = entry_dane_add(&e, true, 587);
+    *c = dane_slot(true, 587, ENTRY_DANE_UNKNOWN, 0, 0, 2, T + 50); /* last: T + 50 (oldest) */
+    struct entry_dane *d = entry_dane_add(&e, false, 587);
+    *d = dane_slot(false, 587, ENTRY_DANE_NONE, T + 200, 60, 0, 0);
+    ck_assert_uint_eq(e.n_dane, ENTRY_DANE_MAX);
+    struct entry_dane *n = entry_dane_add(&e, true, 2525);
+    ck_assert_ptr_eq(n, c); /* the oldest gave way */
+    ck_assert_uint_eq(e.n_dane, ENTRY_DANE_MAX);
+    ck_assert_uint_eq(n->mx, 1);
+    ck_assert_uint_eq(n->port, 2525);
+    ck_assert_uint_eq(n->result, ENTRY_DANE_UNKNOWN);
+    ck_assert_uint_eq(n->fail_count, 0);
+    ck_assert_ptr_null(entry_dane_find(&e, true, 587));
+    ck_assert_ptr_eq(entry_dane_find(&e, false, 25), b);
+    entry_init(&f);
+    entry_dane_copy(&f, &e);
+    ck_assert_uint_eq(f.n_dane, e.n_dane);
+    ck_assert(memcmp(f.dane, e.dane, sizeof(e.dane)) == 0);
+    entry_clear(&e);
+    entry_clear(&f);
+}
+END_TEST
+
+/*
+ * Records written by mtastsd before DANE (version 1): the bytes that
+ * daemon stored in its LMDB cache (tests/component/data/cache-v1.dump,
+ * mdb_dump of tests/component/data/cache-v1.mdb; see the README there).
+ * They decode with every field, no DANE slot, and re-encode as version 2.
+ */
+static size_t hex_decode(const char *hex, unsigned char *out, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = hex; p[0] != '\0' && p[0] != '\n' && p[1] != '\0'; p += 2) {
+        unsigned v;
+        ck_assert_int_eq(sscanf(p, "%2x", &v), 1);
+        ck_assert_uint_lt(n, max);
+        out[n++] = (unsigned char)v;
+    }
+    return n;
+}
+
+START_TEST(test_v1_written_by_0_1_0)
+{
+    FILE *fp = fopen(TOP_SRCDIR "/tests/component/data/cache-v1.dump", "r");
+    ck_assert_ptr_nonnull(fp);
+    char line[8192], key[256] = "";
+    bool data = false;
+    size_t records = 0;
+    const int64_t F = INT64_C(1796292432);
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        if (strcmp(line, "HEADER=END\n") == 0) {
+            data = true;
+            continue;
+        }
+        if (!data || line[0] != ' ')
+            continue;
+        unsigned char bytes[4096];
+        size_t n = hex_decode(line + 1, bytes, sizeof(bytes));
+        if (key[0] == '\0') {
+            memcpy(key, bytes, n);
+            key[n] = '\0';
+            continue;
+        }
+        ck_assert_int_eq(bytes[0], 1); /* written as version 1 */
+        struct entry e;
+        entry_init(&e);
+        ck_assert_msg(entry_decode(bytes, n, &e), "%s: the version 1 record does not decode", key);
+        ck_assert_uint_eq(e.n_dane, 0);
+        ck_assert_ptr_nonnull(e.policy);
+        ck_assert_int_eq(e.fetched_at, F);
+        ck_assert_int_eq(e.checked_at, F);
+        ck_assert_int_eq(e.refresh_at, F + 43200);
+        ck_assert_str_eq(e.fail_id, "");
+        if (strcmp(key, "dane.test") == 0) {
+            ck_assert_str_eq(e.id, "dane1");
+            ck_assert_int_eq(e.expires_at, F + 604800);
+            ck_assert_int_eq(e.policy->mode, STS_MODE_ENFORCE);
+            ck_assert_uint_eq(e.policy->n_mx, 2);
+            ck_assert_str_eq(e.policy->mx[1], "mx2.dane.test");
+        } else {
+            ck_assert_str_eq(key, "testing.test");
+            ck_assert_str_eq(e.id, "t1");
+            ck_assert_int_eq(e.policy->mode, STS_MODE_TESTING);
+        }
+        /* written back: version 2, the same bytes, no slot */
+        unsigned char v2[4096];
+        ck_assert_uint_eq(entry_encode(&e, v2, sizeof(v2)), n + 1);
+        ck_assert_int_eq(v2[0], ENTRY_VERSION);
+        ck_assert(memcmp(v2 + 1, bytes + 1, n - 1) == 0);
+        ck_assert_int_eq(v2[n], 0);
+        /* and a DANE slot can be added to it */
+        struct entry_dane *d = entry_dane_add(&e, true, 25);
+        *d = dane_slot(true, 25, ENTRY_DANE_ONLY, F + 10, 300, 0, 0);
+        ck_assert_uint_eq(entry_encode(&e, v2, sizeof(v2)), n + 1 + 32);
+        entry_clear(&e);
+        key[0] = '\0';
+        records++;
+    }
+    fclose(fp);
+    ck_assert_uint_eq(records, 2);
 }
 END_TEST
 
@@ -667,6 +1070,10 @@ static Suite *entry_suite(void)
     tcase_add_test(tc, test_decode_null_and_empty);
     tcase_add_test(tc, test_decode_failure_keeps_policy);
     tcase_add_loop_test(tc, test_encode_refuses, 0, NROWS(refuse_rows));
+    tcase_add_test(tc, test_dane_round_trip);
+    tcase_add_test(tc, test_dane_encode_refuses);
+    tcase_add_test(tc, test_dane_slots);
+    tcase_add_test(tc, test_v1_written_by_0_1_0);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -53,6 +53,11 @@ static void snapshot(struct metrics_snapshot *s)
     s->counters.connections_shed = 11;
     s->counters.fetches_shed = 12;
     s->counters.swept = 13;
+    s->counters.dane_checks = 51;
+    s->counters.dane_check_failures = 52;
+    s->counters.dane_lookups = 53;
+    s->counters.dane_lookup_failures = 54;
+    s->counters.dane_probe_failures = 55;
     hist_observe(&s->counters.query_duration, 5000);        /* 5 us */
     hist_observe(&s->counters.query_duration, 10000);       /* = first bound */
     hist_observe(&s->counters.query_duration, 2000000);     /* 2 ms */
@@ -266,7 +271,14 @@ START_TEST(test_full_snapshot)
                      stats_map_name((enum stats_map)m), stats_verdict_name((enum stats_verdict)v));
             expect_u(&P, series, s.counters.queries_by[m][v]);
         }
-    EXPECT(&P, "mtastsd_queries_total{map=\"mtasts_tlsrpt\",verdict=\"notfound\"}", "6");
+    EXPECT(&P, "mtastsd_queries_total{map=\"mtasts\",verdict=\"dane_only\"}", "5");
+    EXPECT(&P, "mtastsd_queries_total{map=\"mtasts_tlsrpt\",verdict=\"notfound\"}", "7");
+    EXPECT(&P, "mtastsd_queries_total{map=\"mtasts_tlsrpt\",verdict=\"dane_only\"}", "10");
+    EXPECT(&P, "mtastsd_dane_checks_total", "51");
+    EXPECT(&P, "mtastsd_dane_check_failures_total", "52");
+    EXPECT(&P, "mtastsd_dane_lookups_total", "53");
+    EXPECT(&P, "mtastsd_dane_lookup_failures_total", "54");
+    EXPECT(&P, "mtastsd_dane_probe_failures_total", "55");
     EXPECT(&P, "mtastsd_cache_lookups_total{result=\"hit\"}", "100");
     EXPECT(&P, "mtastsd_cache_lookups_total{result=\"negative_hit\"}", "101");
     EXPECT(&P, "mtastsd_cache_lookups_total{result=\"miss\"}", "102");

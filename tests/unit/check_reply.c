@@ -1009,11 +1009,13 @@ END_TEST
 
 /* ---- NOTFOUND / TEMP / PERM ---- */
 
-enum kind { K_NOTFOUND, K_TEMP, K_PERM };
+enum kind { K_NOTFOUND, K_TEMP, K_PERM, K_DANE_ONLY };
 
 static size_t render(enum kind k, char *out, size_t outsz, const char *reason)
 {
     switch (k) {
+    case K_DANE_ONLY:
+        return reply_dane_only(out, outsz);
     case K_NOTFOUND:
         return reply_notfound(out, outsz);
     case K_TEMP:
@@ -1053,6 +1055,10 @@ static const struct reason_row reason_rows[] = {
     {"keyword does not fit", K_TEMP, "abcdef", 5, NULL},
     {"perm does not fit", K_PERM, "x", 1, NULL},
     {"zero size", K_TEMP, "x", 0, NULL},
+    {"dane-only", K_DANE_ONLY, NULL, 64, "OK dane-only"},
+    {"dane-only exact room", K_DANE_ONLY, NULL, 13, "OK dane-only"},
+    {"dane-only never cut", K_DANE_ONLY, NULL, 12, NULL},
+    {"dane-only, keyword room only", K_DANE_ONLY, NULL, 4, NULL},
 };
 
 START_TEST(test_reasons)
