@@ -137,23 +137,6 @@ static void smap_conn_enter_state(struct smap_conn *c, enum smap_state st)
     c->state = st;
 }
 
-/* One line per shedding, through the kind's token bucket. */
-static void smap_log_shed(struct log_limit *l, const char *fmt, ...) LOG_PRINTF(2, 3);
-static void smap_log_shed(struct log_limit *l, const char *fmt, ...)
-{
-    uint64_t held_back = 0;
-    if (!log_enabled(LOG_LEVEL_INFO) || !log_limit_take(l, clock_wall(), &held_back))
-        return;
-    char msg[256], more[64] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (held_back > 0)
-        snprintf(more, sizeof(more), " (%" PRIu64 " more like it not logged)", held_back);
-    log_info("%s%s", msg, more);
-}
-
 /* Account for a change of the bytes held in connection buffers. */
 static void smap_heap_account(struct smap *s, size_t before, size_t after)
 {
@@ -420,10 +403,10 @@ static void smap_on_deadline(void *arg)
     if (c->state != SMAP_READ || c->inlen == 0)
         return; /* cannot happen: the deadline is removed with the request */
     stats.connections_slow++;
-    smap_log_shed(&c->s->log_slow,
-                  "socketmap client fd %d: request not complete %lld s after its first byte "
-                  "(request_timeout); closing",
-                  c->fd, (long long)c->s->p.request_timeout);
+    log_limited(&c->s->log_slow, clock_wall(), LOG_LEVEL_INFO, NULL,
+                "socketmap client fd %d: request not complete %lld s after its first byte "
+                "(request_timeout); closing",
+                c->fd, (long long)c->s->p.request_timeout);
     smap_conn_free(c);
 }
 
@@ -436,9 +419,9 @@ static void smap_on_idle(void *arg)
         smap_conn_free(c);
     } else if (c->state == SMAP_READ) {
         stats.connections_slow++;
-        smap_log_shed(&c->s->log_slow,
-                      "socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
-                      (long long)c->s->p.idle_timeout);
+        log_limited(&c->s->log_slow, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
+                    (long long)c->s->p.idle_timeout);
         smap_conn_free(c);
     } else {
         /* Reading while a lookup runs: only a client that leaves matters. */
@@ -492,9 +475,9 @@ static void smap_on_unread(void *arg)
 {
     struct smap_conn *c = arg;
     stats.connections_not_reading++;
-    smap_log_shed(&c->s->log_unread,
-                  "socketmap client fd %d: not reading its replies for %lld s; closing", c->fd,
-                  (long long)c->s->p.idle_timeout);
+    log_limited(&c->s->log_unread, clock_wall(), LOG_LEVEL_INFO, NULL,
+                "socketmap client fd %d: not reading its replies for %lld s; closing", c->fd,
+                (long long)c->s->p.idle_timeout);
     smap_conn_free(c);
 }
 
@@ -527,12 +510,12 @@ bool smap_accept(void *arg, int fd)
             return false;
         }
         stats.connections_shed++;
-        smap_log_shed(&s->log_shed,
-                      "socketmap: %zu connections (max_connections); closed fd %d, %s for "
-                      "%.1f s, to serve a new client",
-                      s->nconns, v->fd,
-                      v->slot.state == SLOTS_PARTIAL ? "with an incomplete request" : "idle",
-                      (double)(clock_mono_ms() - v->slot.since_ms) / 1000.0);
+        log_limited(&s->log_shed, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "socketmap: %zu connections (max_connections); closed fd %d, %s for "
+                    "%.1f s, to serve a new client",
+                    s->nconns, v->fd,
+                    v->slot.state == SLOTS_PARTIAL ? "with an incomplete request" : "idle",
+                    (double)(clock_mono_ms() - v->slot.since_ms) / 1000.0);
         smap_conn_free(v);
     }
     struct smap_conn *c = xcalloc(1, sizeof(*c));
