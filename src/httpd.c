@@ -32,7 +32,6 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -68,7 +67,8 @@ struct httpd_conn {
     struct httpd *h;
     int fd;
     enum httpd_state state;
-    struct event *rev, *wev, *deadline;
+    struct event *rev, *wev;
+    struct clock_timer *deadline;
     char in[HTTPD_REQUEST_MAX];
     size_t inlen;
     char head[HTTPD_HEAD_MAX]; /* response head (and a short error body) */
@@ -97,22 +97,6 @@ static void httpd_conn_enter_state(struct httpd_conn *c, enum httpd_state st)
         log_debug("metrics client fd %d: %s -> %s", c->fd, httpd_state_names[c->state],
                   httpd_state_names[st]);
     c->state = st;
-}
-
-static void httpd_log(struct httpd *h, const char *fmt, ...) LOG_PRINTF(2, 3);
-static void httpd_log(struct httpd *h, const char *fmt, ...)
-{
-    uint64_t held_back = 0;
-    if (!log_enabled(LOG_LEVEL_INFO) || !log_limit_take(&h->log, (int64_t)time(NULL), &held_back))
-        return;
-    char msg[256], more[64] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (held_back > 0)
-        snprintf(more, sizeof(more), " (%" PRIu64 " more like it not logged)", held_back);
-    log_info("%s%s", msg, more);
 }
 
 static void httpd_body_release(struct httpd_body *b)
@@ -150,8 +134,7 @@ static void httpd_conn_free(struct httpd_conn *c)
         event_free(c->rev);
     if (c->wev != NULL)
         event_free(c->wev);
-    if (c->deadline != NULL)
-        event_free(c->deadline);
+    clock_timer_free(c->deadline);
     close(c->fd);
     httpd_body_release(c->body);
     LIST_REMOVE(c, link);
@@ -166,8 +149,7 @@ static struct httpd_conn *httpd_conn_of(struct slot *sl)
 
 static void httpd_deadline_arm(struct httpd_conn *c)
 {
-    struct timeval tv = {.tv_sec = (time_t)c->h->p.request_timeout, .tv_usec = 0};
-    evtimer_add(c->deadline, &tv);
+    clock_timer_add(c->deadline, c->h->p.request_timeout * 1000);
 }
 
 /* Write what is left of the response.  false: the connection was freed. */
@@ -237,7 +219,7 @@ static void httpd_respond(struct httpd_conn *c, enum stats_http s, bool head_onl
     struct httpd *h = c->h;
     unsigned code = stats_http_code(s);
     event_del(c->rev);
-    evtimer_del(c->deadline);
+    clock_timer_del(c->deadline);
     httpd_deadline_arm(c); /* the response's own deadline */
     slots_set(h->slots, &c->slot, SLOTS_BUSY);
     httpd_conn_enter_state(c, HTTPD_WRITE);
@@ -281,23 +263,26 @@ static void httpd_request(struct httpd_conn *c)
     if (st == HTTPREQ_INCOMPLETE) {
         if (c->inlen < sizeof(c->in))
             return;
-        httpd_log(c->h, "metrics client fd %d: request head over %d bytes; answering 431", c->fd,
-                  HTTPD_REQUEST_MAX);
+        log_limited(&c->h->log, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "metrics client fd %d: request head over %d bytes; answering 431", c->fd,
+                    HTTPD_REQUEST_MAX);
         httpd_respond(c, STATS_HTTP_431, false);
         return;
     }
     if (st == HTTPREQ_BAD) {
-        httpd_log(c->h, "metrics client fd %d: malformed request (%s); answering 400", c->fd,
-                  r.why);
+        log_limited(&c->h->log, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "metrics client fd %d: malformed request (%s); answering 400", c->fd, r.why);
         httpd_respond(c, STATS_HTTP_400, false);
         return;
     }
     bool head_only = r.method == HTTPREQ_HEAD;
     if (r.method == HTTPREQ_OTHER) {
-        httpd_log(c->h, "metrics client fd %d: method not GET or HEAD; answering 405", c->fd);
+        log_limited(&c->h->log, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "metrics client fd %d: method not GET or HEAD; answering 405", c->fd);
         httpd_respond(c, STATS_HTTP_405, false);
     } else if (r.has_body) {
-        httpd_log(c->h, "metrics client fd %d: request with a body; answering 413", c->fd);
+        log_limited(&c->h->log, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "metrics client fd %d: request with a body; answering 413", c->fd);
         httpd_respond(c, STATS_HTTP_413, head_only);
     } else if (r.path_len != 8 || memcmp(r.path, "/metrics", 8) != 0) {
         char safe[64];
@@ -350,18 +335,16 @@ static void httpd_on_write(evutil_socket_t fd, short what, void *arg)
     httpd_flush(c);
 }
 
-static void httpd_on_deadline(evutil_socket_t fd, short what, void *arg)
+static void httpd_on_deadline(void *arg)
 {
     struct httpd_conn *c = arg;
-    (void)fd;
-    (void)what;
     if (c->state != HTTPD_DRAIN) {
         stats.metrics_slow++;
-        httpd_log(c->h,
-                  "metrics client fd %d: %s not done %lld s after %s (request_timeout); closing",
-                  c->fd, c->state == HTTPD_READ ? "request" : "response",
-                  (long long)c->h->p.request_timeout,
-                  c->state == HTTPD_READ ? "connecting" : "the request");
+        log_limited(&c->h->log, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "metrics client fd %d: %s not done %lld s after %s (request_timeout); closing",
+                    c->fd, c->state == HTTPD_READ ? "request" : "response",
+                    (long long)c->h->p.request_timeout,
+                    c->state == HTTPD_READ ? "connecting" : "the request");
     }
     httpd_conn_free(c);
 }
@@ -378,12 +361,12 @@ bool httpd_accept(void *arg, int fd)
         }
         struct httpd_conn *vc = httpd_conn_of(v);
         stats.metrics_shed++;
-        httpd_log(h,
-                  "metrics: %d connections; closed fd %d, %s for %.1f s, to serve a new "
-                  "client",
-                  HTTPD_CONNECTIONS_MAX, vc->fd,
-                  v->state == SLOTS_PARTIAL ? "with an incomplete request" : "idle",
-                  (double)(clock_mono_ms() - v->since_ms) / 1000.0);
+        log_limited(&h->log, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "metrics: %d connections; closed fd %d, %s for %.1f s, to serve a new "
+                    "client",
+                    HTTPD_CONNECTIONS_MAX, vc->fd,
+                    v->state == SLOTS_PARTIAL ? "with an incomplete request" : "idle",
+                    (double)(clock_mono_ms() - v->since_ms) / 1000.0);
         httpd_conn_free(vc);
     }
     struct httpd_conn *c = xcalloc(1, sizeof(*c));
@@ -392,7 +375,7 @@ bool httpd_accept(void *arg, int fd)
     c->state = HTTPD_READ;
     c->rev = event_new(h->base, fd, EV_READ | EV_PERSIST, httpd_on_read, c);
     c->wev = event_new(h->base, fd, EV_WRITE, httpd_on_write, c);
-    c->deadline = evtimer_new(h->base, httpd_on_deadline, c);
+    c->deadline = clock_timer_new(h->base, httpd_on_deadline, c);
     LIST_INSERT_HEAD(&h->conns, c, link);
     slots_add(h->slots, &c->slot);
     slots_set(h->slots, &c->slot, SLOTS_IDLE);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "clock.h"
 #include "fetch.h"
 #include "httpd.h"
 #include "lookup.h"
@@ -29,27 +30,22 @@
 struct scrape {
     struct cache *cache;
     struct scrape_deps deps;
-    struct event *census_ev;
+    struct clock_timer *census;
 };
 
-static void scrape_on_census(evutil_socket_t fd, short what, void *arg)
+static void scrape_on_census(void *arg)
 {
     struct scrape *s = arg;
-    (void)fd;
-    (void)what;
     bool complete = cache_census_step(s->cache, SCRAPE_CENSUS_BATCH);
-    struct timeval tv = {.tv_sec = complete ? 1 : 0,
-                         .tv_usec = complete ? 0 : SCRAPE_CENSUS_PAUSE_MS * 1000};
-    evtimer_add(s->census_ev, &tv);
+    clock_timer_add(s->census, complete ? 1000 : SCRAPE_CENSUS_PAUSE_MS);
 }
 
 struct scrape *scrape_new(struct event_base *base, struct cache *cache)
 {
     struct scrape *s = xcalloc(1, sizeof(*s));
     s->cache = cache;
-    s->census_ev = evtimer_new(base, scrape_on_census, s);
-    static const struct timeval now = {0, 0};
-    evtimer_add(s->census_ev, &now);
+    s->census = clock_timer_new(base, scrape_on_census, s);
+    clock_timer_add(s->census, 0);
     return s;
 }
 
@@ -62,7 +58,7 @@ void scrape_free(struct scrape *s)
 {
     if (s == NULL)
         return;
-    event_free(s->census_ev);
+    clock_timer_free(s->census);
     free(s);
 }
 

@@ -22,7 +22,7 @@ tests_component_check_component_SOURCES = \
 	tests/component/fake_dns.c tests/component/fake_dns.h \
 	tests/component/fake_https.c tests/component/fake_https.h \
 	src/fetch.c src/downgrade.c src/lookup.c src/refresh.c src/smap.c src/slots.c src/cache.c \
-	src/listener.c src/danejob.c src/daneprobe.c \
+	src/listener.c src/danejob.c src/daneprobe.c src/httpd.c \
 	src/stats.c src/trim.c src/params.c \
 	$(PURE_SOURCES)
 tests_component_check_component_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
