@@ -31,8 +31,12 @@
  *
  * Counted: stats.metrics_requests by status, stats.metrics_shed,
  * stats.metrics_slow.  Refused requests, sheddings and deadlines are
- * logged at info through a token bucket (HTTPD_LOG_BURST lines, then one
- * per second).
+ * logged at info through a token bucket (log_limited(): HTTPD_LOG_BURST
+ * lines, then one per second).
+ *
+ * Time: the deadlines are clock_timers and the shedding ages clock.h's
+ * monotonic clock (slots.c), so the component tests play the endpoint on
+ * the fake clock (tests/component/check_metrics.c).
  */
 #ifndef MTASTSD_HTTPD_H
 #define MTASTSD_HTTPD_H
