@@ -6,10 +6,13 @@
  * slots_set_max(), slots_add(), slots_remove(), slots_set(),
  * slots_full(), slots_victim(), slots_pause(), slots_count().
  *
- * While paused at the cap, a timer fires every min_age_ms: it resumes
- * accepting once a slot is free or a connection has become old enough to
- * be shed (the owner's accept callback then sheds it), and otherwise
- * looks again later.
+ * While paused at the cap, a timer fires when the oldest IDLE or PARTIAL
+ * connection becomes min_age_ms old in its state (min_age_ms from now if
+ * every connection is BUSY): it resumes accepting once a slot is free or
+ * a connection is old enough to be shed (the owner's accept callback then
+ * sheds it), and otherwise looks again the same way.  (Looking every
+ * min_age_ms from the pause missed a connection that became sheddable a
+ * moment after it, and made the newcomer wait up to twice as long.)
  */
 #include "autoconfig.h"
 
@@ -134,11 +137,23 @@ struct slot *slots_victim(const struct slots *s)
     return NULL;
 }
 
+/* Milliseconds until the oldest IDLE or PARTIAL connection is
+ * min_age_ms old in its state (min_age_ms if there is none). */
+static int64_t slots_next_victim_ms(const struct slots *s)
+{
+    int64_t now = clock_mono_ms(), due = now + s->min_age_ms;
+    const struct slot *heads[] = {TAILQ_FIRST(&s->partial), TAILQ_FIRST(&s->idle)};
+    for (size_t i = 0; i < 2; i++)
+        if (heads[i] != NULL && heads[i]->since_ms + s->min_age_ms < due)
+            due = heads[i]->since_ms + s->min_age_ms;
+    return due > now ? due - now : 0;
+}
+
 void slots_pause(struct slots *s)
 {
     listener_pause(s->listener);
     s->paused = true;
-    clock_timer_add(s->limit, s->min_age_ms);
+    clock_timer_add(s->limit, slots_next_victim_ms(s));
 }
 
 size_t slots_count(const struct slots *s)

@@ -19,7 +19,9 @@
  * At the cap (slots_full()), the owner either sheds slots_victim() and
  * accepts the newcomer, or refuses the newcomer and calls slots_pause():
  * the listener stops accepting (new clients wait in the kernel's listen
- * queue) and a timer looks again every min_age_ms for a victim; a
+ * queue) and a timer looks again when the oldest connection that is not
+ * BUSY becomes old enough to be the victim (min_age_ms from now if all
+ * are BUSY); a
  * connection that closes (slots_remove()) or a larger cap
  * (slots_set_max()) resumes accepting at once.
  *

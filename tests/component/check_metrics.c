@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "harness.h"
 #include "hist.h"
 #include "httpd.h"
+#include "listener.h"
 #include "stats.h"
 
 #define MS 1000000ULL /* ns */
@@ -305,6 +307,58 @@ START_TEST(test_httpd_shedding)
 }
 END_TEST
 
+/* Paused at the cap, the endpoint looks for a victim when the oldest
+ * connection becomes HTTPD_SHED_MIN_AGE_MS old in its state, not a fixed
+ * HTTPD_SHED_MIN_AGE_MS after the pause: 16 clients connect at t0 (the
+ * cap: accepting pauses), a 17th waits in the listen queue, the 16 send
+ * their first byte at t0 + 10 ms; at t0 + 1010 ms the 17th is accepted,
+ * the oldest dripper shed for it.  (With a timer every 1000 ms from the
+ * pause the queue was looked at again only at t0 + 2000, where the
+ * request_timeout of the drippers races the shedding.) */
+START_TEST(test_httpd_pause_until_victim)
+{
+    char path[128], err[256], buf[4096] = "";
+    int fd[HTTPD_CONNECTIONS_MAX + 1];
+    const int last = HTTPD_CONNECTIONS_MAX;
+    harness_open(0);
+    snprintf(path, sizeof(path), "unix:%s/metrics.sock", H.dir);
+    struct listener_unix_perms perms = {.mode = 0600};
+    struct listener *l = listener_open(H.base, path, &perms, err, sizeof(err));
+    ck_assert_msg(l != NULL, "%s", err);
+    struct httpd *h = httpd_open();
+    httpd_set_listener(h, l);
+    listener_start(l, httpd_accept, h);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/metrics.sock", H.dir);
+    for (int i = 0; i <= last; i++) {
+        fd[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        ck_assert_int_eq(connect(fd[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+        harness_settle();
+    }
+    ck_assert_uint_eq(httpd_connections(h), HTTPD_CONNECTIONS_MAX); /* the 17th waits */
+    harness_advance(10);
+    for (int i = 0; i < last; i++)
+        ck_assert_int_eq(send(fd[i], "G", 1, 0), 1);
+    harness_settle();
+    harness_advance(999); /* t0 + 1009 */
+    ck_assert_uint_eq(stats.metrics_shed, 0);
+    harness_advance(1); /* t0 + 1010 */
+    ck_assert_uint_eq(stats.metrics_shed, 1);
+    ck_assert(http_read(fd[0], buf, sizeof(buf))); /* the oldest dripper: closed */
+    const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+    ck_assert_int_eq(send(fd[last], req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+    harness_settle();
+    buf[0] = '\0';
+    http_read(fd[last], buf, sizeof(buf));
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "'%s'", buf);
+    for (int i = 0; i <= last; i++)
+        close(fd[i]);
+    httpd_free(h);
+    listener_close(l);
+    harness_close();
+}
+END_TEST
+
 Suite *metrics_suite(void);
 
 Suite *metrics_suite(void)
@@ -318,6 +372,7 @@ Suite *metrics_suite(void)
     tc = tcase_create("httpd");
     tcase_add_test(tc, test_httpd_deadline);
     tcase_add_test(tc, test_httpd_shedding);
+    tcase_add_test(tc, test_httpd_pause_until_victim);
     suite_add_tcase(s, tc);
     return s;
 }
