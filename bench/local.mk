@@ -42,7 +42,7 @@ bench_floor_LDFLAGS = $(AM_LDFLAGS) -Wl,--no-as-needed
 bench_floor_LDADD = $(DAEMON_LIBS)
 
 CLEANFILES += $(BENCH_TOOLS)
-EXTRA_DIST += bench/run bench/dane bench/README
+EXTRA_DIST += bench/run bench/dane bench/callgrind-hits bench/README
 
 bench-tools: $(BENCH_TOOLS)
 .PHONY: bench-tools

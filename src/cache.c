@@ -5,7 +5,7 @@
  * Public functions: cache_open(), cache_close(), cache_get(), cache_put(),
  * cache_put_many(), cache_del(), cache_clear(), cache_scan(),
  * cache_evict_expired(), cache_count(), cache_map_size(), cache_stat(),
- * cache_set_change_hook().
+ * cache_set_change_hook(), cache_census(), cache_census_step().
  *
  * Layout: one environment, state_dir/cache.mdb plus cache.mdb-lock
  * (MDB_NOSUBDIR, mode 0600), one unnamed database, key = policy domain
@@ -103,6 +103,17 @@
  * system call: a pthread_atfork() child handler bumps a fork generation
  * that each handle compares with the one it was opened in.
  *
+ * Census (cache.h): the write steps (cache_put_fn, cache_put_many_fn,
+ * cache_del_fn, cache_evict_fn; cache_touch_fn leaves no record behind)
+ * note in c->delta what each record they replace or delete counted as
+ * (mdb_get in the same transaction, then decode) and what each record
+ * they store counts as; cache_write_txn() clears the delta before
+ * every attempt and adds it to the census only after its commit, so an
+ * aborted or retried step counts nothing.  The walk (cache_census_step)
+ * remembers the last key it counted: a write to a key after it is left
+ * to the walk, which will count whatever the record then holds.  The
+ * cost is one mdb_get and one decode per record written, never on a read.
+ *
  * Diagnostics: failures are logged at error level with the file name and
  * the LMDB message (EIO from a short write on a file system with less than
  * CACHE_LOW_SPACE free is named as "No space left on device", with the
@@ -155,6 +166,13 @@
 #define CACHE_META_MAGIC_AT    16                   /* offsets in page 0 of an LMDB file */
 #define CACHE_META_PSIZE_AT    40
 
+/* What the records written by one transaction add to the census. */
+struct cache_census_delta {
+    int64_t policies[3];
+    int64_t negative;
+    int64_t failing;
+};
+
 /* cache_txn_begin() when the cache is damaged and could not be replaced (not an
  * LMDB or errno value): the reason was logged when it happened. */
 #define CACHE_RC_UNUSABLE (-1)
@@ -182,6 +200,10 @@ struct cache {
     bool keep_rtxn;         /* the reader table is large enough to keep a slot */
     cache_change_fn change; /* called before every write, or NULL */
     void *change_arg;
+    struct cache_census census;                  /* see cache.h */
+    struct cache_census_delta delta;             /* of the write step running */
+    unsigned char census_after[CACHE_KEY_BUFSZ]; /* the walk counted keys up to this one */
+    size_t census_after_len;                     /* 0: none yet */
 };
 
 void cache_set_change_hook(struct cache *c, cache_change_fn fn, void *arg)
@@ -194,6 +216,82 @@ static void cache_changing(struct cache *c, const char *domain)
 {
     if (c->change != NULL)
         c->change(c->change_arg, domain);
+}
+
+/* ---- census ---- */
+
+static bool cache_key_valid(const void *key, size_t len);
+
+/* What one record counts as (see struct cache_census), times sign. */
+static void cache_census_count(struct cache_census_delta *d, const struct entry *e, int sign)
+{
+    if (e->negative_until != 0)
+        d->negative += sign;
+    else if (e->policy != NULL && (unsigned)e->policy->mode < 3)
+        d->policies[e->policy->mode] += sign;
+    if (entry_refresh_failing(e))
+        d->failing += sign;
+}
+
+/* Is the record at key part of the census yet? */
+static bool cache_census_counted(const struct cache *c, MDB_txn *txn, const MDB_val *key)
+{
+    if (c->census.complete)
+        return true;
+    if (c->census_after_len == 0)
+        return false;
+    MDB_val after = {.mv_size = c->census_after_len, .mv_data = (void *)c->census_after};
+    return mdb_cmp(txn, c->dbi, key, &after) <= 0;
+}
+
+/* A write step is about to replace or delete the record at key. */
+static void cache_census_old(struct cache *c, MDB_txn *txn, const MDB_val *key)
+{
+    MDB_val val;
+    struct entry e;
+
+    if (!cache_key_valid(key->mv_data, key->mv_size) || !cache_census_counted(c, txn, key) ||
+        mdb_get(txn, c->dbi, (MDB_val *)key, &val) != 0)
+        return;
+    entry_init(&e);
+    if (entry_decode(val.mv_data, val.mv_size, &e))
+        cache_census_count(&c->delta, &e, -1);
+    entry_clear(&e);
+}
+
+/* A write step stored e at key. */
+static void cache_census_new(struct cache *c, MDB_txn *txn, const MDB_val *key,
+                             const struct entry *e)
+{
+    if (cache_census_counted(c, txn, key))
+        cache_census_count(&c->delta, e, +1);
+}
+
+static uint64_t cache_census_add(uint64_t v, int64_t d)
+{
+    if (d < 0 && (uint64_t)-d > v)
+        return 0; /* cannot happen: a record is subtracted only if it was counted */
+    return d < 0 ? v - (uint64_t)-d : v + (uint64_t)d;
+}
+
+/* A write transaction committed: its delta is now true. */
+static void cache_census_commit(struct cache *c)
+{
+    for (int m = 0; m < 3; m++)
+        c->census.policies[m] = cache_census_add(c->census.policies[m], c->delta.policies[m]);
+    c->census.negative = cache_census_add(c->census.negative, c->delta.negative);
+    c->census.failing = cache_census_add(c->census.failing, c->delta.failing);
+    memset(&c->delta, 0, sizeof c->delta);
+}
+
+/* The file was emptied or replaced by an empty one (complete), or the
+ * environment was opened anew and must be walked again. */
+static void cache_census_reset(struct cache *c, bool complete)
+{
+    memset(&c->census, 0, sizeof c->census);
+    memset(&c->delta, 0, sizeof c->delta);
+    c->census.complete = complete;
+    c->census_after_len = 0;
 }
 
 /* Bumped in the child of every fork(): a handle opened before the fork
@@ -487,13 +585,16 @@ static int cache_write_txn(struct cache *c, uint64_t ceiling, cache_write_fn fn,
         rc = cache_txn_begin(c, 0, &txn);
         if (rc != 0)
             return rc;
+        memset(&c->delta, 0, sizeof c->delta);
         rc = fn(c, txn, arg);
         if (rc == 0)
             rc = mdb_txn_commit(txn); /* frees txn, also on failure */
         else
             mdb_txn_abort(txn);
-        if (rc == 0)
+        if (rc == 0) {
             cache_committed(c);
+            cache_census_commit(c);
+        }
         if (cache_is_damage(rc) && !recovered) {
             recovered = true;
             if (!cache_recover(c, mdb_strerror(rc), true))
@@ -807,6 +908,7 @@ static bool cache_replace(struct cache *c, const char *why, char *err, size_t er
     log_error("cache %s is damaged (%s); moved it to %s and started an empty cache: policies are "
               "fetched again as their domains are queried",
               c->path, why, aside);
+    cache_census_reset(c, true);
     return true;
 }
 
@@ -868,6 +970,7 @@ static bool cache_revive(struct cache *c)
         return false;
     }
     log_info("cache %s: usable again", c->path);
+    cache_census_reset(c, false); /* whatever file this is, count it */
     return true;
 }
 
@@ -1044,17 +1147,24 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
 struct put_arg {
     MDB_val key;
     MDB_val val;
+    const struct entry *e; /* what val encodes */
 };
 
 static int cache_put_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
     struct put_arg *a = arg;
+    int rc;
 
-    return mdb_put(txn, c->dbi, &a->key, &a->val, 0);
+    cache_census_old(c, txn, &a->key);
+    rc = mdb_put(txn, c->dbi, &a->key, &a->val, 0);
+    if (rc == 0)
+        cache_census_new(c, txn, &a->key, a->e);
+    return rc;
 }
 
 static int cache_del_fn(struct cache *c, MDB_txn *txn, void *arg)
 {
+    cache_census_old(c, txn, arg);
     return mdb_del(txn, c->dbi, arg, NULL);
 }
 
@@ -1142,6 +1252,7 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
     a.key.mv_size = len;
     a.val.mv_data = buf;
     a.val.mv_size = need;
+    a.e = e;
     cache_changing(c, domain);
     rc = cache_put_txn(c, cache_put_fn, &a);
     if (buf != stackbuf)
@@ -1161,6 +1272,7 @@ enum cache_status cache_put(struct cache *c, const char *domain, const struct en
 
 struct put_many_arg {
     const char *const *domains;
+    const struct entry *const *entries;
     const size_t *len;        /* encoded size of each record */
     const unsigned char *buf; /* the records back to back */
     size_t n;
@@ -1175,10 +1287,13 @@ static int cache_put_many_fn(struct cache *c, MDB_txn *txn, void *arg)
     for (size_t i = 0; i < a->n; i++) {
         MDB_val key = {.mv_size = strlen(a->domains[i]), .mv_data = (void *)a->domains[i]};
         MDB_val val = {.mv_size = a->len[i], .mv_data = (void *)v};
-        int rc = mdb_put(txn, c->dbi, &key, &val, 0);
+        int rc;
 
+        cache_census_old(c, txn, &key);
+        rc = mdb_put(txn, c->dbi, &key, &val, 0);
         if (rc != 0)
             return rc;
+        cache_census_new(c, txn, &key, a->entries[i]);
         v += a->len[i];
     }
     return 0;
@@ -1246,6 +1361,7 @@ enum cache_status cache_put_many(struct cache *c, const char *const *domains,
         p += len[i];
     }
     a.domains = domains;
+    a.entries = entries;
     a.len = len;
     a.buf = buf;
     a.n = n;
@@ -1321,6 +1437,7 @@ enum cache_status cache_clear(struct cache *c, size_t *n)
         cache_log_failure(c, "clear", NULL, rc);
         return CACHE_ERROR;
     }
+    cache_census_reset(c, true);
     if (n != NULL)
         *n = count;
     return CACHE_OK;
@@ -1519,6 +1636,7 @@ static int cache_evict_fn(struct cache *c, MDB_txn *txn, void *arg)
     for (size_t i = 0; i < n; i++) {
         key.mv_data = a->keys + i * CACHE_KEY_BUFSZ;
         key.mv_size = a->key_len[i];
+        cache_census_old(c, txn, &key);
         rc = mdb_del(txn, c->dbi, &key, NULL);
         if (rc != 0)
             return rc;
@@ -1595,6 +1713,78 @@ enum cache_status cache_stat(struct cache *c, struct cache_stat *out)
     out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
     out->max_size = c->limit;
     return CACHE_OK;
+}
+
+void cache_census(const struct cache *c, struct cache_census *out)
+{
+    *out = c->census;
+}
+
+bool cache_census_step(struct cache *c, size_t max)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val key, val;
+    struct entry e;
+    struct cache_census_delta d;
+    size_t n = 0;
+    int rc;
+
+    if (c->census.complete)
+        return true;
+    if (!cache_usable(c))
+        return false;
+    if (max > CACHE_SCAN_MAX)
+        max = CACHE_SCAN_MAX;
+    rc = cache_txn_begin(c, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        cache_log_failure(c, "census", NULL, rc);
+        return false;
+    }
+    rc = mdb_cursor_open(txn, c->dbi, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        cache_log_failure(c, "census", NULL, rc);
+        return false;
+    }
+    memset(&d, 0, sizeof d);
+    for (rc = cache_cursor_after(cur, c->census_after, c->census_after_len, &key, &val);
+         rc == 0 && n < max; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        n++;
+        if (key.mv_size >= CACHE_KEY_BUFSZ)
+            continue; /* cannot happen with LMDB's default key limit */
+        memcpy(c->census_after, key.mv_data, key.mv_size);
+        c->census_after_len = key.mv_size;
+        if (!cache_key_valid(key.mv_data, key.mv_size))
+            continue;
+        entry_init(&e);
+        if (entry_decode(val.mv_data, val.mv_size, &e))
+            cache_census_count(&d, &e, +1);
+        entry_clear(&e);
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        /* d holds the records up to census_after: they stay counted, and
+         * the next step resumes after them. */
+        if (cache_is_damage(rc))
+            (void)cache_recover(c, mdb_strerror(rc), true);
+        else
+            cache_log_failure(c, "census", NULL, rc);
+    }
+    if (c->census.complete)
+        return true; /* a recovery above emptied the cache */
+    memcpy(&c->delta, &d, sizeof d);
+    cache_census_commit(c);
+    if (rc == MDB_NOTFOUND) {
+        c->census.complete = true;
+        log_debug("cache %s: census complete: %" PRIu64 " enforce, %" PRIu64 " testing, %" PRIu64
+                  " none, %" PRIu64 " negative, %" PRIu64 " failing",
+                  c->path, c->census.policies[STS_MODE_ENFORCE],
+                  c->census.policies[STS_MODE_TESTING], c->census.policies[STS_MODE_NONE],
+                  c->census.negative, c->census.failing);
+    }
+    return c->census.complete;
 }
 
 size_t cache_count(struct cache *c)

@@ -112,6 +112,35 @@ enum cache_status cache_scan(struct cache *c, const char *after, size_t max, cac
  */
 enum cache_status cache_evict_expired(struct cache *c, int64_t now, size_t max, size_t *n);
 
+/*
+ * The census: how many records hold what, for the metrics gauges, kept
+ * without ever scanning the cache for a question.  Every write
+ * transaction adjusts it by what it replaced or deleted (the old record
+ * read in the same transaction) and what it stored; cache_clear() and a
+ * damaged file replaced by an empty one set it to zero.  What the file
+ * held when it was opened is counted by cache_census_step(), which the
+ * caller runs in slices from the event loop until it says the census is
+ * complete (a write to a record the walk has not reached yet is left to
+ * the walk).  Time-independent classes, so that no count can go stale:
+ *   policies[mode]  records holding a policy of that mode (enum sts_mode),
+ *                   expired ones included, unless "no record" was seen
+ *                   since (those are negative);
+ *   negative        records of a "no policy published" answer
+ *                   (negative_until set), stale ones included;
+ *   failing         entry_refresh_failing() records.
+ * Records that do not decode are not counted.
+ */
+struct cache_census {
+    uint64_t policies[3]; /* by enum sts_mode: none, testing, enforce */
+    uint64_t negative;
+    uint64_t failing;
+    bool complete; /* every record of the file is counted */
+};
+void cache_census(const struct cache *c, struct cache_census *out);
+/* Count up to max more records (at most CACHE_SCAN_MAX, one read
+ * transaction); true once the census is complete. */
+bool cache_census_step(struct cache *c, size_t max);
+
 struct cache_stat {
     uint64_t entries;
     uint64_t map_size;   /* current map size (bytes) */

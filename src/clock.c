@@ -26,11 +26,17 @@ int64_t clock_wall(void)
     return (int64_t)time(NULL);
 }
 
-int64_t clock_mono_ms(void)
+/* The one read of the monotonic clock. */
+int64_t clock_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t clock_mono_ms(void)
+{
+    return clock_mono_ns() / 1000000;
 }
 
 static void clock_on_timer(evutil_socket_t fd, short what, void *arg)

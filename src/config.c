@@ -107,8 +107,8 @@ struct config_key {
     const char *desc;
 };
 
-static config_check_fn config_check_listen, config_check_dns_servers, config_check_name,
-    config_check_proxy, config_check_dns_name;
+static config_check_fn config_check_listen, config_check_metrics_listen, config_check_dns_servers,
+    config_check_name, config_check_proxy, config_check_dns_name;
 
 static const char *const config_dns_error_names[] = {
     [CONFIG_DNS_ERROR_NOTFOUND] = "notfound",
@@ -152,6 +152,9 @@ static const struct config_key config_keys[] = {
      CONFIG_F_RESTART, NULL, NULL, "permissions of the control socket"},
     {"control_socket_group", CONFIG_STRING, OFF(control_socket_group), "", 0, 0, CONFIG_F_RESTART,
      NULL, config_check_name, "group of the control socket (empty: unchanged)"},
+    {"metrics_listen", CONFIG_STRING, OFF(metrics_listen), "", 0, 0, CONFIG_F_RESTART, NULL,
+     config_check_metrics_listen,
+     "Prometheus metrics endpoint, space-separated inet:ADDR:PORT (empty: off)"},
     {"state_dir", CONFIG_PATH, OFF(state_dir), "/var/lib/mtastsd", 0, 0, CONFIG_F_RESTART, NULL,
      NULL, "directory of the LMDB policy cache"},
     {"cache_max_size", CONFIG_SIZE, OFF(cache_max_size), "1G", MIB, 1024 * GIB, CONFIG_F_RESTART,
@@ -497,6 +500,21 @@ static bool config_check_listen(const char *s, char **norm, char *why, size_t wh
         return false;
     }
     return true;
+}
+
+static bool config_check_metrics_listener(const char *tok, size_t len, char *why, size_t whysz)
+{
+    if (len < 5 || strncmp(tok, "inet:", 5) != 0) {
+        snprintf(why, whysz, "expected inet:ADDR:PORT (the metrics endpoint is TCP only)");
+        return false;
+    }
+    return config_check_listener(tok, len, why, whysz);
+}
+
+static bool config_check_metrics_listen(const char *s, char **norm, char *why, size_t whysz)
+{
+    return config_check_list(s, " \t", false, config_check_metrics_listener, "metrics listener",
+                             norm, why, whysz);
 }
 
 static bool config_check_server(const char *tok, size_t len, char *why, size_t whysz)

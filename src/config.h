@@ -15,9 +15,10 @@
  * the value; there is no quoting); CRLF line ends are accepted; a key
  * given twice takes the last value; lines longer than CONFIG_LINE_MAX,
  * NUL and other control bytes, and files over 1 MiB are errors.
- * listen and dns_servers are checked here (numeric addresses, ports
- * 1-65535, absolute unix paths that fit in sun_path) and stored
- * normalised (single spaces between listeners, no spaces around commas).
+ * listen, metrics_listen (inet only) and dns_servers are checked here
+ * (numeric addresses, ports 1-65535, absolute unix paths that fit in
+ * sun_path) and stored normalised (single spaces between listeners, no
+ * spaces around commas).
  *
  * Every load and set is all-or-nothing: on failure the struct config is
  * left exactly as it was.  Error texts: config_set() and
@@ -69,6 +70,7 @@ struct config {
     char *control_socket;         /* path */
     unsigned control_socket_mode; /* default 0600 */
     char *control_socket_group;   /* "" = unchanged */
+    char *metrics_listen;         /* "" = off; space-separated inet:ADDR:PORT */
     char *state_dir;
     uint64_t cache_max_size;       /* bytes */
     char *dns_servers;             /* "" = /etc/resolv.conf */

@@ -476,26 +476,9 @@ static void control_refuse(struct control *ctl, int fd, const char *msg)
     close(fd);
 }
 
-/*
- * Log one refused or shed connection, unless the token bucket is empty (it
+/* Refused or shed connections are logged through ctl->deny_log (it
  * refills one line per second up to CONTROL_DENY_LOG_BURST); the next line
- * that is logged says how many were not.
- */
-static void control_log_refusal(struct control *ctl, const char *fmt, ...) LOG_PRINTF(2, 3);
-static void control_log_refusal(struct control *ctl, const char *fmt, ...)
-{
-    uint64_t held_back = 0;
-    if (!log_limit_take(&ctl->deny_log, clock_wall(), &held_back))
-        return;
-    char msg[512], more[64] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (held_back > 0)
-        snprintf(more, sizeof(more), " (%" PRIu64 " more refused, not logged)", held_back);
-    log_warning("%s%s", msg, more);
-}
+ * that is logged says how many were not. */
 
 /* The request line did not arrive within CONTROL_REQUEST_TIMEOUT. */
 static void control_on_deadline(void *arg)
@@ -504,10 +487,10 @@ static void control_on_deadline(void *arg)
     if (c->state != CC_REQUEST)
         return;
     stats.control_slow_requests++;
-    control_log_refusal(c->ctl,
-                        "control client %lu (uid %ld pid %ld): no complete request within %d s "
-                        "of connecting; closing",
-                        c->id, (long)c->uid, (long)c->pid, CONTROL_REQUEST_TIMEOUT);
+    log_limited(&c->ctl->deny_log, clock_wall(), LOG_LEVEL_WARNING, "more refused, not logged",
+                "control client %lu (uid %ld pid %ld): no complete request within %d s "
+                "of connecting; closing",
+                c->id, (long)c->uid, (long)c->pid, CONTROL_REQUEST_TIMEOUT);
     control_client_free(c);
 }
 
@@ -525,12 +508,12 @@ static bool control_shed_one(struct control *ctl, const struct ucred *cr)
     if (victim == NULL || clock_mono_ms() - victim->connected_ms < CONTROL_SHED_MIN_AGE * 1000)
         return false;
     stats.control_shed++;
-    control_log_refusal(ctl,
-                        "control: %d clients connected; closed client %lu (uid %ld pid %ld), "
-                        "connected %lld s ago without a complete request, to serve uid %ld pid %ld",
-                        CONTROL_CLIENTS_MAX, victim->id, (long)victim->uid, (long)victim->pid,
-                        (long long)((clock_mono_ms() - victim->connected_ms) / 1000), (long)cr->uid,
-                        (long)cr->pid);
+    log_limited(&ctl->deny_log, clock_wall(), LOG_LEVEL_WARNING, "more refused, not logged",
+                "control: %d clients connected; closed client %lu (uid %ld pid %ld), "
+                "connected %lld s ago without a complete request, to serve uid %ld pid %ld",
+                CONTROL_CLIENTS_MAX, victim->id, (long)victim->uid, (long)victim->pid,
+                (long long)((clock_mono_ms() - victim->connected_ms) / 1000), (long)cr->uid,
+                (long)cr->pid);
     control_client_free(victim);
     return true;
 }
@@ -545,18 +528,19 @@ static void control_accept_one(struct control *ctl, int fd)
         return;
     }
     if (!control_peer_allowed(ctl, fd, &cr)) {
-        control_log_refusal(ctl,
-                            "control: connection from uid %ld gid %ld pid %ld refused: not "
-                            "root, not uid %ld%s%s",
-                            (long)cr.uid, (long)cr.gid, (long)cr.pid, (long)geteuid(),
-                            ctl->has_group ? " and not in group " : "",
-                            ctl->has_group ? ctl->group_name : "");
+        log_limited(&ctl->deny_log, clock_wall(), LOG_LEVEL_WARNING, "more refused, not logged",
+                    "control: connection from uid %ld gid %ld pid %ld refused: not "
+                    "root, not uid %ld%s%s",
+                    (long)cr.uid, (long)cr.gid, (long)cr.pid, (long)geteuid(),
+                    ctl->has_group ? " and not in group " : "",
+                    ctl->has_group ? ctl->group_name : "");
         control_refuse(ctl, fd, "ERR permission denied\n");
         return;
     }
     if (ctl->nclients >= CONTROL_CLIENTS_MAX && !control_shed_one(ctl, &cr)) {
-        control_log_refusal(ctl, "control: %d clients already connected; refusing uid %ld pid %ld",
-                            CONTROL_CLIENTS_MAX, (long)cr.uid, (long)cr.pid);
+        log_limited(&ctl->deny_log, clock_wall(), LOG_LEVEL_WARNING, "more refused, not logged",
+                    "control: %d clients already connected; refusing uid %ld pid %ld",
+                    CONTROL_CLIENTS_MAX, (long)cr.uid, (long)cr.pid);
         control_refuse(ctl, fd, "ERR too many control clients\n");
         return;
     }

@@ -38,6 +38,7 @@ struct cache;
 struct fetch;
 struct smap;
 struct lookup;
+struct scrape;
 struct control;
 struct control_client;
 struct ctlcmd_ops;
@@ -49,7 +50,8 @@ struct control_deps {
     struct fetch *fetch;
     struct smap *smap;
     struct lookup *lookup;
-    struct danejob *dane; /* may be NULL */
+    struct scrape *scrape; /* "stats --prometheus" */
+    struct danejob *dane;  /* may be NULL */
     /* Same as SIGHUP; false with the reason in err if the running
      * configuration was kept. */
     bool (*reload)(void *arg, char *err, size_t errsz);

@@ -41,6 +41,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "lookup.h"
+#include "scrape.h"
 #include "smap.h"
 #include "stats.h"
 #include "sts_policy.h"
@@ -172,6 +173,7 @@ static size_t ctlcmd_collect_stats(struct ctlcmd_stat *s, size_t max)
         CTLCMD_STAT(nm, stats.verdicts[v]);
     }
     CTLCMD_STAT("cache_hits", stats.cache_hits);
+    CTLCMD_STAT("cache_negative_hits", stats.cache_negative_hits);
     CTLCMD_STAT("cache_misses", stats.cache_misses);
     CTLCMD_STAT("query_timeouts", stats.query_timeouts);
     for (unsigned f = 0; f < FETCH_CLASS__COUNT; f++) {
@@ -195,12 +197,54 @@ static size_t ctlcmd_collect_stats(struct ctlcmd_stat *s, size_t max)
     CTLCMD_STAT("dane_probe_failures", stats.dane_probe_failures);
     CTLCMD_STAT("control_shed", stats.control_shed);
     CTLCMD_STAT("control_slow_requests", stats.control_slow_requests);
+    for (unsigned k = 0; k < STATS_DOWNGRADE__COUNT; k++) {
+        char nm[48];
+        snprintf(nm, sizeof(nm), "downgrade_%s", stats_downgrade_name((enum stats_downgrade)k));
+        CTLCMD_STAT(nm, stats.downgrades[k]);
+    }
+    uint64_t requests = 0;
+    for (unsigned h = 0; h < STATS_HTTP__COUNT; h++)
+        requests += stats.metrics_requests[h];
+    CTLCMD_STAT("metrics_requests", requests);
+    CTLCMD_STAT("metrics_shed", stats.metrics_shed);
+    CTLCMD_STAT("metrics_slow", stats.metrics_slow);
 #undef CTLCMD_STAT
     return n;
 }
 
+/* "stats --prometheus": the metrics endpoint's exposition (metrics.c),
+ * one DATA line per line, without the process_* families (the textfile
+ * collector of node_exporter has its own). */
+static void ctlcmd_stats_prometheus(struct control_client *c)
+{
+    struct scrape *sc = control_client_deps(c)->scrape;
+    if (control_client_json(c)) {
+        control_client_final(c, "ERR", "stats --prometheus has no JSON form");
+        return;
+    }
+    if (sc == NULL) {
+        control_client_final(c, "ERR", "metrics are not available");
+        return;
+    }
+    size_t len = 0;
+    char *text = scrape_text(sc, false, &len);
+    if (len > 0 && text[len - 1] == '\n')
+        text[len - 1] = '\0';
+    control_client_data_take(c, text);
+    control_client_final(c, "OK", NULL);
+}
+
 static void ctlcmd_stats(struct control_client *c)
 {
+    const struct ctlproto_request *req = ctlcmd_req(c);
+    if (req->argc == 1) {
+        if (strcmp(req->argv[0], "--prometheus") == 0) {
+            ctlcmd_stats_prometheus(c);
+            return;
+        }
+        control_client_final(c, "ERR", "usage: stats [--prometheus]");
+        return;
+    }
     struct ctlcmd_stat s[64];
     size_t n = ctlcmd_collect_stats(s, sizeof(s) / sizeof(s[0]));
     if (control_client_json(c)) {
@@ -339,7 +383,7 @@ static bool ctlcmd_scan_cb(void *arg, const char *domain, struct entry *e)
     int64_t now = clock_wall();
     switch (sc->kind) {
     case CTLCMD_SCAN_LIST:
-        if (sc->filter & (1u << ctlview_state(e, now))) {
+        if (ctlview_filter_match(sc->filter, e, now)) {
             sc->count++;
             control_client_data_take(c, control_client_json(c) ? ctlview_list_json(domain, e, now)
                                                                : ctlview_list_text(domain, e, now));
@@ -440,7 +484,8 @@ static void ctlcmd_list(struct control_client *c)
     if (!ctlproto_filter_parse(f, &filter)) {
         char safe[64];
         control_client_final(c, "ERR",
-                             "unknown filter '%s' (enforce, testing, none, negative, expired, all)",
+                             "unknown filter '%s' (enforce, testing, none, negative, expired, "
+                             "failing, all)",
                              ctlcmd_word(f, safe, sizeof(safe)));
         return;
     }
@@ -879,7 +924,7 @@ static void ctlcmd_load(struct control_client *c)
 
 static const struct ctlcmd ctlcmd_table[] = {
     {"status", 0, 0, ctlcmd_status},
-    {"stats", 0, 0, ctlcmd_stats},
+    {"stats", 0, 1, ctlcmd_stats},
     {"show", 1, 1, ctlcmd_show},
     {"list", 0, 1, ctlcmd_list},
     {"flush", 1, CTLPROTO_ARGS_MAX, ctlcmd_flush},

@@ -191,6 +191,10 @@ bool ctlproto_filter_parse(const char *name, unsigned *mask)
         *mask = (1u << CTLPROTO_STATE__COUNT) - 1;
         return true;
     }
+    if (strcmp(name, "failing") == 0) {
+        *mask = CTLPROTO_FILTER_FAILING;
+        return true;
+    }
     for (unsigned s = 0; s < CTLPROTO_STATE__COUNT; s++) {
         if (strcmp(name, ctlproto_state_names[s]) == 0) {
             *mask = 1u << s;

@@ -110,7 +110,11 @@ enum ctlproto_state {
 const char *ctlproto_state_name(enum ctlproto_state s);
 
 /* "enforce", "testing", "none", "negative", "expired", "all" -> mask of
- * (1u << state).  False for anything else. */
+ * (1u << state); "failing" -> CTLPROTO_FILTER_FAILING (the entries that
+ * entry_refresh_failing() names, whatever their state: the domains of
+ * mtastsd_refresh_failing_domains; ctlview_filter_match() applies a
+ * mask).  False for anything else. */
+#define CTLPROTO_FILTER_FAILING (1u << CTLPROTO_STATE__COUNT)
 bool ctlproto_filter_parse(const char *name, unsigned *mask);
 
 #endif

@@ -2,9 +2,10 @@
  * ctlview - cache entries as the operator sees them, for the control
  * socket's show, list and dump (see ctlview.h).
  *
- * Public functions: ctlview_state(), ctlview_time(), ctlview_duration(),
- * ctlview_entry_text(), ctlview_entry_json(), ctlview_dump_header(),
- * ctlview_list_text(), ctlview_list_json().
+ * Public functions: ctlview_state(), ctlview_filter_match(),
+ * ctlview_time(), ctlview_duration(), ctlview_entry_text(),
+ * ctlview_entry_json(), ctlview_dump_header(), ctlview_list_text(),
+ * ctlview_list_json().
  *
  * JSON is built only through jansson (compact, ASCII-only output, so a
  * record is always one line).  Text output is built in a growable buffer
@@ -49,6 +50,13 @@ enum ctlproto_state ctlview_state(const struct entry *e, int64_t now)
     if (e->negative_until > now)
         return CTLPROTO_STATE_NEGATIVE;
     return CTLPROTO_STATE_EXPIRED;
+}
+
+bool ctlview_filter_match(unsigned mask, const struct entry *e, int64_t now)
+{
+    if ((mask & CTLPROTO_FILTER_FAILING) && entry_refresh_failing(e))
+        return true;
+    return (mask & (1u << ctlview_state(e, now))) != 0;
 }
 
 const char *ctlview_time(int64_t t, char buf[CTLVIEW_TIME_BUFSZ])

@@ -4,6 +4,8 @@
  *
  *   ctlview_state()        enforce / testing / none / negative / expired
  *                          (ctlproto.h names them and parses list filters)
+ *   ctlview_filter_match() an entry against a list filter: its state, or
+ *                          "failing" (entry_refresh_failing())
  *   ctlview_entry_json()   one JSON object per entry (show, dump)
  *   ctlview_entry_text()   "show" in human form (several lines)
  *   ctlview_list_text(), ctlview_list_json()  one "list" line
@@ -17,12 +19,15 @@
 #ifndef MTASTSD_CTLVIEW_H
 #define MTASTSD_CTLVIEW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ctlproto.h"
 #include "entry.h"
 
 enum ctlproto_state ctlview_state(const struct entry *e, int64_t now);
+/* Does entry e (at now) pass a "list" filter (ctlproto_filter_parse())? */
+bool ctlview_filter_match(unsigned mask, const struct entry *e, int64_t now);
 
 #define CTLVIEW_TIME_BUFSZ 32
 /* "2024-05-01T12:00:00Z"; "-" for 0 (never) or a time outside

@@ -1,8 +1,9 @@
 /*
  * dns - asynchronous DNS lookups with c-ares driven by libevent (see dns.h).
  *
- * Public functions: dns_new(), dns_free(), dns_reconfigure(), dns_txt(),
- * dns_addr(), dns_cancel(), dns_status_name().
+ * Public functions: dns_new(), dns_free(), dns_reconfigure(),
+ * dns_set_observer(), dns_txt(), dns_addr(), dns_cancel(),
+ * dns_status_name().
  *
  * Event plumbing: c-ares tells us through its socket-state callback which
  * sockets to watch; each watched socket gets its own heap-allocated
@@ -225,6 +226,8 @@ struct dns {
     LIST_HEAD(, dns_chan) old;      /* draining after dns_reconfigure() */
     struct event *reaper;           /* frees drained old channels from the loop */
     LIST_HEAD(, dns_query) queries; /* every query not yet delivered */
+    dns_observe_fn observe;         /* told of every answer, or NULL */
+    void *observe_arg;
 };
 
 static void dns_rearm(struct dns_chan *c);
@@ -623,6 +626,49 @@ static bool dns_part_tcp(struct dns_part *p)
     return true;
 }
 
+/*
+ * How one c-ares answer counts for the observer: by c-ares's status; for
+ * an answer that came, by what the collectors found in it (p->st), or by
+ * its RCODE where nobody read it (a cancelled query) or it was not usable.
+ */
+static enum dns_answer dns_answer_class(const struct dns_query *q, const struct dns_part *p,
+                                        int status, const unsigned char *abuf, int alen)
+{
+    switch (status) {
+    case ARES_SUCCESS:
+        break;
+    case ARES_ENOTFOUND:
+        return DNS_ANSWER_NXDOMAIN;
+    case ARES_ENODATA:
+        return DNS_ANSWER_NODATA;
+    case ARES_ESERVFAIL:
+        return DNS_ANSWER_SERVFAIL;
+    case ARES_EREFUSED:
+        return DNS_ANSWER_REFUSED;
+    case ARES_ETIMEOUT:
+        return DNS_ANSWER_TIMEOUT;
+    default:
+        return DNS_ANSWER_ERROR;
+    }
+    if (!q->cancelled && p->st == DNS_OK)
+        return DNS_ANSWER_OK;
+    if (!q->cancelled && p->st == DNS_NODATA)
+        return q->kind == DNS_KIND_SEC && q->sec->part[p - q->parts].nxdomain ? DNS_ANSWER_NXDOMAIN
+                                                                              : DNS_ANSWER_NODATA;
+    switch (abuf != NULL && alen >= 4 ? abuf[3] & 0x0f : -1) {
+    case DNSMSG_R_NOERROR:
+        return q->cancelled ? DNS_ANSWER_OK : DNS_ANSWER_ERROR;
+    case DNSMSG_R_NXDOMAIN:
+        return DNS_ANSWER_NXDOMAIN;
+    case DNSMSG_R_SERVFAIL:
+        return DNS_ANSWER_SERVFAIL;
+    case DNSMSG_R_REFUSED:
+        return DNS_ANSWER_REFUSED;
+    default:
+        return DNS_ANSWER_ERROR;
+    }
+}
+
 /* A c-ares query ended (possibly synchronously, or inside ares_destroy). */
 static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
@@ -652,6 +698,8 @@ static void dns_ares_cb(void *arg, int status, int timeouts, unsigned char *abuf
             dns_collect_addr(q, p, abuf, alen);
         log_debug("dns: %s %s: %s", q->name, dnsmsg_type_name((uint16_t)p->type), p->detail);
     }
+    if (d->observe != NULL)
+        d->observe(d->observe_arg, (uint16_t)p->type, dns_answer_class(q, p, status, abuf, alen));
     if (q->outstanding > 0)
         return;
     if (q->cancelled) {
@@ -860,6 +908,12 @@ void dns_free(struct dns *d)
         event_free(d->reaper);
     free(d);
     ares_library_cleanup();
+}
+
+void dns_set_observer(struct dns *d, dns_observe_fn fn, void *arg)
+{
+    d->observe = fn;
+    d->observe_arg = arg;
 }
 
 bool dns_servers_local(struct dns *d, char *remote, size_t remotesz)

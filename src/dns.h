@@ -81,6 +81,13 @@
  *             points to lives until the callback returns.
  *   detail    for the caller's log line.
  * Names are checked as for dns_txt(); "." (or "") asks for the root.
+ *
+ * Observer: dns_set_observer() names a function told of every answer to
+ * one question (a dns_addr() asks two: A and AAAA), from inside c-ares's
+ * callback, before the query's own callback runs, the answers of
+ * cancelled queries included: its type and how it came back (enum
+ * dns_answer).  The daemon counts them for its metrics (stats.h); dns.c
+ * itself keeps no counters.  The observer must not call into dns.
  */
 #ifndef MTASTSD_DNS_H
 #define MTASTSD_DNS_H
@@ -131,6 +138,20 @@ struct dns_sec_result {
 };
 typedef void (*dns_sec_cb)(void *arg, const struct dns_sec_result *r);
 
+/* How the answer to one question came back (the observer's view). */
+enum dns_answer {
+    DNS_ANSWER_OK = 0,   /* records of the type */
+    DNS_ANSWER_NXDOMAIN, /* the name does not exist */
+    DNS_ANSWER_NODATA,   /* the name exists, no records of the type */
+    DNS_ANSWER_SERVFAIL, /* SERVFAIL (a validating resolver's answer to a bogus signature) */
+    DNS_ANSWER_REFUSED,  /* REFUSED */
+    DNS_ANSWER_TIMEOUT,  /* no answer in time */
+    DNS_ANSWER_ERROR,    /* anything else: malformed answer, connection refused, ... */
+    DNS_ANSWER__COUNT,
+};
+/* type: the question's (DNSMSG_T_TXT, DNSMSG_T_A, ...). */
+typedef void (*dns_observe_fn)(void *arg, uint16_t type, enum dns_answer a);
+
 struct dns *dns_new(struct event_base *base, const char *servers, int timeout_ms, char *err,
                     size_t errsz);
 void dns_free(struct dns *d);
@@ -139,6 +160,8 @@ void dns_free(struct dns *d);
 bool dns_servers_local(struct dns *d, char *remote, size_t remotesz);
 /* New servers/timeout for later queries (SIGHUP); false + err if invalid. */
 bool dns_reconfigure(struct dns *d, const char *servers, int timeout_ms, char *err, size_t errsz);
+/* The observer of every answer (see above); fn NULL: none. */
+void dns_set_observer(struct dns *d, dns_observe_fn fn, void *arg);
 
 struct dns_query *dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
 struct dns_query *dns_addr(struct dns *d, const char *host, dns_addr_cb cb, void *arg);

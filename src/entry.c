@@ -2,8 +2,9 @@
  * entry - one policy domain's cache record and its versioned encoding.
  *
  * Public functions: entry_init(), entry_clear(), entry_set_policy(),
- * entry_dane_find(), entry_dane_add(), entry_dane_copy(), entry_encode(),
- * entry_decode().  See entry.h for the fields.
+ * entry_refresh_failing(), entry_dane_find(), entry_dane_add(),
+ * entry_dane_copy(), entry_encode(), entry_decode().  See entry.h for the
+ * fields.
  *
  * Ownership: an entry owns its policy (freed by entry_clear() and
  * entry_set_policy()); entry_decode() gives the entry a newly
@@ -69,6 +70,12 @@ void entry_set_policy(struct entry *e, struct sts_policy *p)
     if (e->policy != NULL && e->policy != p)
         sts_policy_free(e->policy);
     e->policy = p;
+}
+
+bool entry_refresh_failing(const struct entry *e)
+{
+    return e->policy != NULL && e->policy->mode != STS_MODE_NONE && e->negative_until == 0 &&
+           e->fail_count >= 2;
 }
 
 struct entry_dane *entry_dane_find(struct entry *e, bool mx, uint16_t port)

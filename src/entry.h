@@ -111,6 +111,16 @@ struct entry_dane *entry_dane_add(struct entry *e, bool mx, uint16_t port);
 void entry_dane_copy(struct entry *dst, const struct entry *src);
 
 /*
+ * True for a policy (not of mode none, not superseded by a "no record"
+ * answer) whose refreshes failed at least twice in a row: the domains RFC
+ * 8461 section 10.2 wants an operator to hear about.  Time-independent:
+ * an expired policy still counts until a fetch succeeds or the sweep
+ * removes it.  Shared by the cache census (mtastsd_refresh_failing_domains)
+ * and "mtastsd-ctl list failing", so both name the same domains.
+ */
+bool entry_refresh_failing(const struct entry *e);
+
+/*
  * Returns bytes needed; writes only if it fits in outsz (out may be NULL
  * to ask for the size).  Returns 0 (nothing written) for an entry that
  * entry_decode() would refuse: an id that is not empty or 1-32

@@ -67,6 +67,7 @@
 #include "clock.h"
 #include "dns.h"
 #include "domain.h"
+#include "downgrade.h"
 #include "fetch.h"
 #include "https.h"
 #include "log.h"
@@ -156,37 +157,10 @@ struct fetch {
     void *store_arg;
 };
 
-static const char *const fetch_class_names[FETCH_CLASS__COUNT] = {
-    [FETCH_OK] = "ok",
-    [FETCH_UNCHANGED] = "unchanged",
-    [FETCH_NO_RECORD] = "no-record",
-    [FETCH_DNS_TEMPFAIL] = "dns-tempfail",
-    [FETCH_BACKOFF] = "backoff",
-    [FETCH_NO_ADDRESS] = "no-address",
-    [FETCH_CONNECT] = "connect",
-    [FETCH_TLS] = "tls",
-    [FETCH_CERT] = "certificate",
-    [FETCH_REDIRECT] = "redirect",
-    [FETCH_HTTP_STATUS] = "http-status",
-    [FETCH_MEDIA_TYPE] = "media-type",
-    [FETCH_TOO_LARGE] = "too-large",
-    [FETCH_TIMEOUT] = "timeout",
-    [FETCH_PARSE] = "policy-invalid",
-    [FETCH_INTERNAL] = "internal",
-    [FETCH_HTTPS_OTHER] = "https-other",
-};
-
 static const char *const fetch_job_state_names[] = {
     [FETCH_JOB_QUEUED] = "queued", [FETCH_JOB_TXT] = "txt",   [FETCH_JOB_ADDR] = "addr",
     [FETCH_JOB_HTTPS] = "https",   [FETCH_JOB_DONE] = "done",
 };
-
-const char *fetch_class_name(enum fetch_class c)
-{
-    if ((unsigned)c < FETCH_CLASS__COUNT && fetch_class_names[c] != NULL)
-        return fetch_class_names[c];
-    return "unknown";
-}
 
 static uint32_t fetch_hash(const char *s)
 {
@@ -483,6 +457,7 @@ static void fetch_job_finish(struct fetch_job *j, enum fetch_class cls, bool dns
     f->active--;
 
     stats.fetches[cls]++;
+    hist_observe(&stats.fetch_duration, (uint64_t)(clock_mono_ms() - j->started_ms) * 1000000u);
     if (j->refresh) {
         if (cls == FETCH_OK || cls == FETCH_UNCHANGED)
             stats.refresh_ok++;
@@ -590,6 +565,7 @@ static void fetch_on_https(void *arg, enum https_status st, long http_code, cons
     /* A valid policy: it replaces the cached one only now. */
     int64_t now = clock_wall();
     fetch_job_load_entry(j);
+    downgrade_check_policy(j->refresh ? "refresh" : "fetch", j->domain, &j->e, p, j->id, now);
     struct entry *e = &j->e;
     if (j->id[0] != '\0')
         snprintf(e->id, sizeof(e->id), "%s", j->id);
@@ -665,6 +641,7 @@ static void fetch_on_txt(void *arg, enum dns_status st, const struct sts_txt_rr 
     }
 
     fetch_job_load_entry(j);
+    downgrade_check_txt(j->refresh ? "refresh" : "fetch", j->domain, &j->e, j->txt, why, now);
     enum verdict_next next = verdict_after_txt(&j->e, j->txt, j->txt == VTXT_ID ? j->id : NULL,
                                                j->refresh, now, &f->p.verdict);
     log_debug("fetch %s: txt %s id=%s -> %s", j->domain,

@@ -58,7 +58,7 @@ struct listener {
     bool started;
     bool paused;
     struct clock_timer *retry;
-    char name[16]; /* "socketmap", "control" */
+    char name[16]; /* "socketmap", "control", "metrics" */
 };
 
 /* "<op>(<what>): <strerror>" into err. */
@@ -261,6 +261,11 @@ fail:
     free(copy);
     listener_close(l);
     return NULL;
+}
+
+void listener_set_name(struct listener *l, const char *name)
+{
+    snprintf(l->name, sizeof(l->name), "%s", name);
 }
 
 struct listener *listener_open_systemd(struct event_base *base, char *err, size_t errsz)

@@ -46,6 +46,9 @@ struct listener *listener_open_systemd(struct event_base *base, char *err, size_
 /* Adopt one listening socket (never NULL); `name` is for log lines.  The
  * socket is closed by listener_close(); a unix path is not unlinked. */
 struct listener *listener_adopt(struct event_base *base, int fd, const char *name);
+/* The name of its log lines ("socketmap" from listener_open() and
+ * listener_open_systemd(); "metrics" for metrics_listen). */
+void listener_set_name(struct listener *l, const char *name);
 void listener_start(struct listener *l, listener_accept_cb cb, void *arg);
 void listener_pause(struct listener *l);
 void listener_resume(struct listener *l);

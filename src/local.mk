@@ -11,11 +11,15 @@ DAEMON_SOURCES = \
 	src/cache.c src/cache.h \
 	src/listener.c src/listener.h \
 	src/fetch.c src/fetch.h \
+	src/downgrade.c src/downgrade.h \
 	src/danejob.c src/danejob.h src/daneprobe.c src/daneprobe.h \
 	src/lookup.c src/lookup.h \
 	src/refresh.c src/refresh.h \
 	src/stats.c src/stats.h \
 	src/trim.c src/trim.h \
+	src/slots.c src/slots.h \
+	src/httpd.c src/httpd.h \
+	src/scrape.c src/scrape.h \
 	src/smap.c src/smap.h \
 	src/control.c src/control.h src/ctlcmd.c src/ctlcmd.h src/ctlproto.c src/ctlproto.h \
 	src/ctlview.c src/ctlview.h src/ctlrecord.c src/ctlrecord.h \

@@ -4,7 +4,7 @@
  * Public functions: log_open(), log_close(), log_set_level(),
  * log_get_level(), log_enabled(), log_level_parse(), log_level_name(),
  * log_msg(), log_msg_errno() (and the log_error()... macros in log.h),
- * log_sanitize(), log_limit_take().
+ * log_sanitize(), log_limit_take(), log_limited().
  *
  * Sinks: until log_open() is called, and after log_close(), lines go to
  * stderr as "IDENT[PID]: LEVEL: MESSAGE" (ident "mtastsd" by default), one
@@ -23,6 +23,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -226,4 +227,22 @@ bool log_limit_take(struct log_limit *l, int64_t now, uint64_t *held_back)
     *held_back = l->held_back;
     l->held_back = 0;
     return true;
+}
+
+void log_limited(struct log_limit *l, int64_t now, enum log_level level, const char *held,
+                 const char *fmt, ...)
+{
+    uint64_t held_back = 0;
+    if (!log_enabled(level) || !log_limit_take(l, now, &held_back))
+        return;
+    char msg[LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (held_back > 0)
+        log_msg(level, "%s (%" PRIu64 " %s)", msg, held_back,
+                held != NULL ? held : "more like it not logged");
+    else
+        log_msg(level, "%s", msg);
 }

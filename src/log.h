@@ -14,7 +14,8 @@
  * will (refused or shed connections, shed fetches): `burst` lines at once,
  * then one per `interval` seconds; log_limit_take() says whether to log
  * now and how many lines were held back since the last one that was
- * logged, so that the next line can say so.  Text that comes from the network is
+ * logged, so that the next line can say so; log_limited() does both and
+ * logs the line.  Text that comes from the network is
  * passed through log_sanitize() (or printed with %.*s of a validated
  * buffer) so that a hostile peer cannot forge log lines.
  */
@@ -85,5 +86,14 @@ struct log_limit {
  * again).  False counts one more held-back line.
  */
 bool log_limit_take(struct log_limit *l, int64_t now, uint64_t *held_back);
+
+/*
+ * The one rate-limited line: log fmt at `level` if it is enabled and l
+ * has a token at `now` (seconds, clock_wall()); after lines were held
+ * back the line ends with " (N <held>)", held naming them ("more like it
+ * not logged" if NULL).  A disabled level takes no token.
+ */
+void log_limited(struct log_limit *l, int64_t now, enum log_level level, const char *held,
+                 const char *fmt, ...) LOG_PRINTF(5, 6);
 
 #endif

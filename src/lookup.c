@@ -93,7 +93,8 @@ struct lookup_memo {
     uint16_t port; /* the next hop (DANE): port and mx */
     uint8_t mx;
     uint8_t prof;
-    uint8_t verdict; /* enum stats_verdict */
+    uint8_t verdict;  /* enum stats_verdict */
+    uint8_t negative; /* answered from a negative entry (stats.cache_negative_hits) */
     char domain[DOMAIN_BUFSZ];
     char reply[LOOKUP_MEMO_REPLY];
 };
@@ -228,8 +229,7 @@ size_t lookup_pending(const struct lookup *l)
  */
 static void lookup_count(enum reply_profile prof, enum stats_verdict v)
 {
-    (void)prof;
-    stats.verdicts[v]++;
+    stats_query((enum stats_map)prof, v);
 }
 
 /* Log (once per policy) that the reply for domain was cut down to fit. */
@@ -490,6 +490,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
         (size_t)m->len < replysz) {
         stats.cache_hits++;
         lookup_count(prof, (enum stats_verdict)m->verdict);
+        stats.cache_negative_hits += m->negative;
         memcpy(reply, m->reply, m->len);
         reply[m->len] = '\0';
         *len = m->len;
@@ -532,6 +533,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
             danejob_request(l->dane, domain, mx, (uint16_t)port, NULL, NULL);
         }
         lookup_count(prof, sv);
+        stats.cache_negative_hits += v == VQ_NEGATIVE;
         /* Only final answers: a TEMP (a policy too large to answer) is
          * worked out again next time; an answer that started a DANE
          * check may change with it. */
@@ -544,6 +546,7 @@ struct lookup_query *lookup_start(struct lookup *l, enum reply_profile prof, con
             m->port = (uint16_t)hop_port;
             m->len = (uint16_t)*len;
             m->verdict = (uint8_t)sv;
+            m->negative = v == VQ_NEGATIVE;
             memcpy(m->domain, domain, strlen(domain) + 1);
             memcpy(m->reply, reply, *len);
         }

@@ -46,12 +46,14 @@
 #include "danejob.h"
 #include "dns.h"
 #include "fetch.h"
+#include "httpd.h"
 #include "https.h"
 #include "listener.h"
 #include "log.h"
 #include "lookup.h"
 #include "params.h"
 #include "refresh.h"
+#include "scrape.h"
 #include "smap.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -73,6 +75,9 @@ struct mtastsd {
     struct lookup *lookup;
     struct smap *smap;
     struct refresh *refresh;
+    struct scrape *scrape;
+    struct listener *metrics_listener; /* NULL: metrics_listen is empty */
+    struct httpd *httpd;
     struct event *sig_hup, *sig_term, *sig_int;
     bool https_init, pidfile_written;
 };
@@ -169,6 +174,11 @@ static bool main_reload(struct mtastsd *d, char *err, size_t errsz)
     danejob_reconfigure(d->dane, &dp);
     main_dane_check_servers(d, nc);
     control_reconfigure(d->control, nc);
+    if (d->httpd != NULL) {
+        struct httpd_params hp;
+        params_httpd(nc, &hp);
+        httpd_reconfigure(d->httpd, &hp);
+    }
     d->cfg = nc;
     config_free(oc);
     log_info("reload: configuration from %s applied", d->config_path);
@@ -259,6 +269,14 @@ static bool main_setup(struct mtastsd *d, bool foreground)
         log_error("control socket: %s", err);
         return false;
     }
+    if (c->metrics_listen[0] != '\0') {
+        d->metrics_listener = listener_open(d->base, c->metrics_listen, NULL, err, sizeof(err));
+        if (d->metrics_listener == NULL) {
+            log_error("metrics_listen: %s", err);
+            return false;
+        }
+        listener_set_name(d->metrics_listener, "metrics");
+    }
     if (c->pidfile[0] != '\0') {
         if (!daemon_pidfile_write(c->pidfile, err, sizeof(err))) {
             log_error("pidfile: %s", err);
@@ -294,6 +312,7 @@ static bool main_setup(struct mtastsd *d, bool foreground)
         log_error("dns: %s", err);
         return false;
     }
+    dns_set_observer(d->dns, stats_dns_query, NULL); /* mtastsd_dns_queries_total */
     struct https_config hc;
     params_https(c, &hc);
     d->https = https_new(d->base, &hc, err, sizeof(err));
@@ -322,11 +341,26 @@ static bool main_setup(struct mtastsd *d, bool foreground)
     smap_set_listener(d->smap, d->listener);
     listener_start(d->listener, smap_accept, d->smap);
     d->refresh = refresh_new(d->base, d->cache, d->fetch, &fp.verdict, c->max_fetches);
+    d->scrape = scrape_new(d->base, d->cache);
+    if (d->metrics_listener != NULL) {
+        struct httpd_params hp;
+        params_httpd(c, &hp);
+        d->httpd = httpd_new(d->base, &hp, scrape_endpoint, d->scrape);
+        httpd_set_listener(d->httpd, d->metrics_listener);
+        listener_start(d->metrics_listener, httpd_accept, d->httpd);
+    }
+    struct scrape_deps sd = {.fetch = d->fetch,
+                             .smap = d->smap,
+                             .lookup = d->lookup,
+                             .refresh = d->refresh,
+                             .httpd = d->httpd};
+    scrape_set_deps(d->scrape, &sd);
     if (d->control != NULL) {
         struct control_deps deps = {.cache = d->cache,
                                     .fetch = d->fetch,
                                     .smap = d->smap,
                                     .lookup = d->lookup,
+                                    .scrape = d->scrape,
                                     .dane = d->dane,
                                     .reload = main_reload_cb,
                                     .reload_arg = d};
@@ -341,9 +375,10 @@ static bool main_setup(struct mtastsd *d, bool foreground)
     event_add(d->sig_int, NULL);
 
     stats.started = (time_t)clock_wall();
-    log_info("mtastsd %s ready: listening on %s, %zu cached entries in %s", PACKAGE_VERSION,
+    log_info("mtastsd %s ready: listening on %s, %zu cached entries in %s%s%s", PACKAGE_VERSION,
              activated ? "the sockets passed by systemd" : c->listen, cache_count(d->cache),
-             c->state_dir);
+             c->state_dir, d->httpd != NULL ? "; metrics on " : "",
+             d->httpd != NULL ? c->metrics_listen : "");
     daemon_notify("READY=1\nSTATUS=serving");
 
     return true;
@@ -352,6 +387,12 @@ static bool main_setup(struct mtastsd *d, bool foreground)
 /* Free what main_setup() made, in reverse order; any member may be NULL. */
 static void main_teardown(struct mtastsd *d)
 {
+    if (d->httpd != NULL)
+        httpd_free(d->httpd);
+    if (d->metrics_listener != NULL)
+        listener_close(d->metrics_listener);
+    if (d->scrape != NULL)
+        scrape_free(d->scrape);
     if (d->refresh != NULL)
         refresh_free(d->refresh);
     if (d->smap != NULL)

@@ -15,6 +15,10 @@
  * on stdout, or on stderr for list and dump, whose stdout is meant for
  * pipes and files; --json prints only the JSON lines.
  *
+ * "stats --prometheus" prints the daemon's metrics in the Prometheus text
+ * format (the metrics endpoint's exposition without process_*), for
+ * node_exporter's textfile collector.
+ *
  * "load FILE" ("-" for stdin) streams the file's lines after the server's
  * CONTINUE, reading the server's answers at the same time (poll), so that
  * neither side can block the other; the server validates every record.
@@ -86,6 +90,7 @@ enum ctl_arg {
     CTL_ARG_FILTER,
     CTL_ARG_FLUSH, /* DOMAIN... | --all | --negative */
     CTL_ARG_FILE,
+    CTL_ARG_STATS, /* [--prometheus] */
 };
 
 struct ctl_command {
@@ -99,9 +104,10 @@ struct ctl_command {
 
 static const struct ctl_command ctl_commands[] = {
     {"status", 0, 0, CTL_ARG_NONE, false, "status", false},
-    {"stats", 0, 0, CTL_ARG_NONE, false, "stats", false},
+    {"stats", 0, 1, CTL_ARG_STATS, false, "stats [--prometheus]", false},
     {"show", 1, 1, CTL_ARG_DOMAIN, false, "show DOMAIN", false},
-    {"list", 0, 1, CTL_ARG_FILTER, true, "list [enforce|testing|none|negative|expired|all]", false},
+    {"list", 0, 1, CTL_ARG_FILTER, true, "list [enforce|testing|none|negative|expired|failing|all]",
+     false},
     {"flush", 1, CTLPROTO_ARGS_MAX, CTL_ARG_FLUSH, false,
      "flush DOMAIN... | flush --all | flush --negative", false},
     {"refresh", 1, CTLPROTO_REFRESH_MAX, CTL_ARG_DOMAIN, false, "refresh DOMAIN...", false},
@@ -430,6 +436,12 @@ static bool ctl_check_args(const struct ctl_command *cmd, char **argv, size_t ar
         }
         return true;
     }
+    case CTL_ARG_STATS:
+        if (argc == 1 && strcmp(argv[0], "--prometheus") != 0) {
+            ctl_err("usage: mtastsd-ctl %s", cmd->usage);
+            return false;
+        }
+        return true;
     case CTL_ARG_NONE:
     case CTL_ARG_FILE:
         return true;
@@ -680,6 +692,11 @@ int main(int argc, char **argv)
     size_t nargs = (size_t)(argc - optind - 1);
     char(*doms)[DOMAIN_BUFSZ] = xcalloc(nargs + 1, DOMAIN_BUFSZ);
     if (!ctl_check_args(cmd, args, nargs, doms)) {
+        free(doms);
+        return CTL_EXIT_USAGE;
+    }
+    if (json && cmd->kind == CTL_ARG_STATS && nargs == 1) {
+        ctl_err("stats --prometheus prints the Prometheus text format; it has no --json form");
         free(doms);
         return CTL_EXIT_USAGE;
     }

@@ -53,6 +53,12 @@ void params_smap(const struct config *c, struct smap_params *sp)
     sp->request_timeout = c->request_timeout;
 }
 
+void params_httpd(const struct config *c, struct httpd_params *hp)
+{
+    memset(hp, 0, sizeof(*hp));
+    hp->request_timeout = c->request_timeout;
+}
+
 void params_dane(const struct config *c, struct danejob_params *dp)
 {
     memset(dp, 0, sizeof(*dp));

@@ -1,7 +1,7 @@
 /*
  * params - what each module takes from the configuration: struct config
  * (config.h) -> the parameter struct of each module that copies settings
- * (https, fetch, lookup, smap, refresh's verdict_params, danejob).
+ * (https, fetch, lookup, smap, httpd, refresh's verdict_params, danejob).
  *
  * One mapping, used at start and on every reload (main.c) and by the
  * component tests (which start from config_new()'s defaults and
@@ -17,6 +17,7 @@
 #include "config.h"
 #include "danejob.h"
 #include "fetch.h"
+#include "httpd.h"
 #include "https.h"
 #include "lookup.h"
 #include "smap.h"
@@ -27,6 +28,7 @@ void params_https(const struct config *c, struct https_config *hc);
 void params_fetch(const struct config *c, struct fetch_params *fp);
 void params_lookup(const struct config *c, struct lookup_params *lp);
 void params_smap(const struct config *c, struct smap_params *sp);
+void params_httpd(const struct config *c, struct httpd_params *hp);
 void params_dane(const struct config *c, struct danejob_params *dp);
 
 #endif

@@ -50,7 +50,9 @@ struct refresh {
     struct clock_timer *timer; /* the sweep's tick, every REFRESH_TICK_MS */
     char next[DOMAIN_BUFSZ];
     /* per-pass counters */
-    size_t seen, started, swept, skipped, queue_full;
+    size_t seen, started, swept, skipped, queue_full, expired;
+    size_t expired_last; /* expired policies kept, as the last complete pass counted */
+    bool expired_known;
     int64_t pass_started;
     /* the timer queue */
     struct dueq *soon;
@@ -162,8 +164,10 @@ static bool refresh_visit(void *arg, const char *domain, struct entry *e)
 {
     struct refresh_batch *b = arg;
     struct refresh *r = b->r;
+    bool expired = e->policy != NULL && !verdict_policy_valid(e, b->now);
 
     r->seen++;
+    r->expired += expired; /* taken back below if it is swept */
     if (fetch_in_progress(r->fetch, domain))
         return true;
     if (verdict_refresh_due(e, b->now)) {
@@ -182,6 +186,7 @@ static bool refresh_visit(void *arg, const char *domain, struct entry *e)
     if (verdict_sweepable(e, b->now, &r->vp)) {
         dueq_del(r->soon, domain);
         if (cache_del(r->cache, domain) == CACHE_OK) {
+            r->expired -= expired;
             r->swept++;
             stats.swept++;
             log_debug("refresh %s: expired entry removed", domain);
@@ -225,7 +230,9 @@ void refresh_tick(struct refresh *r)
                     "entries removed, %zu deferred, %zu in the timer queue",
                     r->seen, (long long)(now - r->pass_started), r->started, r->swept, r->skipped,
                     dueq_size(r->soon));
-        r->seen = r->started = r->swept = r->skipped = r->queue_full = 0;
+        r->expired_last = r->expired;
+        r->expired_known = true;
+        r->seen = r->started = r->swept = r->skipped = r->queue_full = r->expired = 0;
         r->pass_started = 0;
         r->next[0] = '\0';
     }
@@ -259,6 +266,12 @@ void refresh_reconfigure(struct refresh *r, const struct verdict_params *vp, uns
 {
     r->vp = *vp;
     r->max_fetches = max_fetches;
+}
+
+bool refresh_expired(const struct refresh *r, size_t *n)
+{
+    *n = r->expired_last;
+    return r->expired_known;
 }
 
 void refresh_free(struct refresh *r)

@@ -26,12 +26,18 @@
  * (running or queued); a due refresh over that is deferred (the queue
  * tries again each second).
  *
+ * Each pass also counts the policies past their max_age that it keeps
+ * (refresh_expired()): the one cache gauge that depends on the clock, so
+ * it is counted where every entry is visited anyway rather than kept by
+ * the cache census.
+ *
  * Time: wall-clock reads and both timers go through clock.h (the
  * component tests move time with a fake clock).
  */
 #ifndef MTASTSD_REFRESH_H
 #define MTASTSD_REFRESH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "verdict.h"
@@ -52,6 +58,10 @@ struct refresh *refresh_new(struct event_base *base, struct cache *cache, struct
                             const struct verdict_params *vp, unsigned max_fetches);
 void refresh_reconfigure(struct refresh *r, const struct verdict_params *vp, unsigned max_fetches);
 void refresh_free(struct refresh *r);
+/* The policies past their max_age that the last complete pass saw and
+ * kept (for mtastsd_cache_expired_policies); false before the first
+ * pass has ended. */
+bool refresh_expired(const struct refresh *r, size_t *n);
 /* Run one batch now (tests and "mtastsd-ctl refresh"-style triggers). */
 void refresh_tick(struct refresh *r);
 

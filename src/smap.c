@@ -29,14 +29,15 @@
  * closed all the same.  Timers and times go through clock.h, so the
  * component tests play every deadline exactly.
  *
- * Shedding at max_connections: the connections in state READ hold a slot
- * without a complete request; they are kept in two lists in the order
- * they got there: "partial" (part of a request buffered, since its first
- * byte) and "idle" (nothing buffered, since the last reply).  When a
- * new client arrives and every slot is taken, the oldest partial
- * connection is closed to make room, else the oldest idle one, provided
- * it has been so for at least SMAP_SHED_MIN_AGE_MS (a client that just
- * connected gets to send its request).  A connection waiting for a lookup
+ * Shedding at max_connections (slots.c, shared with the metrics
+ * endpoint): the connections in state READ hold a slot without a
+ * complete request; they are kept in two lists in the order they got
+ * there: "partial" (part of a request buffered, since its first byte)
+ * and "idle" (nothing buffered, since the last reply).  When a new client
+ * arrives and every slot is taken, the oldest partial connection is
+ * closed to make room, else the oldest idle one, provided it has been so
+ * for at least SMAP_SHED_MIN_AGE_MS (a client that just connected gets
+ * to send its request).  A connection waiting for a lookup
  * or for its client to read is never shed.  Postfix retries a lookup once
  * on a connection the server closed, so an idle Postfix connection that is
  * shed costs it a reconnect.  With nothing to shed, accepting pauses (new
@@ -58,6 +59,7 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +67,12 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "listener.h"
 #include "log.h"
 #include "lookup.h"
 #include "netstring.h"
 #include "queue_safe.h"
 #include "reply.h"
+#include "slots.h"
 #include "smap.h"
 #include "stats.h"
 #include "trim.h"
@@ -95,13 +97,6 @@ enum smap_state {
 
 static const char *const smap_state_names[] = {"read", "wait", "write", "close"};
 
-/* Which shedding list a connection is on (state READ only). */
-enum smap_slot {
-    SMAP_SLOT_BUSY = 0, /* a request is being answered or written: never shed */
-    SMAP_SLOT_IDLE,     /* nothing buffered */
-    SMAP_SLOT_PARTIAL,  /* part of a request buffered */
-};
-
 struct smap_conn {
     struct smap *s;
     int fd;
@@ -116,26 +111,20 @@ struct smap_conn {
     char *out;
     size_t outlen, outoff, outcap;
     struct lookup_query *q;
-    bool reading; /* rev is added */
-    enum smap_slot slot;
-    int64_t slot_since_ms;            /* when it got on its shedding list */
-    TAILQ_ENTRY(smap_conn) slot_link; /* on s->idle or s->partial (state READ) */
-    LIST_ENTRY(smap_conn) link;       /* on s->conns */
+    int64_t q_started;          /* clock_mono_ns() when q's request was decoded */
+    bool reading;               /* rev is added */
+    struct slot slot;           /* SLOTS_IDLE / SLOTS_PARTIAL in state READ, else BUSY */
+    LIST_ENTRY(smap_conn) link; /* on s->conns */
 };
-
-TAILQ_HEAD(smap_conn_list, smap_conn);
 
 struct smap {
     struct event_base *base;
     struct lookup *lookup;
-    struct listener *listener;
     struct smap_params p;
     LIST_HEAD(, smap_conn) conns;
     size_t nconns;
     int64_t last_limit_log;
-    struct smap_conn_list idle, partial; /* oldest first */
-    bool paused_at_limit;
-    struct clock_timer *limit_ev; /* looks for something to shed while paused at the limit */
+    struct slots *slots;    /* max_connections: shedding and pausing at the cap */
     size_t heap, heap_peak; /* bytes in connection buffers, and their peak since the last trim */
     struct trim *trim;
     struct log_limit log_shed, log_slow, log_unread;
@@ -146,23 +135,6 @@ static void smap_conn_enter_state(struct smap_conn *c, enum smap_state st)
     if (c->state != st)
         log_debug("smap fd %d: %s -> %s", c->fd, smap_state_names[c->state], smap_state_names[st]);
     c->state = st;
-}
-
-/* One line per shedding, through the kind's token bucket. */
-static void smap_log_shed(struct log_limit *l, const char *fmt, ...) LOG_PRINTF(2, 3);
-static void smap_log_shed(struct log_limit *l, const char *fmt, ...)
-{
-    uint64_t held_back = 0;
-    if (!log_enabled(LOG_LEVEL_INFO) || !log_limit_take(l, clock_wall(), &held_back))
-        return;
-    char msg[256], more[64] = "";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (held_back > 0)
-        snprintf(more, sizeof(more), " (%" PRIu64 " more like it not logged)", held_back);
-    log_info("%s%s", msg, more);
 }
 
 /* Account for a change of the bytes held in connection buffers. */
@@ -178,38 +150,29 @@ static void smap_heap_account(struct smap *s, size_t before, size_t after)
     }
 }
 
-static struct smap_conn_list *smap_slot_list(struct smap *s, enum smap_slot slot)
+static struct smap_conn *smap_conn_of(struct slot *sl)
 {
-    return slot == SMAP_SLOT_IDLE ? &s->idle : &s->partial;
+    return (struct smap_conn *)(void *)((char *)sl - offsetof(struct smap_conn, slot));
 }
 
-static void smap_limit_pause(struct smap *s);
-
 /*
- * Put c on the shedding list its state calls for (a connection joins the
- * tail, so each list stays oldest first), and keep its request deadline:
- * armed when a request begins (its first byte), never re-armed while it
- * stays incomplete, removed once it is complete.  Called at the end of
- * every event on the connection.
+ * Tell the slots which shedding list c belongs on (slots.h), and keep its
+ * request deadline: armed when a request begins (its first byte), never
+ * re-armed while it stays incomplete, removed once it is complete.
+ * Called at the end of every event on the connection.
  */
 static void smap_conn_track(struct smap_conn *c)
 {
     struct smap *s = c->s;
-    enum smap_slot want = SMAP_SLOT_BUSY;
+    enum slots_state want = SLOTS_BUSY;
     if (c->state == SMAP_READ)
-        want = c->inlen == 0 ? SMAP_SLOT_IDLE : SMAP_SLOT_PARTIAL;
-    if (want == c->slot)
+        want = c->inlen == 0 ? SLOTS_IDLE : SLOTS_PARTIAL;
+    if (want == c->slot.state)
         return;
-    if (c->slot != SMAP_SLOT_BUSY)
-        TAILQ_REMOVE(smap_slot_list(s, c->slot), c, slot_link);
-    if (c->slot == SMAP_SLOT_PARTIAL)
+    if (c->slot.state == SLOTS_PARTIAL)
         clock_timer_del(c->deadline);
-    c->slot = want;
-    if (want == SMAP_SLOT_BUSY)
-        return;
-    c->slot_since_ms = clock_mono_ms();
-    TAILQ_INSERT_TAIL(smap_slot_list(s, want), c, slot_link);
-    if (want == SMAP_SLOT_PARTIAL)
+    slots_set(s->slots, &c->slot, want);
+    if (want == SLOTS_PARTIAL)
         clock_timer_add(c->deadline, s->p.request_timeout * 1000);
 }
 
@@ -218,8 +181,6 @@ static void smap_conn_free(struct smap_conn *c)
     struct smap *s = c->s;
     if (c->q != NULL)
         lookup_cancel(c->q);
-    if (c->slot != SMAP_SLOT_BUSY)
-        TAILQ_REMOVE(smap_slot_list(s, c->slot), c, slot_link);
     if (c->rev != NULL)
         event_free(c->rev);
     if (c->wev != NULL)
@@ -233,50 +194,19 @@ static void smap_conn_free(struct smap_conn *c)
     LIST_REMOVE(c, link);
     s->nconns--;
     smap_heap_account(s, c->incap + c->outcap, 0);
+    slots_remove(s->slots, &c->slot); /* accepting resumes if it was paused */
     free(c);
-    if (s->nconns < s->p.max_connections) {
-        s->paused_at_limit = false;
-        clock_timer_del(s->limit_ev);
-        listener_resume(s->listener);
-    }
 }
 
 /*
  * The connection to close for a newcomer at the limit: the oldest with part
  * of a request buffered, else the oldest idle one, if it has been so for
- * SMAP_SHED_MIN_AGE_MS.  NULL if there is none.
+ * SMAP_SHED_MIN_AGE_MS (slots_victim()).  NULL if there is none.
  */
 static struct smap_conn *smap_shed_victim(struct smap *s)
 {
-    int64_t old_enough = clock_mono_ms() - SMAP_SHED_MIN_AGE_MS;
-    struct smap_conn *c = TAILQ_FIRST(&s->partial);
-    if (c != NULL && c->slot_since_ms <= old_enough)
-        return c;
-    c = TAILQ_FIRST(&s->idle);
-    if (c != NULL && c->slot_since_ms <= old_enough)
-        return c;
-    return NULL;
-}
-
-/* While paused at the limit, look again now and then for something to shed. */
-static void smap_on_limit(void *arg)
-{
-    struct smap *s = arg;
-    if (!s->paused_at_limit)
-        return;
-    if (s->nconns < s->p.max_connections || smap_shed_victim(s) != NULL) {
-        s->paused_at_limit = false;
-        listener_resume(s->listener);
-        return;
-    }
-    smap_limit_pause(s);
-}
-
-static void smap_limit_pause(struct smap *s)
-{
-    listener_pause(s->listener);
-    s->paused_at_limit = true;
-    clock_timer_add(s->limit_ev, SMAP_SHED_MIN_AGE_MS);
+    struct slot *sl = slots_victim(s->slots);
+    return sl != NULL ? smap_conn_of(sl) : NULL;
 }
 
 /* Reading on or off; while on, the idle timer runs (re-armed by every read). */
@@ -371,6 +301,7 @@ static void smap_on_lookup(void *arg, const char *reply, size_t len)
 {
     struct smap_conn *c = arg;
     c->q = NULL;
+    stats_query_took(clock_mono_ns() - c->q_started);
     smap_out_append(c, reply, len);
     smap_conn_enter_state(c, SMAP_READ);
     if (smap_process(c))
@@ -380,6 +311,7 @@ static void smap_on_lookup(void *arg, const char *reply, size_t len)
 /* Handle one request payload; returns false if the connection must stop. */
 static bool smap_request(struct smap_conn *c, const char *req, size_t len)
 {
+    int64_t started = clock_mono_ns();
     const char *sp = memchr(req, ' ', len);
     if (sp == NULL || sp == req) {
         smap_protocol_error(c, "malformed request (expected \"<map> <key>\")");
@@ -392,7 +324,8 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
         log_warning("socketmap client fd %d: unknown map name '%s'", c->fd,
                     log_sanitize(req, maplen, safe, sizeof(safe)));
         stats.queries++;
-        stats.verdicts[STATS_VERDICT_PERM]++;
+        stats_query(STATS_MAP_UNKNOWN, STATS_VERDICT_PERM);
+        stats_query_took(clock_mono_ns() - started);
         smap_out_append(c, reply, reply_perm(reply, sizeof(reply), "unknown map name"));
         return true;
     }
@@ -404,9 +337,11 @@ static bool smap_request(struct smap_conn *c, const char *req, size_t len)
                                           &rlen, smap_on_lookup, c);
     if (q != NULL) {
         c->q = q;
+        c->q_started = started;
         smap_conn_enter_state(c, SMAP_WAIT);
         return false;
     }
+    stats_query_took(clock_mono_ns() - started);
     smap_out_append(c, reply, rlen);
     return true;
 }
@@ -468,10 +403,10 @@ static void smap_on_deadline(void *arg)
     if (c->state != SMAP_READ || c->inlen == 0)
         return; /* cannot happen: the deadline is removed with the request */
     stats.connections_slow++;
-    smap_log_shed(&c->s->log_slow,
-                  "socketmap client fd %d: request not complete %lld s after its first byte "
-                  "(request_timeout); closing",
-                  c->fd, (long long)c->s->p.request_timeout);
+    log_limited(&c->s->log_slow, clock_wall(), LOG_LEVEL_INFO, NULL,
+                "socketmap client fd %d: request not complete %lld s after its first byte "
+                "(request_timeout); closing",
+                c->fd, (long long)c->s->p.request_timeout);
     smap_conn_free(c);
 }
 
@@ -484,9 +419,9 @@ static void smap_on_idle(void *arg)
         smap_conn_free(c);
     } else if (c->state == SMAP_READ) {
         stats.connections_slow++;
-        smap_log_shed(&c->s->log_slow,
-                      "socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
-                      (long long)c->s->p.idle_timeout);
+        log_limited(&c->s->log_slow, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "socketmap client fd %d: incomplete request for %lld s; closing", c->fd,
+                    (long long)c->s->p.idle_timeout);
         smap_conn_free(c);
     } else {
         /* Reading while a lookup runs: only a client that leaves matters. */
@@ -540,9 +475,9 @@ static void smap_on_unread(void *arg)
 {
     struct smap_conn *c = arg;
     stats.connections_not_reading++;
-    smap_log_shed(&c->s->log_unread,
-                  "socketmap client fd %d: not reading its replies for %lld s; closing", c->fd,
-                  (long long)c->s->p.idle_timeout);
+    log_limited(&c->s->log_unread, clock_wall(), LOG_LEVEL_INFO, NULL,
+                "socketmap client fd %d: not reading its replies for %lld s; closing", c->fd,
+                (long long)c->s->p.idle_timeout);
     smap_conn_free(c);
 }
 
@@ -566,21 +501,21 @@ static void smap_on_write(evutil_socket_t fd, short what, void *arg)
 bool smap_accept(void *arg, int fd)
 {
     struct smap *s = arg;
-    if (s->nconns >= s->p.max_connections) {
+    if (slots_full(s->slots)) {
         struct smap_conn *v = smap_shed_victim(s);
         if (v == NULL) {
             close(fd);
             stats.connections_rejected++;
-            smap_limit_pause(s);
+            slots_pause(s->slots);
             return false;
         }
         stats.connections_shed++;
-        smap_log_shed(&s->log_shed,
-                      "socketmap: %zu connections (max_connections); closed fd %d, %s for "
-                      "%.1f s, to serve a new client",
-                      s->nconns, v->fd,
-                      v->slot == SMAP_SLOT_PARTIAL ? "with an incomplete request" : "idle",
-                      (double)(clock_mono_ms() - v->slot_since_ms) / 1000.0);
+        log_limited(&s->log_shed, clock_wall(), LOG_LEVEL_INFO, NULL,
+                    "socketmap: %zu connections (max_connections); closed fd %d, %s for "
+                    "%.1f s, to serve a new client",
+                    s->nconns, v->fd,
+                    v->slot.state == SLOTS_PARTIAL ? "with an incomplete request" : "idle",
+                    (double)(clock_mono_ms() - v->slot.since_ms) / 1000.0);
         smap_conn_free(v);
     }
     struct smap_conn *c = xcalloc(1, sizeof(*c));
@@ -593,10 +528,11 @@ bool smap_accept(void *arg, int fd)
     c->deadline = clock_timer_new(s->base, smap_on_deadline, c);
     LIST_INSERT_HEAD(&s->conns, c, link);
     s->nconns++;
+    slots_add(s->slots, &c->slot);
     stats.connections_accepted++;
     smap_read_enable(c, true);
     smap_conn_track(c);
-    if (s->nconns >= s->p.max_connections) {
+    if (slots_full(s->slots)) {
         int64_t now = clock_wall();
         if (now - s->last_limit_log >= 60) {
             s->last_limit_log = now;
@@ -605,7 +541,7 @@ bool smap_accept(void *arg, int fd)
                         s->nconns);
         }
         if (smap_shed_victim(s) == NULL)
-            smap_limit_pause(s);
+            slots_pause(s->slots);
     }
     return true;
 }
@@ -617,9 +553,7 @@ struct smap *smap_new(struct event_base *base, struct lookup *lookup, const stru
     s->lookup = lookup;
     s->p = *p;
     LIST_INIT(&s->conns);
-    TAILQ_INIT(&s->idle);
-    TAILQ_INIT(&s->partial);
-    s->limit_ev = clock_timer_new(base, smap_on_limit, s);
+    s->slots = slots_new(base, p->max_connections, SMAP_SHED_MIN_AGE_MS);
     s->trim = trim_new(base, "socketmap", NULL, NULL);
     s->log_shed = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
     s->log_slow = (struct log_limit)LOG_LIMIT_INIT(SMAP_LOG_BURST, 1);
@@ -629,16 +563,13 @@ struct smap *smap_new(struct event_base *base, struct lookup *lookup, const stru
 
 void smap_set_listener(struct smap *s, struct listener *l)
 {
-    s->listener = l;
+    slots_set_listener(s->slots, l);
 }
 
 void smap_reconfigure(struct smap *s, const struct smap_params *p)
 {
     s->p = *p;
-    if (s->nconns < s->p.max_connections) {
-        s->paused_at_limit = false;
-        listener_resume(s->listener);
-    }
+    slots_set_max(s->slots, p->max_connections);
 }
 
 size_t smap_connections(const struct smap *s)
@@ -655,11 +586,11 @@ void smap_free(struct smap *s)
 {
     if (s == NULL)
         return;
-    s->listener = NULL;
+    slots_set_listener(s->slots, NULL);
     struct smap_conn *c;
     while ((c = LIST_FIRST(&s->conns)) != NULL)
         smap_conn_free(c);
-    clock_timer_free(s->limit_ev);
+    slots_free(s->slots);
     trim_free(s->trim);
     free(s);
 }

@@ -17,6 +17,7 @@
 Suite *fakes_suite(void);
 Suite *fetch_suite(void);
 Suite *lookup_suite(void);
+Suite *metrics_suite(void);
 Suite *dane_suite(void);
 Suite *refresh_suite(void);
 Suite *smap_suite(void);
@@ -26,6 +27,7 @@ int main(void)
     SRunner *sr = srunner_create(fakes_suite());
     srunner_add_suite(sr, fetch_suite());
     srunner_add_suite(sr, lookup_suite());
+    srunner_add_suite(sr, metrics_suite());
     srunner_add_suite(sr, dane_suite());
     srunner_add_suite(sr, refresh_suite());
     srunner_add_suite(sr, smap_suite());

@@ -64,6 +64,12 @@ int64_t clock_mono_ms(void)
     return fake_mono;
 }
 
+/* Fake time moves in whole milliseconds. */
+int64_t clock_mono_ns(void)
+{
+    return fake_mono * 1000000;
+}
+
 static void fake_unlink(struct clock_timer *t)
 {
     if (!t->pending)

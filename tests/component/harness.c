@@ -125,7 +125,7 @@ void harness_open(unsigned flags)
     if (H.cfg == NULL)
         H.cfg = config_new();
     fake_clock_reset();
-    memset(&stats, 0, sizeof(stats));
+    stats_reset();
     H.base = event_base_new();
     ck_assert_ptr_nonnull(H.base);
     if (harness_seed != NULL) {

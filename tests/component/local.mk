@@ -12,6 +12,7 @@ tests_component_check_component_SOURCES = \
 	tests/component/check_fakes.c \
 	tests/component/check_fetch.c \
 	tests/component/check_lookup.c \
+	tests/component/check_metrics.c \
 	tests/component/check_dane.c \
 	tests/component/check_refresh.c \
 	tests/component/check_smap.c \
@@ -20,8 +21,8 @@ tests_component_check_component_SOURCES = \
 	tests/component/fake_later.c tests/component/fake_later.h \
 	tests/component/fake_dns.c tests/component/fake_dns.h \
 	tests/component/fake_https.c tests/component/fake_https.h \
-	src/fetch.c src/lookup.c src/refresh.c src/smap.c src/cache.c src/listener.c \
-	src/danejob.c src/daneprobe.c \
+	src/fetch.c src/downgrade.c src/lookup.c src/refresh.c src/smap.c src/slots.c src/cache.c \
+	src/listener.c src/danejob.c src/daneprobe.c src/httpd.c \
 	src/stats.c src/trim.c src/params.c \
 	$(PURE_SOURCES)
 tests_component_check_component_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'

@@ -203,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fake_clock_reset();
     fuzz_seq = fuzz_answered = 0;
-    memset(&stats, 0, sizeof(stats));
+    stats_reset();
     fuzz_recv_len = 0;
     fuzz_eof = false;
     fuzz_base = event_base_new();
@@ -271,7 +271,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-/* smap pauses and resumes its listener at max_connections; there is none. */
+/* smap (slots.c) pauses and resumes its listener at max_connections; there is none. */
 void listener_pause(struct listener *l)
 {
     (void)l;

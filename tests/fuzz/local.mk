@@ -19,6 +19,7 @@ include tests/fuzz/dnsmsg.mk
 include tests/fuzz/smap.mk
 include tests/fuzz/tlsrpt.mk
 include tests/fuzz/smtpreply.mk
+include tests/fuzz/httpreq.mk
 
 TEST_EXTENSIONS = .corpus
 CORPUS_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/fuzz/replay-corpus

@@ -3,7 +3,7 @@
 # the component tests' fake clock so that deadlines fire), replayed over its
 # corpus by "make check".
 SMAP_FUZZ_SOURCES = tests/fuzz/fuzz_smap.c src/smap.c src/netstring.c src/reply.c src/log.c \
-	src/stats.c src/trim.c src/xalloc.c \
+	src/stats.c src/hist.c src/slots.c src/trim.c src/xalloc.c \
 	tests/component/fake_clock.c tests/component/fake_clock.h \
 	tests/component/fake_later.c tests/component/fake_later.h
 SMAP_FUZZ_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/component

@@ -42,7 +42,9 @@ query     asks for every key in F (one per line) on one connection, one
 drip      opens N connections and sends each a valid request frame one byte
           every S seconds (default 1), so slowly that it never completes,
           for T seconds (default 30); with --reconnect a connection the
-          server closed is replaced by a new one that starts again.  Prints
+          server closed is replaced at once by a new one that starts again
+          (its first byte at once).  Prints "OPEN n t0_ms=..." once every
+          first byte is sent (t0: wall clock, ms), then at the end
           "DRIP opened=.. closed=.. min_s=.. max_s=..": how many the server
           closed and, for those, the seconds from their first byte to the
           close.
@@ -72,6 +74,7 @@ library only.
 import argparse
 import os
 import random
+import select
 import selectors
 import socket
 import sys
@@ -352,9 +355,35 @@ def cmd_query(a):
 
 def cmd_drip(a):
     frame = netstring(b"mtasts " + b"d" * 40 + b".drip.test")
-    conns = []  # [sock, bytes sent, time of the first byte]
+    # sock -> [bytes sent, time of the first byte, time of the next byte].
+    # Each connection keeps its own schedule: its first byte goes at once,
+    # the next ones every interval after it, and a connection the server
+    # closed is seen at once (select) and, with --reconnect, replaced at
+    # once.  So the drippers stay in step with the server's deadlines (the
+    # first bytes are at t0, the closes at t0 + request_timeout, the
+    # reconnections right after), instead of being seen on a shared one
+    # second tick that raced the server's timer.
+    conns = {}
     opened = 0
     closed_after = []
+    deadline = time.monotonic() + a.seconds
+
+    def send_next(s):
+        c = conns[s]
+        if c[0] >= len(frame) - 1:
+            c[2] = float("inf")  # never the last byte: never a request
+            return True
+        try:
+            s.send(frame[c[0]:c[0] + 1])
+            if c[1] is None:
+                c[1] = time.monotonic()
+            c[0] += 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            return False
+        c[2] = time.monotonic() + a.interval
+        return True
 
     def open_one():
         nonlocal opened
@@ -363,45 +392,46 @@ def cmd_drip(a):
         except OSError:
             return
         s.setblocking(False)
-        conns.append([s, 0, None])
+        conns[s] = [0, None, 0.0]
         opened += 1
+        if not send_next(s):
+            gone(s)
+
+    def gone(s):
+        c = conns.pop(s)
+        if c[1] is not None:
+            closed_after.append(time.monotonic() - c[1])
+        s.close()
+        if a.reconnect and time.monotonic() < deadline:
+            open_one()
 
     for _ in range(a.n):
         open_one()
-    print("OPEN %d" % opened, flush=True)
-    deadline = time.monotonic() + a.seconds
-    while time.monotonic() < deadline:
+    # t0: the wall clock (ms) when every first byte has been sent.
+    print("OPEN %d t0_ms=%d" % (opened, int(time.time() * 1000)), flush=True)
+    while True:
         now = time.monotonic()
-        for c in list(conns):
-            s = c[0]
-            gone = False
+        if now >= deadline:
+            break
+        wake = min([c[2] for c in conns.values()] + [deadline])
+        ready = select.select(list(conns), [], [], max(0.0, wake - now))[0]
+        for s in ready:
+            if s not in conns:
+                continue
             try:
-                if s.recv(4096, socket.MSG_PEEK) == b"":
-                    gone = True
+                if s.recv(4096) != b"":
+                    continue
             except BlockingIOError:
-                pass
+                continue
             except OSError:
-                gone = True
-            if not gone and c[1] < len(frame) - 1:
-                try:
-                    s.send(frame[c[1]:c[1] + 1])
-                    if c[2] is None:
-                        c[2] = now
-                    c[1] += 1
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    gone = True
-            if gone:
-                if c[2] is not None:
-                    closed_after.append(now - c[2])
-                s.close()
-                conns.remove(c)
-                if a.reconnect:
-                    open_one()
-        time.sleep(a.interval)
-    for c in conns:
-        c[0].close()
+                pass
+            gone(s)
+        now = time.monotonic()
+        for s in list(conns):
+            if s in conns and conns[s][2] <= now and not send_next(s):
+                gone(s)
+    for s in conns:
+        s.close()
     if closed_after:
         print("DRIP opened=%d closed=%d min_s=%.1f max_s=%.1f" % (
             opened, len(closed_after), min(closed_after), max(closed_after)))

@@ -14,3 +14,4 @@ include tests/integration/hardening.mk
 include tests/integration/e2e.mk
 include tests/integration/dns_sec.mk
 include tests/integration/owner.mk
+include tests/integration/metrics.mk

@@ -143,7 +143,9 @@ for f in sbin/mtastsd bin/mtastsd-ctl man8/mtastsd.8 man5/mtastsd.conf.5 man8/mt
     examples/mtastsd.conf.example examples/postfix/README \
     examples/postfix/main.cf-postfix-3.4-to-3.9 \
     examples/postfix/main.cf-postfix-3.10-and-later \
-    examples/postfix/mtastsd-chroot.service.conf examples/postfix/mtastsd-chroot.tmpfiles; do
+    examples/postfix/mtastsd-chroot.service.conf examples/postfix/mtastsd-chroot.tmpfiles \
+    examples/prometheus/scrape.yml examples/prometheus/mtastsd-rules.yml \
+    examples/grafana/mtastsd.json doc/mtastsd/metrics.md; do
     check "installed: $f" test "$(installed "$f" | wc -l)" -eq 1
 done
 SERVICE=$(installed systemd/system/mtastsd.service)

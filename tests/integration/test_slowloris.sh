@@ -7,8 +7,9 @@
 #      closed (load_client.py drip --reconnect).  Each is closed about
 #      request_timeout after its first byte although it keeps sending (the
 #      idle timer used to be re-armed by every byte, so they held every slot
-#      forever), and a new Postfix client is served at once: the oldest of
-#      them is closed to make room (connections_shed, connections_slow).
+#      forever), and a new Postfix client is served at once, twice, at
+#      planned phases of the drippers' cycle: the oldest of them is closed
+#      to make room (connections_shed, connections_slow).
 #   2. 40 clients connect and send nothing: the next client is served at
 #      once, an idle one being shed, instead of waiting in the listen queue
 #      until idle_timeout.
@@ -69,10 +70,29 @@ log_mark
 DRIP=$!
 lib_track "$DRIP"
 expect_true "the drippers hold all 40 slots" wait_for 10 status_ge connections 40
-sleep 1.5
-expect_served "with every slot held by drippers" 2000
-sleep 1
-expect_served "again" 2000
+# The drippers move in step: first bytes at t0, closed by request_timeout
+# at t0 + 3 s and back at once, and so on.  A new client finds every slot
+# held and a dripper to shed only at a phase of that cycle where the
+# drippers are at least SMAP_SHED_MIN_AGE_MS (1 s) into their request and
+# not being closed and replaced (at 0 and 3 s; the one shed for the first
+# new client, and those it sheds on reconnecting, at 1.5 s).  Ask at 1.5 s,
+# then at 2.3 s of the next cycle.  (The test used to ask at about 2.7 s
+# of the first cycle, on the drippers' own 1 s tick: the cycle's end, where
+# the client sometimes found a slot freed by a close, no shedding, or only
+# drippers younger than 1 s.)
+expect_true "the drip client says when its first bytes went" \
+    wait_for 5 grep -q '^OPEN 40 t0_ms=' "$WORK/drip.out"
+t0=$(sed -n 's/^OPEN 40 t0_ms=\([0-9]*\)$/\1/p' "$WORK/drip.out")
+t0=${t0:-$(now_ms)}
+# ask_at DESC MS: expect_served, MS after t0 (its phase is noted)
+ask_at() {
+    local d=$((t0 + $2 - $(now_ms)))
+    [ "$d" -gt 0 ] && sleep "$(secs "$d")"
+    note "$1: asking at t0 + $(secs $(($(now_ms) - t0))) s (planned $(secs "$2") s)"
+    expect_served "$1" 2000
+}
+ask_at "with every slot held by drippers" 1500
+ask_at "again" 5300
 expect_log 'socketmap: 40 connections \(max_connections\); closed fd [0-9]+, with an incomplete request for [0-9.]+ s, to serve a new client'
 wait "$DRIP"
 lib_untrack "$DRIP"

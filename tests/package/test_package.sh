@@ -393,7 +393,11 @@ for f in usr/sbin/mtastsd usr/bin/mtastsd-ctl usr/share/man/man8/mtastsd.8.gz \
     usr/share/doc/mtastsd/README.Debian.gz usr/share/doc/mtastsd/copyright \
     usr/share/doc/mtastsd/changelog.gz usr/share/doc/mtastsd/examples/mtastsd.conf.example \
     usr/share/doc/mtastsd/examples/postfix/README \
-    usr/share/doc/mtastsd/examples/postfix/mtastsd-chroot.tmpfiles; do
+    usr/share/doc/mtastsd/examples/postfix/mtastsd-chroot.tmpfiles \
+    usr/share/doc/mtastsd/examples/prometheus/scrape.yml \
+    usr/share/doc/mtastsd/examples/prometheus/mtastsd-rules.yml \
+    usr/share/doc/mtastsd/examples/grafana/mtastsd.json \
+    usr/share/doc/mtastsd/metrics.md.gz; do
     check "in place: /$f" test -s "$ROOT/$f" -a -n "$(grep -x "/$f" "$WORK/fresh-files")"
 done
 check_eq "/etc/mtastsd.conf is the package's only conffile" \

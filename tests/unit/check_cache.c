@@ -17,6 +17,10 @@
  * the cap) with the earlier data untouched, the change hook per domain
  * before the write, a batch that grows the map mid-transaction, one that
  * evicts at max_size, and one that cannot fit (refused whole).
+ * The census: every kind counted where cache.h says, a walk in small
+ * steps over records written before the open with random writes
+ * (puts, deletes, batches with a domain twice) before and after its
+ * position, eviction and clear, compared with a full recount.
  * Damage: a file cut while stopped (to half, to a few pages, before its
  * second meta page) or while open (to zero and to half, before each
  * operation), a cut lock file, zeroed pages, a damaged file that cannot
@@ -1300,6 +1304,246 @@ START_TEST(test_kill9_keeps_committed)
 }
 END_TEST
 
+/* ---- census ----------------------------------------------------------- */
+
+/* The oracle: the census recomputed from a full scan, by the rules of
+ * cache.h written out again here. */
+static bool census_cb(void *arg, const char *domain, struct entry *e)
+{
+    struct cache_census *t = arg;
+    (void)domain;
+    if (e->negative_until != 0)
+        t->negative++;
+    else if (e->policy != NULL)
+        t->policies[e->policy->mode]++;
+    if (e->policy != NULL && e->policy->mode != STS_MODE_NONE && e->negative_until == 0 &&
+        e->fail_count >= 2)
+        t->failing++;
+    return true;
+}
+
+static void census_truth(struct cache *c, struct cache_census *t)
+{
+    char after[DOMAIN_BUFSZ] = "", next[DOMAIN_BUFSZ];
+    bool done = false;
+
+    memset(t, 0, sizeof *t);
+    while (!done) {
+        ck_assert_int_eq(cache_scan(c, after, 7, census_cb, t, next, &done), CACHE_OK);
+        memcpy(after, next, sizeof after);
+    }
+}
+
+static void assert_census(struct cache *c, const char *when)
+{
+    struct cache_census got, want;
+
+    cache_census(c, &got);
+    census_truth(c, &want);
+    ck_assert_msg(got.complete, "%s: census not complete", when);
+    for (int m = 0; m < 3; m++)
+        ck_assert_msg(got.policies[m] == want.policies[m], "%s: mode %d: %llu, want %llu", when, m,
+                      (unsigned long long)got.policies[m], (unsigned long long)want.policies[m]);
+    ck_assert_msg(got.negative == want.negative, "%s: negative %llu, want %llu", when,
+                  (unsigned long long)got.negative, (unsigned long long)want.negative);
+    ck_assert_msg(got.failing == want.failing, "%s: failing %llu, want %llu", when,
+                  (unsigned long long)got.failing, (unsigned long long)want.failing);
+}
+
+/* Entry kinds the census tells apart (and some it does not). */
+enum census_kind {
+    CK_ENFORCE,
+    CK_TESTING,
+    CK_NONE,
+    CK_NEGATIVE,
+    CK_NEGATIVE_OLD_POLICY, /* a stale policy kept beside "no record" */
+    CK_FAILING,             /* enforce, two refreshes failed */
+    CK_FAILING_NONE,        /* mode none with failures: not "failing" */
+    CK_FAILED_ONCE,
+    CK_FAILURE_ONLY, /* no policy, only a failure record */
+    CK_EXPIRED,      /* enforce past its max_age: still counted by mode */
+    CK__N,
+};
+
+static void census_entry(struct entry *e, enum census_kind k)
+{
+    static const char *const text[CK__N] = {
+        [CK_ENFORCE] = POLICY_ENFORCE,     [CK_TESTING] = POLICY_TESTING,
+        [CK_NONE] = POLICY_NONE,           [CK_NEGATIVE_OLD_POLICY] = POLICY_TESTING,
+        [CK_FAILING] = POLICY_ENFORCE,     [CK_FAILING_NONE] = POLICY_NONE,
+        [CK_FAILED_ONCE] = POLICY_ENFORCE, [CK_EXPIRED] = POLICY_ENFORCE,
+    };
+    entry_with(e, text[k], "id1");
+    switch (k) {
+    case CK_NEGATIVE:
+    case CK_NEGATIVE_OLD_POLICY:
+        e->negative_until = NOW + 1800;
+        break;
+    case CK_FAILING:
+    case CK_FAILING_NONE:
+        e->fail_count = 3;
+        snprintf(e->fail_id, sizeof e->fail_id, "id1");
+        e->fail_at = NOW;
+        break;
+    case CK_FAILED_ONCE:
+    case CK_FAILURE_ONLY:
+        e->fail_count = 1;
+        snprintf(e->fail_id, sizeof e->fail_id, "id9");
+        e->fail_at = NOW;
+        break;
+    case CK_EXPIRED:
+        e->fetched_at = NOW - 200000;
+        e->expires_at = NOW - 113600;
+        e->refresh_at = e->expires_at;
+        break;
+    default:
+        break;
+    }
+}
+
+static void census_put(struct cache *c, const char *d, enum census_kind k)
+{
+    struct entry e;
+    census_entry(&e, k);
+    ck_assert_int_eq(cache_put(c, d, &e), CACHE_OK);
+    entry_clear(&e);
+}
+
+/* A domain from a pool of 60 (so that writes replace and delete). */
+static void census_domain(char *d, size_t dsz, unsigned r)
+{
+    snprintf(d, dsz, "d%02u.census.example", r % 60);
+}
+
+/* One random write: put, delete, a batch of three, or nothing. */
+static void census_random_write(struct cache *c, unsigned *seed)
+{
+    char d[3][DOMAIN_BUFSZ];
+    struct entry es[3];
+    const char *ds[3];
+    const struct entry *ep[3];
+    unsigned op = (unsigned)rand_r(seed) % 4;
+
+    census_domain(d[0], sizeof d[0], (unsigned)rand_r(seed));
+    if (op == 0) {
+        census_put(c, d[0], (enum census_kind)((unsigned)rand_r(seed) % CK__N));
+    } else if (op == 1) {
+        enum cache_status st = cache_del(c, d[0]);
+        ck_assert(st == CACHE_OK || st == CACHE_NOTFOUND);
+    } else if (op == 2) {
+        for (int i = 0; i < 3; i++) {
+            /* the same domain twice now and then: the later wins */
+            if (i > 0 && rand_r(seed) % 5 != 0)
+                census_domain(d[i], sizeof d[i], (unsigned)rand_r(seed));
+            else if (i > 0)
+                memcpy(d[i], d[0], sizeof d[i]);
+            census_entry(&es[i], (enum census_kind)((unsigned)rand_r(seed) % CK__N));
+            ds[i] = d[i];
+            ep[i] = &es[i];
+        }
+        ck_assert_int_eq(cache_put_many(c, ds, ep, 3), CACHE_OK);
+        for (int i = 0; i < 3; i++)
+            entry_clear(&es[i]);
+    }
+}
+
+/* Records written before the daemon started are counted by the walk;
+ * writes during the walk (before and after its position) and after it
+ * keep the census equal to a full recount, and records that do not
+ * decode are never counted. */
+START_TEST(test_census_model)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct cache_census cs;
+    char d[DOMAIN_BUFSZ];
+    unsigned seed = 1234u + (unsigned)_i;
+    static const unsigned char garbage[] = {0xff, 0x00, 0x13};
+
+    /* a fresh empty cache: the first step completes it */
+    cache_census(c, &cs);
+    ck_assert(!cs.complete);
+    ck_assert(cache_census_step(c, 100));
+    assert_census(c, "empty");
+    for (unsigned i = 0; i < 60; i++) {
+        census_domain(d, sizeof d, i);
+        census_put(c, d, (enum census_kind)(i % CK__N));
+    }
+    assert_census(c, "filled while complete");
+    cache_close(c);
+    raw_put("d07.census.example", 18, garbage, sizeof garbage, 0);
+
+    c = open_ok(64 * MiB);
+    cache_census(c, &cs);
+    ck_assert(!cs.complete);
+    ck_assert_uint_eq(cs.negative + cs.policies[0] + cs.policies[1] + cs.policies[2], 0);
+    /* the walk, three records at a time, with writes in between */
+    unsigned steps = 0;
+    while (!cache_census_step(c, 3)) {
+        census_random_write(c, &seed);
+        census_random_write(c, &seed);
+        ck_assert_uint_lt(++steps, 100);
+    }
+    ck_assert_uint_ge(steps, 10);
+    assert_census(c, "after the walk");
+    for (unsigned i = 0; i < 300; i++) {
+        census_random_write(c, &seed);
+        if (i % 10 == 0)
+            assert_census(c, "random writes");
+    }
+    assert_census(c, "random writes");
+    /* eviction deletes counted records (whatever the time) */
+    ck_assert_int_eq(cache_evict_expired(c, INT64_C(253402300799), 0, NULL), CACHE_OK);
+    assert_census(c, "evicted");
+    for (unsigned i = 0; i < 20; i++)
+        census_random_write(c, &seed);
+    ck_assert_int_eq(cache_clear(c, NULL), CACHE_OK);
+    cache_census(c, &cs);
+    ck_assert(cs.complete);
+    assert_census(c, "cleared");
+    cache_close(c);
+}
+END_TEST
+
+/* Each kind counts where cache.h says it does. */
+START_TEST(test_census_kinds)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct cache_census cs;
+    char d[DOMAIN_BUFSZ];
+
+    ck_assert(cache_census_step(c, 1));
+    for (int k = 0; k < CK__N; k++) {
+        snprintf(d, sizeof d, "k%d.example", k);
+        census_put(c, d, (enum census_kind)k);
+    }
+    cache_census(c, &cs);
+    /* enforce, failing, failed once, expired */
+    ck_assert_uint_eq(cs.policies[STS_MODE_ENFORCE], 4);
+    ck_assert_uint_eq(cs.policies[STS_MODE_TESTING], 1);
+    ck_assert_uint_eq(cs.policies[STS_MODE_NONE], 2);
+    ck_assert_uint_eq(cs.negative, 2);
+    ck_assert_uint_eq(cs.failing, 1);
+    /* a failing policy that succeeds again is no longer failing */
+    census_put(c, "k5.example", CK_ENFORCE);
+    cache_census(c, &cs);
+    ck_assert_uint_eq(cs.failing, 0);
+    ck_assert_uint_eq(cs.policies[STS_MODE_ENFORCE], 4);
+    /* a refused write changes nothing */
+    struct entry bad;
+    entry_init(&bad);
+    bad.expires_at = -5; /* does not encode */
+    ck_assert_int_eq(cache_put(c, "k0.example", &bad), CACHE_ERROR);
+    ck_assert_int_eq(cache_del(c, "absent.example"), CACHE_NOTFOUND);
+    cache_census(c, &cs);
+    ck_assert_uint_eq(cs.policies[STS_MODE_ENFORCE], 4);
+    ck_assert_int_eq(cache_del(c, "k0.example"), CACHE_OK);
+    cache_census(c, &cs);
+    ck_assert_uint_eq(cs.policies[STS_MODE_ENFORCE], 3);
+    assert_census(c, "kinds");
+    cache_close(c);
+}
+END_TEST
+
 /* ---- damage ----------------------------------------------------------- */
 
 START_TEST(test_undecodable_records)
@@ -2304,6 +2548,8 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, test_reopen_keeps_data);
     tcase_add_test(tc, test_kill9_keeps_committed);
     tcase_add_test(tc, test_undecodable_records);
+    tcase_add_loop_test(tc, test_census_model, 0, 3);
+    tcase_add_test(tc, test_census_kinds);
     tcase_add_loop_test(tc, test_not_lmdb_file, 0, sizeof file_rows / sizeof file_rows[0]);
     tcase_add_test(tc, test_foreign_lmdb_file);
     tcase_add_test(tc, test_empty_file_is_fine);

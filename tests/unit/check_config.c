@@ -87,6 +87,7 @@ static const struct default_row default_rows[] = {
     {"control_socket", "/run/mtastsd/control.sock"},
     {"control_socket_mode", "0600"},
     {"control_socket_group", ""},
+    {"metrics_listen", ""},
     {"state_dir", "/var/lib/mtastsd"},
     {"cache_max_size", "1G"},
     {"dns_servers", ""},
@@ -135,6 +136,7 @@ START_TEST(test_default_fields)
     ck_assert_str_eq(c->control_socket, "/run/mtastsd/control.sock");
     ck_assert_uint_eq(c->control_socket_mode, 0600);
     ck_assert_str_eq(c->control_socket_group, "");
+    ck_assert_str_eq(c->metrics_listen, "");
     ck_assert_str_eq(c->state_dir, "/var/lib/mtastsd");
     ck_assert_uint_eq(c->cache_max_size, 1024ULL * 1024 * 1024);
     ck_assert_str_eq(c->dns_servers, "");
@@ -401,6 +403,15 @@ static const struct set_row set_rows[] = {
     {"socket_owner", "postfix", true, "postfix"},
     {"socket_group", "mail-users", true, "mail-users"},
     {"control_socket_group", "adm", true, "adm"},
+    /* metrics_listen: inet only, empty is off */
+    {"metrics_listen", "", true, ""},
+    {"metrics_listen", "inet:127.0.0.1:9461", true, "inet:127.0.0.1:9461"},
+    {"metrics_listen", "inet:127.0.0.1:9461\t inet:[::1]:9461", true,
+     "inet:127.0.0.1:9461 inet:[::1]:9461"},
+    {"metrics_listen", "unix:/run/m.sock", false, "TCP only"},
+    {"metrics_listen", "inet:localhost:9461", false, "numeric IPv4 or [IPv6]"},
+    {"metrics_listen", "inet:127.0.0.1:0", false, "port must be 1-65535"},
+    {"metrics_listen", "127.0.0.1:9461", false, "TCP only"},
     {"user", "_mtastsd", true, "_mtastsd"},
     {"user", "host$", true, "host$"},
     {"user", N64, true, N64},
@@ -948,6 +959,7 @@ START_TEST(test_round_trip_changed)
                                "control_socket = /run/ctl.sock\n"
                                "control_socket_mode = 0\n"
                                "control_socket_group = adm\n"
+                               "metrics_listen = inet:127.0.0.1:9461\n"
                                "state_dir = /srv/mta sts#1\n"
                                "cache_max_size = 1048577\n"
                                "dns_servers = 192.0.2.1:5353, [2001:db8::1]:53,::1\n"
@@ -1168,6 +1180,7 @@ static const struct {
     {"control_socket", "/tmp/ctl.sock", true},
     {"control_socket_mode", "0660", true},
     {"control_socket_group", "adm", true},
+    {"metrics_listen", "inet:127.0.0.1:9461", true},
     {"state_dir", "/var/tmp/mtastsd", true},
     {"cache_max_size", "2G", true},
     {"user", "mtastsd", true},

@@ -339,7 +339,9 @@ static const struct filter_row filter_rows[] = {
     {"negative", true, 1u << CTLPROTO_STATE_NEGATIVE},
     {"expired", true, 1u << CTLPROTO_STATE_EXPIRED},
     {"all", true, (1u << CTLPROTO_STATE__COUNT) - 1},
+    {"failing", true, CTLPROTO_FILTER_FAILING},
     {"ENFORCE", false, 0},
+    {"Failing", false, 0},
     {"", false, 0},
     {"al", false, 0},
     {"enforce ", false, 0},
@@ -353,6 +355,49 @@ START_TEST(test_filter_parse)
     ck_assert_int_eq(ctlproto_filter_parse(r->name, &mask), r->ok);
     if (r->ok)
         ck_assert_uint_eq(mask, r->mask);
+}
+END_TEST
+
+/* "list failing" names exactly entry_refresh_failing() entries, valid
+ * or expired; the state filters ignore failures. */
+struct match_row {
+    const char *body; /* "E", "T", "N" or NULL */
+    int64_t expires;
+    int64_t negative;
+    uint16_t fail_count;
+    bool failing;
+};
+
+static const struct match_row match_rows[] = {
+    {"E", T + 100, 0, 2, true},
+    {"E", T + 100, 0, 7, true},
+    {"E", T - 1, 0, 3, true}, /* lapsed because its refreshes failed: still failing */
+    {"T", T + 100, 0, 2, true},
+    {"E", T + 100, 0, 1, false}, /* one failure is not "repeatedly" */
+    {"E", T + 100, 0, 0, false},
+    {"N", T + 100, 0, 5, false},    /* mode none: RFC 8461 section 10.2 does not warn */
+    {NULL, 0, 0, 4, false},         /* no policy: nothing to refresh */
+    {"E", T - 1, T + 60, 4, false}, /* the record is gone: negative, not failing */
+};
+
+START_TEST(test_filter_match)
+{
+    const struct match_row *r = &match_rows[_i];
+    struct entry e;
+    unsigned failing, all, st;
+    entry_init(&e);
+    fill_entry(&e, r->body, T - 200, r->expires);
+    e.negative_until = r->negative;
+    e.fail_count = r->fail_count;
+    ck_assert(ctlproto_filter_parse("failing", &failing));
+    ck_assert(ctlproto_filter_parse("all", &all));
+    ck_assert_int_eq(ctlview_filter_match(failing, &e, T), r->failing);
+    ck_assert_int_eq(entry_refresh_failing(&e), r->failing);
+    ck_assert(ctlview_filter_match(all, &e, T));
+    st = 1u << ctlview_state(&e, T);
+    ck_assert(ctlview_filter_match(st, &e, T));
+    ck_assert(!ctlview_filter_match(all & ~st, &e, T));
+    entry_clear(&e);
 }
 END_TEST
 
@@ -845,6 +890,7 @@ static Suite *control_suite(void)
     tc = tcase_create("views");
     tcase_add_loop_test(tc, test_entry_state, 0, N(state_rows));
     tcase_add_loop_test(tc, test_filter_parse, 0, N(filter_rows));
+    tcase_add_loop_test(tc, test_filter_match, 0, N(match_rows));
     tcase_add_loop_test(tc, test_time, 0, N(time_rows));
     tcase_add_loop_test(tc, test_duration, 0, N(dur_rows));
     tcase_add_test(tc, test_entry_text);

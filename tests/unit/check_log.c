@@ -177,6 +177,36 @@ static char *capture_end(void)
     return buf;
 }
 
+/* log_limited(): the bucket's lines, then silence, then a line that says
+ * how many were held back (in the caller's words, or the default); a
+ * disabled level takes no token. */
+START_TEST(test_limited)
+{
+    char want[1024];
+    long pid = (long)getpid();
+    struct log_limit l = LOG_LIMIT_INIT(2, 1);
+    log_open("t", true);
+    log_set_level(LOG_LEVEL_WARNING);
+    capture_start();
+    log_limited(&l, 100, LOG_LEVEL_INFO, NULL, "not logged %d", 0); /* takes no token */
+    for (int i = 1; i <= 5; i++)
+        log_limited(&l, 100, LOG_LEVEL_WARNING, NULL, "shed %d", i);
+    log_limited(&l, 101, LOG_LEVEL_WARNING, NULL, "shed %d", 6);
+    log_limited(&l, 101, LOG_LEVEL_WARNING, "more refused", "shed %d", 7);
+    log_limited(&l, 102, LOG_LEVEL_WARNING, "more refused", "shed %d", 8);
+    char *out = capture_end();
+    snprintf(want, sizeof(want),
+             "t[%ld]: warning: shed 1\n"
+             "t[%ld]: warning: shed 2\n"
+             "t[%ld]: warning: shed 6 (3 more like it not logged)\n"
+             "t[%ld]: warning: shed 8 (1 more refused)\n",
+             pid, pid, pid, pid);
+    ck_assert_str_eq(out, want);
+    free(out);
+    log_close();
+}
+END_TEST
+
 START_TEST(test_stderr_format)
 {
     char want[256];
@@ -438,6 +468,7 @@ static Suite *log_suite(void)
     tcase_add_test(tc, test_stderr_control_bytes);
     tcase_add_test(tc, test_stderr_long);
     tcase_add_test(tc, test_open_variants);
+    tcase_add_test(tc, test_limited);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("limit");

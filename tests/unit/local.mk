@@ -15,3 +15,7 @@ include tests/unit/dns_https.mk
 include tests/unit/control.mk
 include tests/unit/dnsmsg.mk
 include tests/unit/owner.mk
+include tests/unit/hist.mk
+include tests/unit/metrics.mk
+include tests/unit/httpreq.mk
+include tests/unit/downgrade.mk
