@@ -71,6 +71,14 @@
  *   - MDB_MAP_RESIZED (another process grew the map): adopt the size
  *     recorded in the file (mdb_env_set_mapsize(env, 0)) and retry;
  *   - MDB_READERS_FULL: clear stale readers and retry once;
+ *   - MDB_PANIC (a meta page write failed: LMDB set MDB_FATAL_ERROR on the
+ *     environment and refuses every transaction begin or renew from then
+ *     on): close the environment and open it again, keeping the data
+ *     (cache_reopen; one error line); the begin is retried once.  The
+ *     open-time checks still move a damaged file aside; if the open fails,
+ *     the cache is unusable as above.  At most one reopen per
+ *     CACHE_PANIC_SECONDS: a second panic within it (a disk that keeps
+ *     failing) makes the cache unusable until cache_revive();
  *   - MDB_MAP_FULL: abort, double the map (mdb_env_set_mapsize with no
  *     transaction open) and retry.  Puts may grow the map only to the
  *     "put cap", max_size minus a small reserve; deletions may use the
@@ -159,6 +167,7 @@
 #define CACHE_ASIDE_TAG        ".damaged-"          /* cache.mdb.damaged-<UTC time> */
 #define CACHE_ASIDE_TRIES      100                  /* -1 .. -99 suffixes in one second */
 #define CACHE_REVIVE_SECONDS   60                   /* retry a cache that could not be replaced */
+#define CACHE_PANIC_SECONDS    60                   /* one reopen after MDB_PANIC per this */
 #define CACHE_LOW_SPACE        ((uint64_t)1 << 20)  /* less free: a short write is a full disk */
 #define CACHE_MIN_PAGE         512                  /* LMDB's smallest page size */
 #define CACHE_MAX_PAGE         65536                /* LMDB's largest page size */
@@ -190,6 +199,7 @@ struct cache {
     uint64_t data_need;     /* cache.mdb must hold at least this many bytes */
     uint64_t lock_need;     /* cache.mdb-lock: what LMDB mapped of it */
     int64_t revive_at;      /* while env == NULL: when to try again */
+    int64_t reopened_at;    /* last reopen after MDB_PANIC (cache_reopen), 0: never */
     uint64_t page;          /* OS page size: map sizes are multiples of it */
     uint64_t limit;         /* max_size, rounded: the map never grows past it */
     uint64_t put_cap;       /* limit minus the eviction reserve: puts stop here */
@@ -353,8 +363,7 @@ static bool cache_usable(struct cache *c)
 static bool cache_is_file_problem(int rc)
 {
     return rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED ||
-           rc == MDB_PAGE_NOTFOUND || rc == MDB_INCOMPATIBLE || rc == MDB_BAD_DBI ||
-           rc == MDB_PANIC;
+           rc == MDB_PAGE_NOTFOUND || rc == MDB_INCOMPATIBLE || rc == MDB_BAD_DBI;
 }
 
 /* Damage LMDB itself reports while reading pages: the file is replaced
@@ -457,6 +466,7 @@ static void cache_map_settle(struct cache *c)
 /* ---- damage: checks and recovery ---- */
 
 static bool cache_recover(struct cache *c, const char *why, bool data_damaged);
+static bool cache_reopen(struct cache *c);
 
 /*
  * Before anything reads the map: both files still hold at least what
@@ -558,12 +568,25 @@ static int cache_txn_begin_raw(struct cache *c, unsigned int flags, MDB_txn **tx
     return rc;
 }
 
+/* cache_txn_begin_raw(); on MDB_PANIC the environment is reopened
+ * (cache_reopen) and the begin tried once more: one reopen per call. */
+static int cache_txn_begin_healed(struct cache *c, unsigned int flags, MDB_txn **txn)
+{
+    int rc = cache_txn_begin_raw(c, flags, txn);
+
+    if (rc != MDB_PANIC)
+        return rc;
+    if (!cache_reopen(c))
+        return CACHE_RC_UNUSABLE;
+    return cache_txn_begin_raw(c, flags, txn);
+}
+
 /* Every transaction starts here: the size check first. */
 static int cache_txn_begin(struct cache *c, unsigned int flags, MDB_txn **txn)
 {
     if (c->env == NULL || !cache_intact(c))
         return CACHE_RC_UNUSABLE;
-    return cache_txn_begin_raw(c, flags, txn);
+    return cache_txn_begin_healed(c, flags, txn);
 }
 
 /*
@@ -951,7 +974,55 @@ unusable:
     return false;
 }
 
-/* The cache could not be replaced: try again, at most every
+/*
+ * LMDB answered MDB_PANIC: a write of a meta page failed (mdb_env_write_meta:
+ * EIO from a failing disk, ENOSPC on a copy-on-write file system), and
+ * LMDB marked the environment MDB_FATAL_ERROR; every transaction begun in
+ * it fails from then on, until it is closed.  The file is not known to be
+ * damaged: LMDB writes the data pages (and syncs them) before the meta
+ * page, and tries to put the old meta page back when that write fails, so
+ * the file holds the last commit or the one before it (the other meta
+ * page is untouched).  So close the environment and open it again,
+ * keeping the data; cache_env_open()'s checks still move a truly damaged
+ * file aside.  At most once per CACHE_PANIC_SECONDS: a disk that keeps
+ * failing makes the cache unusable instead (retried every
+ * CACHE_REVIVE_SECONDS), so that a failing commit and a reopen cannot
+ * alternate at the rate of queries.
+ */
+static bool cache_reopen(struct cache *c)
+{
+    char err[4800], why[DOMAIN_BUFSZ + 200];
+    int64_t now = clock_wall();
+    enum cache_env_status st;
+
+    cache_changing(c, NULL); /* whatever happens, the old answers are gone */
+    cache_env_close(c, false);
+    if (c->reopened_at != 0 && now >= c->reopened_at &&
+        now - c->reopened_at < CACHE_PANIC_SECONDS) {
+        c->revive_at = now + CACHE_REVIVE_SECONDS;
+        log_error("cache %s: %s again, %lld s after the last reopen (is the disk failing?); "
+                  "answering TEMP, trying again every %d s",
+                  c->path, mdb_strerror(MDB_PANIC), (long long)(now - c->reopened_at),
+                  CACHE_REVIVE_SECONDS);
+        return false;
+    }
+    c->reopened_at = now;
+    why[0] = '\0';
+    st = cache_env_open(c, err, sizeof err, why, sizeof why);
+    if (st == CACHE_ENV_OK) {
+        log_error("cache %s: %s (a write of LMDB's meta page failed; the last write may be lost); "
+                  "reopened the cache, the cached policies are kept",
+                  c->path, mdb_strerror(MDB_PANIC));
+        return true;
+    }
+    if (st == CACHE_ENV_DAMAGED && cache_replace(c, why, err, sizeof err))
+        return true;
+    c->revive_at = now + CACHE_REVIVE_SECONDS;
+    log_error("%s; answering TEMP, trying again every %d s", err, CACHE_REVIVE_SECONDS);
+    return false;
+}
+
+/* The cache could not be replaced or reopened: try again, at most every
  * CACHE_REVIVE_SECONDS. */
 static bool cache_revive(struct cache *c)
 {
@@ -1110,11 +1181,11 @@ enum cache_status cache_get(struct cache *c, const char *domain, struct entry *o
     txn = c->rtxn;
     c->rtxn = NULL;
     if (txn != NULL && mdb_txn_renew(txn) != 0) {
-        mdb_txn_abort(txn); /* e.g. MDB_MAP_RESIZED: start over below */
+        mdb_txn_abort(txn); /* e.g. MDB_MAP_RESIZED or MDB_PANIC: start over below */
         txn = NULL;
     }
     if (txn == NULL) {
-        rc = cache_txn_begin_raw(c, MDB_RDONLY, &txn);
+        rc = cache_txn_begin_healed(c, MDB_RDONLY, &txn);
         if (rc != 0) {
             cache_log_failure(c, "read", domain, rc);
             return CACHE_ERROR;

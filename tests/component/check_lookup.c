@@ -4,7 +4,9 @@
  * (harness.h): policy modes and strict_testing, both reply profiles, the
  * per-second memo and its voiding by cache writes, replies cut down to
  * Postfix's limit (logged once per policy), keys without a policy domain,
- * and a cache that cannot be read (TEMP, logged once, by the cache).
+ * a cache that cannot be read (TEMP, logged once, by the cache), and a
+ * cache whose LMDB environment panicked after a failed meta page write
+ * (reopened: the next query is answered from it).
  */
 #include "autoconfig.h"
 
@@ -17,6 +19,7 @@
 
 #include "clock.h"
 #include "harness.h"
+#include "meta_eio.h"
 #include "stats.h"
 
 #define SECURE_A "OK secure match=mx.a.test servername=hostname"
@@ -205,6 +208,39 @@ START_TEST(test_cache_unreadable_temp)
 }
 END_TEST
 
+/* One write of LMDB's meta page fails (tests/tools/meta_eio.c: EIO, as
+ * from a dying disk), so LMDB answers MDB_PANIC to every transaction of
+ * the open cache.  The next query must be answered from the reopened
+ * cache -- the policy cached before is kept, not fetched again -- and
+ * never TEMP. */
+START_TEST(test_cache_panic_reopened)
+{
+    harness_open(0);
+    world_policy("a.test", "1", "enforce", "mx.a.test", 86400);
+    world_policy("b.test", "1", "enforce", "mx.b.test", 86400);
+    ck_assert_str_eq(query_now("a.test", 1000), SECURE_A);
+    harness_advance(1000);
+    meta_eio_arm(true);
+    /* fetched and answered; storing it fails at LMDB's meta page */
+    ck_assert_str_eq(query_now("b.test", 1000), "OK secure match=mx.b.test servername=hostname");
+    meta_eio_arm(false);
+    ck_assert_uint_gt(meta_eio_failed(), 0);
+    for (int i = 0; i < 3; i++) {
+        struct query q;
+        harness_advance(1000); /* past the memo's second */
+        query_start(&q, "a.test");
+        ck_assert_msg(q.done, "query %d waited", i);
+        ck_assert_str_eq(q.reply, SECURE_A);
+    }
+    ck_assert_uint_eq(stats.verdicts[STATS_VERDICT_TEMP], 0);
+    ck_assert_uint_eq(harness_log_count("reopened the cache, the cached policies are kept"), 1);
+    ck_assert_uint_eq(fake_https_calls(host_name("a.test")), 1);
+    /* the policy whose store failed is fetched again when queried */
+    ck_assert_str_eq(query_now("b.test", 1000), "OK secure match=mx.b.test servername=hostname");
+    harness_close();
+}
+END_TEST
+
 Suite *lookup_suite(void);
 
 Suite *lookup_suite(void)
@@ -217,6 +253,7 @@ Suite *lookup_suite(void)
     tcase_add_test(tc, test_memo);
     tcase_add_test(tc, test_reply_cut_down);
     tcase_add_test(tc, test_cache_unreadable_temp);
+    tcase_add_test(tc, test_cache_panic_reopened);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -21,11 +21,13 @@ tests_component_check_component_SOURCES = \
 	tests/component/fake_later.c tests/component/fake_later.h \
 	tests/component/fake_dns.c tests/component/fake_dns.h \
 	tests/component/fake_https.c tests/component/fake_https.h \
+	tests/tools/meta_eio.c tests/tools/meta_eio.h \
 	src/fetch.c src/downgrade.c src/lookup.c src/refresh.c src/smap.c src/slots.c src/cache.c \
 	src/listener.c src/danejob.c src/daneprobe.c src/httpd.c \
 	src/stats.c src/trim.c src/params.c \
 	$(PURE_SOURCES)
-tests_component_check_component_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_component_check_component_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"' \
+	-I$(top_srcdir)/tests/tools
 tests_component_check_component_CFLAGS = $(UNIT_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(LMDB_CFLAGS) $(IDN2_CFLAGS)
 tests_component_check_component_LDADD = $(UNIT_TEST_LIBS) $(LIBEVENT_LIBS) $(LMDB_LIBS) \

@@ -27,6 +27,12 @@
  * be moved aside (read-only bind mount), a full file system (tmpfs) whose
  * short writes must be named as such, a long workload with reopens that
  * must never read as damaged, and a second owner of state_dir refused.
+ * MDB_PANIC: a real failed meta page write (tests/tools/meta_eio.c makes
+ * LMDB's pwrite() of a meta page fail with EIO), then each kind of call
+ * first (get with a kept reader, put, del, scan, stat, evict, count)
+ * must reopen once, log one line and find the earlier data; a disk that
+ * keeps failing is reopened once and then rests; a reopen that fails
+ * leaves the cache unusable with one line.
  * The file-system tests mount a tmpfs in a private mount namespace of the
  * test process (as root, or in a user namespace).
  *
@@ -57,6 +63,7 @@
 #include "cache.h"
 #include "entry.h"
 #include "log.h"
+#include "meta_eio.h"
 #include "sts_policy.h"
 
 #define MiB ((uint64_t)1 << 20)
@@ -2136,6 +2143,225 @@ END_TEST
 
 /* One mtastsd per state_dir: a second opener (another process) is refused
  * for as long as the first holds the cache, and told who holds it. */
+/* ---- MDB_PANIC: a meta page write failed (tests/tools/meta_eio.c) ------ */
+
+/* Commit one put while the disk fails LMDB's meta page write: LMDB
+ * returns EIO and marks the environment MDB_FATAL_ERROR. */
+static void panic_commit(struct cache *c)
+{
+    struct entry e;
+    unsigned before = meta_eio_failed();
+
+    entry_with(&e, POLICY_ENFORCE, "lost");
+    meta_eio_arm(true);
+    ck_assert_int_eq(cache_put(c, "lost.example", &e), CACHE_ERROR);
+    meta_eio_arm(false);
+    entry_clear(&e);
+    ck_assert_uint_gt(meta_eio_failed(), before); /* LMDB's own meta write failed */
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static bool count_cb(void *arg, const char *domain, struct entry *e)
+{
+    (void)domain;
+    (void)e;
+    (*(size_t *)arg)++;
+    return true;
+}
+
+/* The first call after the panic, by row: each must reopen and succeed. */
+enum panic_first { PF_GET, PF_PUT, PF_DEL, PF_SCAN, PF_STAT, PF_EVICT, PF_COUNT, PF_N };
+
+static void panic_first_call(struct cache *c, enum panic_first first)
+{
+    struct entry e, got;
+    struct cache_stat st;
+    char next[DOMAIN_BUFSZ];
+    bool done = false;
+    size_t n = 0;
+
+    switch (first) {
+    case PF_GET:
+        ck_assert_int_eq(cache_get(c, "k07.example", &got), CACHE_OK);
+        ck_assert_ptr_nonnull(got.policy);
+        ck_assert_str_eq(got.id, "fill");
+        entry_clear(&got);
+        break;
+    case PF_PUT:
+        entry_with(&e, POLICY_ENFORCE, "after");
+        ck_assert_int_eq(cache_put(c, "after.example", &e), CACHE_OK);
+        entry_clear(&e);
+        ck_assert_int_eq(cache_del(c, "after.example"), CACHE_OK);
+        break;
+    case PF_DEL:
+        ck_assert_int_eq(cache_del(c, "k03.example"), CACHE_OK);
+        entry_with(&e, POLICY_TESTING, "fill");
+        ck_assert_int_eq(cache_put(c, "k03.example", &e), CACHE_OK);
+        entry_clear(&e);
+        break;
+    case PF_SCAN: /* the refresh sweep, mtastsd-ctl list and dump */
+        ck_assert_int_eq(cache_scan(c, NULL, 100, count_cb, &n, next, &done), CACHE_OK);
+        ck_assert(done);
+        ck_assert_uint_eq(n, 20);
+        break;
+    case PF_STAT:
+        ck_assert_int_eq(cache_stat(c, &st), CACHE_OK);
+        ck_assert_uint_eq(st.entries, 20);
+        break;
+    case PF_EVICT:
+        ck_assert_int_eq(cache_evict_expired(c, NOW, 0, &n), CACHE_OK);
+        ck_assert_uint_eq(n, 0);
+        break;
+    case PF_COUNT:
+    case PF_N:
+    default:
+        ck_assert_uint_eq(cache_count(c), 20);
+        break;
+    }
+}
+
+/*
+ * A failed meta page write (a dying disk) leaves LMDB's environment
+ * answering MDB_PANIC to every transaction.  The file is not damaged: the
+ * first call after it closes and reopens the environment, says so in one
+ * error line, and the policies committed before are still there; the
+ * failed commit is lost.
+ */
+START_TEST(test_panic_reopens_keeping_data)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry got;
+    const char *log;
+    int n;
+
+    fill(c, 20, "k", 2);
+    ck_assert_int_eq(cache_get(c, "k01.example", &got), CACHE_OK); /* keeps a reader handle */
+    entry_clear(&got);
+    panic_commit(c);
+
+    capture_start();
+    panic_first_call(c, (enum panic_first)_i);
+    log = capture_end();
+    ck_assert_msg(count_of(log, "\n") == 1, "one line, log: %s", log);
+    ck_assert_msg(strstr(log, dbpath) != NULL, "log: %s", log);
+    ck_assert_msg(strstr(log, "MDB_PANIC") != NULL, "log: %s", log);
+    ck_assert_msg(strstr(log, "reopened the cache") != NULL, "log: %s", log);
+    ck_assert_msg(strstr(log, "cached policies are kept") != NULL, "log: %s", log);
+
+    /* everything works again, without another line */
+    capture_start();
+    ck_assert_int_eq(cache_get(c, "k19.example", &got), CACHE_OK);
+    entry_clear(&got);
+    ck_assert_int_eq(cache_get(c, "lost.example", &got), CACHE_NOTFOUND);
+    ck_assert_uint_eq(cache_count(c), 20);
+    fill(c, 25, "k", 2);
+    ck_assert_uint_eq(cache_count(c), 25);
+    log = capture_end();
+    ck_assert_msg(log[0] == '\0', "log: %s", log);
+    (void)aside_file(dir, &n);
+    ck_assert_int_eq(n, 0);
+    cache_close(c);
+
+    /* and the file holds it all after a clean close */
+    c = open_ok(64 * MiB);
+    ck_assert_uint_eq(cache_count(c), 25);
+    ck_assert_int_eq(cache_get(c, "k24.example", &got), CACHE_OK);
+    entry_clear(&got);
+    cache_close(c);
+}
+END_TEST
+
+/*
+ * A disk that keeps failing: every commit panics the environment again.
+ * Reopening is rate-bound: after one reopen, a second panic within
+ * CACHE_PANIC_SECONDS (60) makes the cache unusable (TEMP, retried every
+ * CACHE_REVIVE_SECONDS) instead of reopening at every call; each call
+ * reopens at most once, and the log says so once each.
+ */
+START_TEST(test_panic_repeated_is_bounded)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry e, got;
+    const char *log;
+    unsigned failed;
+    int ok = 0, err = 0;
+
+    fill(c, 20, "k", 2);
+    entry_with(&e, POLICY_ENFORCE, "lost");
+    meta_eio_arm(true);
+    capture_start();
+    for (int i = 0; i < 200; i++) {
+        (void)cache_put(c, "lost.example", &e);
+        if (cache_get(c, "k07.example", &got) == CACHE_OK)
+            ok++;
+        else
+            err++;
+        entry_clear(&got);
+    }
+    log = capture_end();
+    meta_eio_arm(false);
+    entry_clear(&e);
+    failed = meta_eio_failed();
+
+    /* first commit panics; the first get reopens and answers; the next
+     * commit panics again; then the cache rests (no LMDB call at all) */
+    ck_assert_int_eq(ok, 1);
+    ck_assert_int_eq(err, 199);
+    ck_assert_uint_le(failed, 4); /* two failed commits, two pwrite each */
+    ck_assert_msg(count_of(log, "reopened the cache") == 1, "log: %s", log);
+    ck_assert_msg(count_of(log, "trying again every 60 s") == 1, "log: %s", log);
+    ck_assert_msg(count_of(log, "\n") <= 5, "log: %s", log);
+    cache_close(c);
+
+    /* nothing was damaged: a restart (or the revive) finds it all */
+    c = open_ok(64 * MiB);
+    ck_assert_uint_eq(cache_count(c), 20);
+    cache_close(c);
+}
+END_TEST
+
+/* The reopen after MDB_PANIC fails (here: cache.mdb became a directory):
+ * the cache is unusable, said once, and calls answer CACHE_ERROR without
+ * touching the file again until CACHE_REVIVE_SECONDS have passed. */
+START_TEST(test_panic_reopen_fails)
+{
+    struct cache *c = open_ok(64 * MiB);
+    struct entry got;
+    char moved[400];
+    const char *log;
+
+    fill(c, 20, "k", 2);
+    panic_commit(c);
+    snprintf(moved, sizeof moved, "%s.away", dbpath);
+    ck_assert_int_eq(rename(dbpath, moved), 0);
+    ck_assert_int_eq(mkdir(dbpath, 0700), 0);
+    capture_start();
+    ck_assert_int_eq(cache_get(c, "k07.example", &got), CACHE_ERROR);
+    ck_assert_int_eq(cache_get(c, "k08.example", &got), CACHE_ERROR);
+    ck_assert_uint_eq(cache_count(c), 0);
+    log = capture_end();
+    ck_assert_msg(count_of(log, "\n") == 1, "one line, log: %s", log);
+    ck_assert_msg(strstr(log, "not a regular file") != NULL, "log: %s", log);
+    ck_assert_msg(strstr(log, "trying again every 60 s") != NULL, "log: %s", log);
+    cache_close(c);
+
+    /* nothing was lost: with the file back, a restart finds it all */
+    ck_assert_int_eq(rmdir(dbpath), 0);
+    ck_assert_int_eq(rename(moved, dbpath), 0);
+    c = open_ok(64 * MiB);
+    ck_assert_uint_eq(cache_count(c), 20);
+    cache_close(c);
+}
+END_TEST
+
 START_TEST(test_second_owner_refused)
 {
     struct cache *c = open_ok(64 * MiB);
@@ -2564,6 +2790,9 @@ static Suite *cache_suite(void)
     tcase_add_loop_test(tc, test_cut_while_open, 0, 2 * OP__N);
     tcase_add_test(tc, test_lock_cut_while_open);
     tcase_add_test(tc, test_second_owner_refused);
+    tcase_add_loop_test(tc, test_panic_reopens_keeping_data, 0, PF_N);
+    tcase_add_test(tc, test_panic_repeated_is_bounded);
+    tcase_add_test(tc, test_panic_reopen_fails);
     tcase_add_test(tc, test_disk_full_named);
     tcase_add_test(tc, test_damaged_unreplaceable);
     tcase_add_test(tc, test_no_false_damage);
