@@ -44,7 +44,7 @@ OWNER_SOURCES = \
 	src/assess_probe.c src/assess_probe.h src/dane.c src/dane.h \
 	src/mxprobe.c src/mxprobe.h src/smtpreply.c src/smtpreply.h \
 	src/report.c src/report.h src/suggest.c src/suggest.h \
-	src/tlsrpt.c src/tlsrpt.h \
+	src/tlsrpt.c src/tlsrpt.h src/txtrec.c src/txtrec.h \
 	src/sts_txt.c src/sts_txt.h src/sts_policy.c src/sts_policy.h \
 	src/clock.c src/clock.h src/dns.c src/dns.h src/dnsmsg.c src/dnsmsg.h \
 	src/https.c src/https.h src/tlsinfo.c src/tlsinfo.h

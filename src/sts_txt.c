@@ -24,6 +24,9 @@
  * ";" does not match the ABNF and makes the record invalid; so does
  * whitespace before "v=STSv1".
  *
+ * The version check, the delimiters, field names and extension values are
+ * txtrec.c's (the same syntax as the TLSRPT record); this file parses id.
+ *
  * Ownership: the caller owns every buffer; nothing is allocated.
  * Limits: records longer than STS_TXT_MAX bytes are invalid.
  * Diagnostics: the status only; the caller logs (sts_txt_strerror()).
@@ -34,89 +37,30 @@
 #include <string.h>
 
 #include "sts_txt.h"
+#include "txtrec.h"
 
-#define STS_TXT_VERSION     "v=STSv1"
-#define STS_TXT_VERSION_LEN (sizeof(STS_TXT_VERSION) - 1)
-#define STS_EXT_NAME_MAX    32
-
-static bool txt_is_alnum(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-static bool txt_is_wsp(unsigned char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool txt_is_name_char(unsigned char c)
-{
-    return txt_is_alnum(c) || c == '_' || c == '-' || c == '.';
-}
-
-/* sts-ext-value characters: VCHAR except ';' and '='. */
-static bool txt_is_value_char(unsigned char c)
-{
-    return c >= 0x21 && c <= 0x7e && c != ';' && c != '=';
-}
-
-/* Does the record begin with "v=STSv1" followed by ';', WSP or its end? */
-static bool txt_is_stsv1(const char *rec, size_t len)
-{
-    if (rec == NULL || len < STS_TXT_VERSION_LEN)
-        return false;
-    if (memcmp(rec, STS_TXT_VERSION, STS_TXT_VERSION_LEN) != 0)
-        return false;
-    if (len == STS_TXT_VERSION_LEN)
-        return true;
-    unsigned char next = (unsigned char)rec[STS_TXT_VERSION_LEN];
-    return next == ';' || txt_is_wsp(next);
-}
+#define STS_TXT_VERSION "v=STSv1"
 
 /*
- * Parse one field at rec[*pos..len): name "=" value.  On success (NULL)
- * *pos is just past the value and, if the field is the first id, out->id
- * is set.  Otherwise returns what is wrong.
+ * The value of an "id" field at rec[*pos..len): 1*32(ALPHA / DIGIT), and
+ * nothing else up to the next delimiter.  The first id is kept in out.
  */
-static const char *txt_parse_field(const char *rec, size_t len, size_t *pos, bool *have_id,
-                                   struct sts_txt *out)
+static const char *sts_txt_parse_id(const char *rec, size_t len, size_t *pos, bool *have_id,
+                                    struct sts_txt *out)
 {
-    size_t i = *pos;
-    size_t name_start = i;
+    size_t i = *pos, start = i;
 
-    if (i >= len || !txt_is_alnum((unsigned char)rec[i]))
-        return "a field name must start with a letter or digit";
-    i++;
-    while (i < len && txt_is_name_char((unsigned char)rec[i])) {
-        if (i - name_start >= STS_EXT_NAME_MAX)
-            return "a field name is longer than 32 characters";
+    while (i < len && txtrec_is_alnum((unsigned char)rec[i]))
         i++;
-    }
-    size_t name_len = i - name_start;
-    if (i >= len || rec[i] != '=')
-        return "expected name=value";
-    i++;
-
-    size_t value_start = i;
-    bool is_id = name_len == 2 && memcmp(rec + name_start, "id", 2) == 0;
-    if (is_id) {
-        while (i < len && txt_is_alnum((unsigned char)rec[i]))
-            i++;
-        size_t id_len = i - value_start;
-        if (id_len == 0 || id_len > STS_ID_MAX)
-            return "id must be 1-32 letters and digits";
-        if (i < len && rec[i] != ';' && !txt_is_wsp((unsigned char)rec[i]))
-            return "id must be 1-32 letters and digits";
-        if (!*have_id) {
-            memcpy(out->id, rec + value_start, id_len);
-            out->id[id_len] = '\0';
-            *have_id = true;
-        }
-    } else {
-        while (i < len && txt_is_value_char((unsigned char)rec[i]))
-            i++;
-        if (i == value_start)
-            return "a field has an empty or invalid value";
+    size_t id_len = i - start;
+    if (id_len == 0 || id_len > STS_ID_MAX)
+        return "id must be 1-32 letters and digits";
+    if (i < len && rec[i] != ';' && !txtrec_is_wsp((unsigned char)rec[i]))
+        return "id must be 1-32 letters and digits";
+    if (!*have_id) {
+        memcpy(out->id, rec + start, id_len);
+        out->id[id_len] = '\0';
+        *have_id = true;
     }
     *pos = i;
     return NULL;
@@ -139,7 +83,7 @@ enum sts_txt_status sts_txt_parse_why(const char *rec, size_t len, struct sts_tx
     *why = NULL;
     memset(out, 0, sizeof(*out));
     memset(&res, 0, sizeof(res));
-    if (!txt_is_stsv1(rec, len)) {
+    if (!txtrec_begins(rec, len, STS_TXT_VERSION)) {
         *why = "the record does not begin with v=STSv1";
         return STS_TXT_NONE;
     }
@@ -148,30 +92,19 @@ enum sts_txt_status sts_txt_parse_why(const char *rec, size_t len, struct sts_tx
         return STS_TXT_INVALID;
     }
 
-    size_t i = STS_TXT_VERSION_LEN;
-    for (;;) {
-        if (i == len)
-            break;
-        /* sts-field-delim: *WSP ";" *WSP */
-        while (i < len && txt_is_wsp((unsigned char)rec[i]))
-            i++;
-        if (i == len) {
-            *why = "whitespace after the last field";
-            return STS_TXT_INVALID;
-        }
-        if (rec[i] != ';') {
-            *why = "fields must be separated by ';'";
-            return STS_TXT_INVALID;
-        }
-        i++;
-        while (i < len && txt_is_wsp((unsigned char)rec[i]))
-            i++;
-        if (i == len)
-            break; /* the optional trailing delimiter */
-        *why = txt_parse_field(rec, len, &i, &have_id, &res);
+    size_t i = strlen(STS_TXT_VERSION), name_len;
+    const char *name;
+    enum txtrec_next next;
+    while ((next = txtrec_next_field(rec, len, &i, &name, &name_len, why)) == TXTREC_FIELD) {
+        if (name_len == 2 && memcmp(name, "id", 2) == 0)
+            *why = sts_txt_parse_id(rec, len, &i, &have_id, &res);
+        else
+            *why = txtrec_ext_value(rec, len, &i);
         if (*why != NULL)
             return STS_TXT_INVALID;
     }
+    if (next == TXTREC_BAD)
+        return STS_TXT_INVALID;
     if (!have_id) {
         *why = "no id= field (required)";
         return STS_TXT_INVALID;
@@ -186,7 +119,7 @@ enum sts_txt_status sts_txt_select(const struct sts_txt_rr *rrs, size_t n, struc
 
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
-        if (!txt_is_stsv1(rrs[i].data, rrs[i].len))
+        if (!txtrec_begins(rrs[i].data, rrs[i].len, STS_TXT_VERSION))
             continue;
         if (found != NULL)
             return STS_TXT_MULTIPLE;

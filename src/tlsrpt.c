@@ -27,6 +27,9 @@
  * sts_txt, whitespace after the last field without a closing ';' and
  * whitespace before "v=" make the record invalid.
  *
+ * The version check, the delimiters, field names and extension values are
+ * txtrec.c's (shared with sts_txt.c); this file parses rua.
+ *
  * Ownership: the caller owns every buffer; nothing is allocated.
  * Limits: TLSRPT_MAX bytes per record, TLSRPT_MAX_RUA URIs kept.
  * Diagnostics: the status and a static reason; the caller reports.
@@ -38,10 +41,9 @@
 #include <strings.h>
 
 #include "tlsrpt.h"
+#include "txtrec.h"
 
-#define TLSRPT_VERSION     "v=TLSRPTv1"
-#define TLSRPT_VERSION_LEN (sizeof(TLSRPT_VERSION) - 1)
-#define TLSRPT_NAME_MAX    32
+#define TLSRPT_VERSION "v=TLSRPTv1"
 
 static bool tlsrpt_is_alpha(unsigned char c)
 {
@@ -53,30 +55,9 @@ static bool tlsrpt_is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static bool tlsrpt_is_alnum(unsigned char c)
-{
-    return tlsrpt_is_alpha(c) || tlsrpt_is_digit(c);
-}
-
 static bool tlsrpt_is_hex(unsigned char c)
 {
     return tlsrpt_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static bool tlsrpt_is_wsp(unsigned char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool tlsrpt_is_name_char(unsigned char c)
-{
-    return tlsrpt_is_alnum(c) || c == '_' || c == '-' || c == '.';
-}
-
-/* tlsrpt-ext-value characters: VCHAR except ';' and '='. */
-static bool tlsrpt_is_value_char(unsigned char c)
-{
-    return c >= 0x21 && c <= 0x7e && c != ';' && c != '=';
 }
 
 /* RFC 3986 characters a URI in rua may hold as they are: unreserved,
@@ -84,22 +65,9 @@ static bool tlsrpt_is_value_char(unsigned char c)
  * (the field delimiter).  '%' is handled by the caller. */
 static bool tlsrpt_is_uri_char(unsigned char c)
 {
-    if (tlsrpt_is_alnum(c))
+    if (txtrec_is_alnum(c))
         return true;
     return strchr("-._~:/?#[]@$&'()*+=", c) != NULL && c != '\0';
-}
-
-/* Does the record begin with "v=TLSRPTv1" followed by ';', WSP or its end? */
-static bool tlsrpt_is_v1(const char *rec, size_t len)
-{
-    if (rec == NULL || len < TLSRPT_VERSION_LEN)
-        return false;
-    if (memcmp(rec, TLSRPT_VERSION, TLSRPT_VERSION_LEN) != 0)
-        return false;
-    if (len == TLSRPT_VERSION_LEN)
-        return true;
-    unsigned char next = (unsigned char)rec[TLSRPT_VERSION_LEN];
-    return next == ';' || tlsrpt_is_wsp(next);
 }
 
 static bool tlsrpt_prefix(const char *p, size_t n, const char *lit)
@@ -117,7 +85,7 @@ static const char *tlsrpt_check_uri(const char *p, size_t n, enum tlsrpt_scheme 
     if (n == 0 || !tlsrpt_is_alpha((unsigned char)p[0]))
         return "a rua URI must start with a scheme (mailto: or https:)";
     for (i = 1; i < n && p[i] != ':'; i++)
-        if (!tlsrpt_is_alnum((unsigned char)p[i]) && p[i] != '+' && p[i] != '-' && p[i] != '.')
+        if (!txtrec_is_alnum((unsigned char)p[i]) && p[i] != '+' && p[i] != '-' && p[i] != '.')
             return "a rua URI must start with a scheme (mailto: or https:)";
     if (i == n)
         return "a rua URI must start with a scheme (mailto: or https:)";
@@ -164,7 +132,7 @@ static const char *tlsrpt_parse_rua(const char *rec, size_t len, size_t *pos, bo
                 i += 3;
                 continue;
             }
-            if (c == ';' || c == ',' || tlsrpt_is_wsp(c))
+            if (c == ';' || c == ',' || txtrec_is_wsp(c))
                 break;
             if (c == '!')
                 return "a '!' in a rua URI must be written %21";
@@ -187,51 +155,17 @@ static const char *tlsrpt_parse_rua(const char *rec, size_t len, size_t *pos, bo
         }
         /* *WSP "," *WSP, or the end of the field */
         size_t j = i;
-        while (j < len && tlsrpt_is_wsp((unsigned char)rec[j]))
+        while (j < len && txtrec_is_wsp((unsigned char)rec[j]))
             j++;
         if (j == len || rec[j] != ',') {
             *pos = i;
             return NULL;
         }
         j++;
-        while (j < len && tlsrpt_is_wsp((unsigned char)rec[j]))
+        while (j < len && txtrec_is_wsp((unsigned char)rec[j]))
             j++;
         i = j;
     }
-}
-
-/* One field at rec[*pos..len): name "=" value. */
-static const char *tlsrpt_parse_field(const char *rec, size_t len, size_t *pos, bool *have_rua,
-                                      struct tlsrpt *out)
-{
-    size_t i = *pos, name_start = i;
-
-    if (i >= len || !tlsrpt_is_alnum((unsigned char)rec[i]))
-        return "a field name must start with a letter or digit";
-    i++;
-    while (i < len && tlsrpt_is_name_char((unsigned char)rec[i])) {
-        if (i - name_start >= TLSRPT_NAME_MAX)
-            return "a field name is longer than 32 characters";
-        i++;
-    }
-    size_t name_len = i - name_start;
-    if (i >= len || rec[i] != '=')
-        return "expected name=value";
-    i++;
-    if (name_len == 3 && memcmp(rec + name_start, "rua", 3) == 0) {
-        const char *why = tlsrpt_parse_rua(rec, len, &i, !*have_rua, out);
-        if (why != NULL)
-            return why;
-        *have_rua = true;
-    } else {
-        size_t value_start = i;
-        while (i < len && tlsrpt_is_value_char((unsigned char)rec[i]))
-            i++;
-        if (i == value_start)
-            return "a field has an empty or invalid value";
-    }
-    *pos = i;
-    return NULL;
 }
 
 enum tlsrpt_status tlsrpt_parse(const char *rec, size_t len, struct tlsrpt *out, const char **why)
@@ -245,7 +179,7 @@ enum tlsrpt_status tlsrpt_parse(const char *rec, size_t len, struct tlsrpt *out,
     *why = NULL;
     memset(out, 0, sizeof(*out));
     memset(&res, 0, sizeof(res));
-    if (!tlsrpt_is_v1(rec, len)) {
+    if (!txtrec_begins(rec, len, TLSRPT_VERSION)) {
         *why = "the record does not begin with v=TLSRPTv1";
         return TLSRPT_NONE;
     }
@@ -253,28 +187,22 @@ enum tlsrpt_status tlsrpt_parse(const char *rec, size_t len, struct tlsrpt *out,
         *why = "the record is longer than 4096 bytes";
         return TLSRPT_INVALID;
     }
-    size_t i = TLSRPT_VERSION_LEN;
-    while (i < len) {
-        /* field-delim: *WSP ";" *WSP */
-        while (i < len && tlsrpt_is_wsp((unsigned char)rec[i]))
-            i++;
-        if (i == len) {
-            *why = "whitespace after the last field";
-            return TLSRPT_INVALID;
+    size_t i = strlen(TLSRPT_VERSION), name_len;
+    const char *name;
+    enum txtrec_next next;
+    while ((next = txtrec_next_field(rec, len, &i, &name, &name_len, why)) == TXTREC_FIELD) {
+        if (name_len == 3 && memcmp(name, "rua", 3) == 0) {
+            /* a field named exactly "rua" must be a valid one; the first wins */
+            *why = tlsrpt_parse_rua(rec, len, &i, !have_rua, &res);
+            have_rua = have_rua || *why == NULL;
+        } else {
+            *why = txtrec_ext_value(rec, len, &i);
         }
-        if (rec[i] != ';') {
-            *why = "fields must be separated by ';'";
-            return TLSRPT_INVALID;
-        }
-        i++;
-        while (i < len && tlsrpt_is_wsp((unsigned char)rec[i]))
-            i++;
-        if (i == len)
-            break; /* the optional trailing delimiter */
-        *why = tlsrpt_parse_field(rec, len, &i, &have_rua, &res);
         if (*why != NULL)
             return TLSRPT_INVALID;
     }
+    if (next == TXTREC_BAD)
+        return TLSRPT_INVALID;
     if (!have_rua) {
         *why = "no rua= field (where reports go; required)";
         return TLSRPT_INVALID;
@@ -294,7 +222,7 @@ enum tlsrpt_status tlsrpt_select(const struct sts_txt_rr *rrs, size_t n, struct 
     *why = NULL;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
-        if (!tlsrpt_is_v1(rrs[i].data, rrs[i].len))
+        if (!txtrec_begins(rrs[i].data, rrs[i].len, TLSRPT_VERSION))
             continue;
         if (found != n) {
             *why = "more than one record begins with v=TLSRPTv1";
